@@ -1,0 +1,228 @@
+package dev.hangar.backend.onnx;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtLoggingLevel;
+import dev.hangar.spi.ErrorCategory;
+import dev.hangar.spi.ModelLoadException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.net.URL;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+
+/**
+ * Unpacks ONNX Runtime's native libraries from its jar once, into a cache directory keyed by the
+ * ONNX Runtime version and platform, and points ONNX Runtime at them through its {@code
+ * onnxruntime.native.path} property. Without this ONNX Runtime copies about 22 MB into a fresh
+ * temporary folder on every start.
+ *
+ * <p>Nothing happens until {@link #environment()} is first called. A user who set {@code
+ * onnxruntime.native.path} themselves keeps their setting.
+ */
+final class OnnxNativeLibrary {
+  private static final System.Logger LOG = System.getLogger(OnnxNativeLibrary.class.getName());
+  private static final String NATIVE_PATH_PROPERTY = "onnxruntime.native.path";
+  private static final String MARKER = ".complete";
+
+  private final Path cacheRoot;
+  // guards the one-time unpacking and environment creation
+  private final Object lock = new Object();
+  private volatile OrtEnvironment environment;
+
+  OnnxNativeLibrary(Path cacheRoot) {
+    this.cacheRoot = cacheRoot;
+  }
+
+  /** Returns the ONNX Runtime version of the jar on the class path, without loading native code. */
+  static String runtimeVersion() {
+    String version = OrtEnvironment.class.getPackage().getImplementationVersion();
+    return version == null ? "unknown" : version;
+  }
+
+  /**
+   * Returns the process's ONNX Runtime environment, unpacking and loading the native libraries on
+   * the first call.
+   *
+   * @throws ModelLoadException when the platform has no native library in the jar or unpacking
+   *     fails
+   */
+  OrtEnvironment environment() {
+    OrtEnvironment current = environment;
+    if (current != null) {
+      return current;
+    }
+    synchronized (lock) {
+      if (environment == null) {
+        if (System.getProperty(NATIVE_PATH_PROPERTY) == null) {
+          Path directory = unpack();
+          System.setProperty(NATIVE_PATH_PROPERTY, directory.toString());
+        }
+        try {
+          environment =
+              OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "hangar");
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+          throw new ModelLoadException(
+              ErrorCategory.BACKEND_FAILURE,
+              "ONNX Runtime "
+                  + runtimeVersion()
+                  + " failed to load its native library: "
+                  + e.getMessage(),
+              e);
+        }
+      }
+      return environment;
+    }
+  }
+
+  /** Returns the directory the libraries are (or would be) unpacked to. */
+  Path nativeDirectory() {
+    return cacheRoot.resolve("native").resolve(runtimeVersion()).resolve(platform());
+  }
+
+  private Path unpack() {
+    String platform = platform();
+    List<String> libraries = List.of(libraryFile("onnxruntime"), libraryFile("onnxruntime4j_jni"));
+    String resourceDirectory = "ai/onnxruntime/native/" + platform + "/";
+    ClassLoader loader = OrtEnvironment.class.getClassLoader();
+    if (loader.getResource(resourceDirectory + libraries.get(0)) == null) {
+      throw new ModelLoadException(
+          ErrorCategory.BACKEND_FAILURE,
+          "com.microsoft.onnxruntime:onnxruntime:"
+              + runtimeVersion()
+              + " has no native library for "
+              + platform
+              + " ("
+              + System.getProperty("os.name")
+              + "/"
+              + System.getProperty("os.arch")
+              + "); it ships linux-x64, linux-aarch64, osx-aarch64 and win-x64."
+              + " Set -Donnxruntime.native.path to a directory holding a build for this platform");
+    }
+    Path directory = nativeDirectory();
+    try {
+      Files.createDirectories(directory);
+      // other Hangar processes may unpack the same version at the same time
+      try (FileChannel channel =
+              FileChannel.open(
+                  directory.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock ignored = channel.lock()) {
+        Path marker = directory.resolve(MARKER);
+        if (isComplete(directory, marker, libraries, resourceDirectory, loader)) {
+          LOG.log(Level.DEBUG, "ONNX Runtime native libraries already unpacked in {0}", directory);
+          return directory;
+        }
+        Properties sizes = new Properties();
+        for (String library : libraries) {
+          URL resource = loader.getResource(resourceDirectory + library);
+          Path target = directory.resolve(library);
+          Path temporary = directory.resolve(library + ".tmp");
+          try (InputStream in = resource.openStream()) {
+            Files.copy(in, temporary, StandardCopyOption.REPLACE_EXISTING);
+          }
+          moveAtomically(temporary, target);
+          sizes.setProperty(library, Long.toString(Files.size(target)));
+        }
+        try (var out = Files.newOutputStream(marker)) {
+          sizes.store(
+              out, "ONNX Runtime " + runtimeVersion() + " native libraries, unpacked by Hangar");
+        }
+        LOG.log(
+            Level.INFO,
+            "unpacked ONNX Runtime {0} native libraries into {1}",
+            runtimeVersion(),
+            directory);
+        return directory;
+      }
+    } catch (IOException e) {
+      throw new ModelLoadException(
+          ErrorCategory.BACKEND_FAILURE,
+          "cannot unpack ONNX Runtime's native libraries into " + directory + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** The marker is written last; a library whose size differs from the jar's is unpacked again. */
+  private static boolean isComplete(
+      Path directory,
+      Path marker,
+      List<String> libraries,
+      String resourceDirectory,
+      ClassLoader loader)
+      throws IOException {
+    if (!Files.isRegularFile(marker)) {
+      return false;
+    }
+    Properties sizes = new Properties();
+    try (var in = Files.newInputStream(marker)) {
+      sizes.load(in);
+    }
+    for (String library : libraries) {
+      Path file = directory.resolve(library);
+      String recorded = sizes.getProperty(library);
+      if (recorded == null
+          || !Files.isRegularFile(file)
+          || Files.size(file) != Long.parseLong(recorded)) {
+        return false;
+      }
+      long expected = resourceSize(loader.getResource(resourceDirectory + library));
+      if (expected >= 0 && expected != Files.size(file)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static long resourceSize(URL resource) {
+    try {
+      return resource.openConnection().getContentLengthLong();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void moveAtomically(Path source, Path target) throws IOException {
+    try {
+      Files.move(
+          source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static String libraryFile(String name) {
+    return System.mapLibraryName(name);
+  }
+
+  /** ONNX Runtime's name for this platform, as used in its jar. */
+  static String platform() {
+    String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+    String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+    String osName;
+    if (os.contains("linux")) {
+      osName = "linux";
+    } else if (os.contains("mac") || os.contains("darwin")) {
+      osName = "osx";
+    } else if (os.contains("win")) {
+      osName = "win";
+    } else {
+      osName = os.replace(' ', '-');
+    }
+    String archName =
+        switch (arch) {
+          case "amd64", "x86_64" -> "x64";
+          case "aarch64", "arm64" -> "aarch64";
+          default -> arch;
+        };
+    return osName + "-" + archName;
+  }
+}

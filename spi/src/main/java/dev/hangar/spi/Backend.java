@@ -1,0 +1,32 @@
+package dev.hangar.spi;
+
+/**
+ * A configured backend, created by {@link BackendProvider#create}: it loads models of one format.
+ *
+ * <p>Thread-safe: the host may load several models at once. The first {@link #load} loads the
+ * backend's native libraries; a failure there is a {@link ModelLoadException} that says what is
+ * missing.
+ *
+ * <p>Lifecycle: the host calls {@link #close()} once, at shutdown, after closing every model this
+ * backend loaded. Nothing is called on the backend after that.
+ */
+public interface Backend extends AutoCloseable {
+  /**
+   * Loads one model version and returns it ready to serve.
+   *
+   * @throws ModelLoadException when the file is missing, empty, truncated, corrupt or not supported
+   *     (a {@link ErrorCategory#USER_ERROR} naming the file and the problem), or when the engine
+   *     fails
+   */
+  LoadedModel load(ModelSource source);
+
+  /**
+   * Returns the version of the engine underneath, such as {@code onnxruntime 1.24.2}, for
+   * diagnostics. Must not load native code.
+   */
+  String engineVersion();
+
+  /** Releases what the backend holds beyond its models. The default does nothing. */
+  @Override
+  default void close() {}
+}
