@@ -1,5 +1,7 @@
 package dev.hangar.spi;
 
+import java.util.Optional;
+
 /**
  * A configured backend, created by {@link BackendProvider#create}: it loads models of one format.
  *
@@ -25,6 +27,16 @@ public interface Backend extends AutoCloseable {
    * diagnostics. Must not load native code.
    */
   String engineVersion();
+
+  /**
+   * Returns an optional capability of this backend, such as a {@link FormatConverter} or an
+   * optimizer, when it offers it. The default offers none.
+   *
+   * @param type the capability interface
+   */
+  default <T> Optional<T> capability(Class<T> type) {
+    return Optional.empty();
+  }
 
   /** Releases what the backend holds beyond its models. The default does nothing. */
   @Override

@@ -24,8 +24,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** Loads {@code .onnx} files into ONNX Runtime sessions. */
-final class OnnxBackend implements Backend {
+/**
+ * Loads {@code .onnx} files, or ONNX graphs compiled from other formats ({@link #loadGraph}), into
+ * ONNX Runtime sessions.
+ */
+public final class OnnxBackend implements Backend {
   private final OnnxNativeLibrary nativeLibrary;
 
   OnnxBackend(OnnxNativeLibrary nativeLibrary) {
@@ -40,16 +43,50 @@ final class OnnxBackend implements Backend {
   @Override
   public LoadedModel load(ModelSource source) {
     Path file = source.file();
-    checkReadable(file);
+    long size = checkReadable(file);
+    return open(
+        source,
+        (environment, options) -> createSession(environment, file, options),
+        () -> parse(file),
+        size);
+  }
+
+  /**
+   * Loads a model from an ONNX graph held in memory, such as one compiled from another format.
+   * {@code source} names the model and carries its configuration; its file is named in messages.
+   *
+   * @throws ModelLoadException when ONNX Runtime refuses the graph
+   */
+  public LoadedModel loadGraph(ModelSource source, ModelProto graph) {
+    byte[] bytes = graph.toByteArray();
+    return open(
+        source,
+        (environment, options) -> createSession(environment, bytes, source.file(), options),
+        () -> graph,
+        bytes.length);
+  }
+
+  @FunctionalInterface
+  private interface SessionFactory {
+    OrtSession create(OrtEnvironment environment, SessionOptions options);
+  }
+
+  @FunctionalInterface
+  private interface GraphReader {
+    ModelProto read() throws IOException;
+  }
+
+  private LoadedModel open(
+      ModelSource source, SessionFactory factory, GraphReader graph, long weightBytes) {
     OnnxSessionSettings settings = OnnxSessionSettings.from(source.parameters());
     OrtEnvironment environment = nativeLibrary.environment();
     try (SessionOptions options = settings.toSessionOptions()) {
-      OrtSession session = createSession(environment, file, options);
+      OrtSession session = factory.create(environment, options);
       Map<String, String> sessionInputNames = Map.of();
       try {
         if (hasUnsignedInput(session)) {
           // ONNX Runtime's Java API cannot create UINT16/32/64 tensors: feed them as signed ones
-          UnsignedInputRewriter.Rewrite rewrite = UnsignedInputRewriter.rewrite(parse(file));
+          UnsignedInputRewriter.Rewrite rewrite = UnsignedInputRewriter.rewrite(graph.read());
           OrtSession rewritten = environment.createSession(rewrite.model().toByteArray(), options);
           session.close();
           session = rewritten;
@@ -57,7 +94,7 @@ final class OnnxBackend implements Backend {
         }
         ModelSignature signature = signatureOf(session, sessionInputNames, source);
         return new OnnxLoadedModel(
-            source.name(), environment, session, signature, sessionInputNames, Files.size(file));
+            source.name(), environment, session, signature, sessionInputNames, weightBytes);
       } catch (OrtException | IOException | RuntimeException e) {
         session.close();
         throw e;
@@ -65,24 +102,26 @@ final class OnnxBackend implements Backend {
     } catch (OrtException e) {
       throw new ModelLoadException(
           ErrorCategory.BACKEND_FAILURE,
-          "ONNX Runtime failed to load " + file + ": " + e.getMessage(),
+          "ONNX Runtime failed to load " + source.file() + ": " + e.getMessage(),
           e);
     } catch (IOException e) {
       throw new ModelLoadException(
-          ErrorCategory.USER_ERROR, "cannot read " + file + ": " + e.getMessage(), e);
+          ErrorCategory.USER_ERROR, "cannot read " + source.file() + ": " + e.getMessage(), e);
     }
   }
 
-  private static void checkReadable(Path file) {
+  private static long checkReadable(Path file) {
     if (!Files.isRegularFile(file)) {
       throw new ModelLoadException(
           ErrorCategory.USER_ERROR, "model file " + file + " does not exist");
     }
     try {
-      if (Files.size(file) == 0) {
+      long size = Files.size(file);
+      if (size == 0) {
         throw new ModelLoadException(
             ErrorCategory.USER_ERROR, "model file " + file + " is empty (0 bytes)");
       }
+      return size;
     } catch (IOException e) {
       throw new ModelLoadException(
           ErrorCategory.USER_ERROR, "cannot read " + file + ": " + e.getMessage(), e);
@@ -94,28 +133,41 @@ final class OnnxBackend implements Backend {
     try {
       return environment.createSession(file.toString(), options);
     } catch (OrtException e) {
-      String message = e.getMessage() == null ? "" : e.getMessage();
-      boolean badFile =
-          switch (e.getCode()) {
-            case ORT_INVALID_PROTOBUF,
-                ORT_INVALID_GRAPH,
-                ORT_NO_MODEL,
-                ORT_NO_SUCHFILE,
-                ORT_NOT_IMPLEMENTED,
-                ORT_INVALID_ARGUMENT,
-                ORT_FAIL ->
-                true;
-            default -> false;
-          };
-      throw new ModelLoadException(
-          badFile ? ErrorCategory.USER_ERROR : ErrorCategory.BACKEND_FAILURE,
-          file
-              + " is not a model ONNX Runtime "
-              + OnnxNativeLibrary.runtimeVersion()
-              + " can load (empty, truncated or corrupt file, or an unsupported operator): "
-              + firstLine(message),
-          e);
+      throw unloadable(file, e);
     }
+  }
+
+  private static OrtSession createSession(
+      OrtEnvironment environment, byte[] graph, Path origin, SessionOptions options) {
+    try {
+      return environment.createSession(graph, options);
+    } catch (OrtException e) {
+      throw unloadable(origin, e);
+    }
+  }
+
+  private static ModelLoadException unloadable(Path file, OrtException e) {
+    String message = e.getMessage() == null ? "" : e.getMessage();
+    boolean badFile =
+        switch (e.getCode()) {
+          case ORT_INVALID_PROTOBUF,
+              ORT_INVALID_GRAPH,
+              ORT_NO_MODEL,
+              ORT_NO_SUCHFILE,
+              ORT_NOT_IMPLEMENTED,
+              ORT_INVALID_ARGUMENT,
+              ORT_FAIL ->
+              true;
+          default -> false;
+        };
+    return new ModelLoadException(
+        badFile ? ErrorCategory.USER_ERROR : ErrorCategory.BACKEND_FAILURE,
+        file
+            + " is not a model ONNX Runtime "
+            + OnnxNativeLibrary.runtimeVersion()
+            + " can load (empty, truncated or corrupt file, or an unsupported operator): "
+            + firstLine(message),
+        e);
   }
 
   private static ModelProto parse(Path file) throws IOException {
