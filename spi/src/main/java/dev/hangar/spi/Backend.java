@@ -23,6 +23,14 @@ public interface Backend extends AutoCloseable {
   LoadedModel load(ModelSource source);
 
   /**
+   * Loads the backend's native libraries now rather than on the first {@link #load}, so that the
+   * host can tell their memory from the first model's. Idempotent; the default does nothing.
+   *
+   * @throws ModelLoadException when the native libraries cannot be loaded
+   */
+  default void prepare() {}
+
+  /**
    * Returns the version of the engine underneath, such as {@code onnxruntime 1.24.2}, for
    * diagnostics. Must not load native code.
    */

@@ -41,6 +41,11 @@ public final class OnnxBackend implements Backend {
   }
 
   @Override
+  public void prepare() {
+    nativeLibrary.environment();
+  }
+
+  @Override
   public LoadedModel load(ModelSource source) {
     Path file = source.file();
     long size = checkReadable(file);

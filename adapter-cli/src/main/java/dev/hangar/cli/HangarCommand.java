@@ -1,0 +1,118 @@
+package dev.hangar.cli;
+
+import dev.hangar.spi.HangarException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The top-level {@code hangar} command. */
+@Command(
+    name = "hangar",
+    mixinStandardHelpOptions = true,
+    versionProvider = HangarCommand.Version.class,
+    description =
+        "A model server for the JVM: ONNX, TorchScript and CoreML models, kept warm inside a memory budget.",
+    subcommands = {
+      InspectCommand.class,
+      InferCommand.class,
+      ModelsCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    footer = {"", "Run 'hangar <command> --help' for a command's options and an example."})
+public final class HangarCommand implements Runnable {
+  @Option(
+      names = "--verbose",
+      description = "Print stack traces with errors, and debug logs.",
+      scope = CommandLine.ScopeType.INHERIT)
+  boolean verbose;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a command");
+  }
+
+  /** Returns the configured command line: exit codes, one-line errors. */
+  static CommandLine commandLine() {
+    return commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+  }
+
+  /** Returns the configured command line writing to the given streams. */
+  static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+    CommandLine commandLine = new CommandLine(new HangarCommand());
+    commandLine.setExecutionExceptionHandler(HangarCommand::handleFailure);
+    commandLine.setParameterExceptionHandler(HangarCommand::handleUsageError);
+    commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+    commandLine.setOut(out);
+    commandLine.setErr(err);
+    return commandLine;
+  }
+
+  private static int handleFailure(
+      Exception failure, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+    PrintWriter err = commandLine.getErr();
+    Throwable cause = unwrap(failure);
+    String message =
+        cause instanceof HangarException || cause instanceof IllegalArgumentException
+            ? cause.getMessage()
+            : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    err.println("error: " + firstLine(message));
+    if (parseResult.hasMatchedOption("--verbose") || isVerbose(parseResult)) {
+      cause.printStackTrace(err);
+    }
+    err.flush();
+    if (cause instanceof UsageException) {
+      return 2;
+    }
+    return 1;
+  }
+
+  private static int handleUsageError(CommandLine.ParameterException failure, String[] args) {
+    CommandLine commandLine = failure.getCommandLine();
+    PrintWriter err = commandLine.getErr();
+    err.println("error: " + failure.getMessage());
+    err.println("Run '" + commandLine.getCommandSpec().qualifiedName() + " --help' for usage.");
+    err.flush();
+    return 2;
+  }
+
+  private static boolean isVerbose(CommandLine.ParseResult parseResult) {
+    CommandLine.ParseResult current = parseResult;
+    while (current != null) {
+      if (current.hasMatchedOption("--verbose")) {
+        return true;
+      }
+      current = current.subcommand();
+    }
+    return false;
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    Throwable current = failure;
+    while ((current instanceof java.util.concurrent.CompletionException
+            || current instanceof java.util.concurrent.ExecutionException)
+        && current.getCause() != null) {
+      current = current.getCause();
+    }
+    return current;
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "unknown failure";
+    }
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+
+  /** Prints the version from the jar's manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = HangarCommand.class.getPackage().getImplementationVersion();
+      return new String[] {"hangar " + (version == null ? "development build" : version)};
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package dev.hangar.cli;
+
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** The {@code hangar} command's entry point. */
+public final class Main {
+  private Main() {}
+
+  /** Runs the command line and exits with its status: 0 success, 1 failure, 2 usage error. */
+  public static void main(String[] args) {
+    configureLogging(args);
+    System.exit(run(args));
+  }
+
+  /** Runs the command line in this JVM and returns its exit status. */
+  public static int run(String... args) {
+    return HangarCommand.commandLine().execute(args);
+  }
+
+  private static void configureLogging(String[] args) {
+    boolean serving = args.length > 0 && args[0].equals("serve");
+    boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+    // one-shot commands print results on stdout and keep stderr for problems
+    String level = verbose ? "debug" : serving ? "info" : "warn";
+    System.setProperty(
+        "org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("hangar.log.level", level));
+    System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+    System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+    System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+    System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+    // ONNX Runtime's loader logs through java.util.logging
+    Logger.getLogger("").setLevel(verbose ? Level.FINE : Level.WARNING);
+  }
+}

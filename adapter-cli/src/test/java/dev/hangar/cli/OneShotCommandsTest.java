@@ -1,0 +1,172 @@
+package dev.hangar.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The one-shot commands on the sample repository, in process: outputs, one-line errors, exit codes.
+ */
+class OneShotCommandsTest {
+  static final String MODELS = System.getProperty("hangar.models.dir", "../models");
+  static final String CACHE = System.getProperty("hangar.cache.dir", "target/hangar-cache");
+  static final String FEATURES =
+      "{\"features\": [[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]}";
+
+  @TempDir Path temporary;
+
+  private static CliRunner.Result hangar(String... args) {
+    String[] all = new String[args.length + 4];
+    System.arraycopy(args, 0, all, 0, args.length);
+    all[args.length] = "--repo";
+    all[args.length + 1] = MODELS;
+    all[args.length + 2] = "--cache-dir";
+    all[args.length + 3] = CACHE;
+    return CliRunner.run(all);
+  }
+
+  @Test
+  void inferPrintsTheOutputsAsV2Json() throws IOException {
+    CliRunner.Result result = hangar("infer", "quality_predictor", "--input", FEATURES);
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out())
+        .contains("\"model_name\":\"quality_predictor\"")
+        .contains("\"name\":\"ssim\"")
+        .contains("\"shape\":[1,1]");
+    String expected =
+        Files.readAllLines(Path.of(MODELS, "reference", "quality_predictor.txt")).get(11).trim();
+    float want = Float.parseFloat(expected);
+    String data = result.out().replaceAll("(?s).*\"data\":\\[([^\\]]*)\\].*", "$1");
+    assertThat(Float.parseFloat(data)).isCloseTo(want, org.assertj.core.data.Offset.offset(1e-5f));
+  }
+
+  @Test
+  void aWrongDataTypeIsOneLineNamingTheInput() {
+    CliRunner.Result result =
+        hangar(
+            "infer",
+            "quality_predictor",
+            "--input",
+            "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"INT64\", \"shape\": [1, 10], \"data\": [1,2,3,4,5,6,7,8,9,10]}]}");
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err().strip().lines()).hasSize(1);
+    assertThat(result.err())
+        .contains(
+            "error: model 'quality_predictor': input 'features' has datatype INT64 but the model expects FP32");
+  }
+
+  @Test
+  void aWrongShapeIsOneLineNamingTheInput() {
+    CliRunner.Result result =
+        hangar("infer", "quality_predictor", "--input", "{\"features\": [[0.1, 0.2]]}");
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err().strip().lines()).hasSize(1);
+    assertThat(result.err())
+        .contains("input 'features' has shape [1, 2] but the model expects [-1, 10]");
+  }
+
+  @Test
+  void anUnknownModelIsOneLineWithASuggestion() {
+    CliRunner.Result result = hangar("infer", "quality_predicter", "--input", FEATURES);
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err().strip())
+        .isEqualTo("error: unknown model 'quality_predicter'; did you mean 'quality_predictor'?");
+  }
+
+  @Test
+  void anUnknownConfigKeyIsOneLineNamingTheKeyAndTheFile() throws IOException {
+    Path model = Files.createDirectories(temporary.resolve("repo/quality_predictor/1"));
+    Files.copy(Path.of(MODELS, "quality_predictor/1/model.onnx"), model.resolve("model.onnx"));
+    Files.writeString(
+        temporary.resolve("repo/quality_predictor/config.yaml"), "max_batch_sise: 8\n");
+    CliRunner.Result result =
+        CliRunner.run(
+            "infer",
+            "quality_predictor",
+            "--input",
+            FEATURES,
+            "--repo",
+            temporary.resolve("repo").toString(),
+            "--cache-dir",
+            CACHE);
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err().strip().lines()).hasSize(1);
+    assertThat(result.err())
+        .contains("unknown key 'max_batch_sise'")
+        .contains(temporary.resolve("repo/quality_predictor/config.yaml").toString())
+        .contains("did you mean 'max_batch_size'");
+  }
+
+  @Test
+  void aCorruptFileIsOneLineNamingTheFile() throws IOException {
+    Path file = Files.createDirectories(temporary.resolve("repo/broken/1")).resolve("model.onnx");
+    Files.writeString(file, "this is not a protobuf");
+    CliRunner.Result result =
+        CliRunner.run(
+            "inspect",
+            file.toString(),
+            "--repo",
+            temporary.resolve("repo").toString(),
+            "--cache-dir",
+            CACHE);
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err().strip().lines()).hasSize(1);
+    assertThat(result.err()).contains(file.toString()).contains("corrupt");
+    CliRunner.Result viaRepository =
+        CliRunner.run(
+            "infer",
+            "broken",
+            "--input",
+            FEATURES,
+            "--repo",
+            temporary.resolve("repo").toString(),
+            "--cache-dir",
+            CACHE);
+    assertThat(viaRepository.exitCode()).isEqualTo(1);
+    assertThat(viaRepository.err())
+        .contains("model 'broken' version 1 failed to load")
+        .contains(file.toString());
+  }
+
+  @Test
+  void inspectPrintsFormatSignatureSizeAndLoadTime() {
+    CliRunner.Result result =
+        hangar("inspect", Path.of(MODELS, "routing_classifier/1/model.onnx").toString());
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out())
+        .contains("format:            onnx (onnxruntime 1.24.2)")
+        .contains("input:             features  FP32 [-1, 15]")
+        .contains("output:            tier_probabilities  FP32 [-1, 4]")
+        .contains("size:")
+        .contains("load time:");
+    CliRunner.Result byName = hangar("inspect", "quality_predictor");
+    assertThat(byName.exitCode()).as(byName.err()).isZero();
+    assertThat(byName.out())
+        .contains("warmup time:")
+        .contains("memory (measured):")
+        .contains("max batch size:    64");
+  }
+
+  @Test
+  void modelsListsTheRepository() {
+    CliRunner.Result result = hangar("models");
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out())
+        .contains("MODEL")
+        .contains("quality_predictor")
+        .contains("routing_classifier")
+        .contains("AVAILABLE");
+  }
+
+  @Test
+  void usageErrorsExitWithTwo() {
+    assertThat(CliRunner.run("infer").exitCode()).isEqualTo(2);
+    assertThat(CliRunner.run("no-such-command").exitCode()).isEqualTo(2);
+    assertThat(CliRunner.run("infer", "m", "--input", "{}", "--memory", "lots").exitCode())
+        .isEqualTo(2);
+  }
+}

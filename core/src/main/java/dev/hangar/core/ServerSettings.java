@@ -1,0 +1,86 @@
+package dev.hangar.core;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.hangar.core.config.DataSize;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The settings of one Hangar process.
+ *
+ * @param repository the model repository's directory
+ * @param memoryBudget the memory the whole process may hold (default 500MB)
+ * @param cacheDirectory where backends keep unpacked native libraries and derived model files
+ * @param pollInterval how often the repository is rescanned for changes; empty: never
+ * @param responseCacheSize the response cache's capacity (default 64MB)
+ */
+public record ServerSettings(
+    Path repository,
+    DataSize memoryBudget,
+    Path cacheDirectory,
+    Optional<Duration> pollInterval,
+    DataSize responseCacheSize) {
+  /** The default memory budget. */
+  public static final DataSize DEFAULT_MEMORY_BUDGET = DataSize.ofMegabytes(500);
+
+  /** The default response cache capacity. */
+  public static final DataSize DEFAULT_RESPONSE_CACHE = DataSize.ofMegabytes(64);
+
+  /** Validates. */
+  public ServerSettings {
+    requireNonNull(repository, "repository is null");
+    requireNonNull(memoryBudget, "memoryBudget is null");
+    requireNonNull(cacheDirectory, "cacheDirectory is null");
+    requireNonNull(pollInterval, "pollInterval is null");
+    requireNonNull(responseCacheSize, "responseCacheSize is null");
+    pollInterval.ifPresent(
+        interval -> {
+          if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("the poll interval must be positive");
+          }
+        });
+  }
+
+  /** Returns settings with the defaults for everything but the repository. */
+  public static ServerSettings defaults(Path repository) {
+    return new ServerSettings(
+        repository,
+        DEFAULT_MEMORY_BUDGET,
+        defaultCacheDirectory(),
+        Optional.empty(),
+        DEFAULT_RESPONSE_CACHE);
+  }
+
+  /** Returns {@code $XDG_CACHE_HOME/hangar}, or {@code ~/.cache/hangar}. */
+  public static Path defaultCacheDirectory() {
+    String xdg = System.getenv("XDG_CACHE_HOME");
+    Path base =
+        xdg != null && !xdg.isBlank()
+            ? Path.of(xdg)
+            : Path.of(System.getProperty("user.home"), ".cache");
+    return base.resolve("hangar");
+  }
+
+  /** Returns these settings with another memory budget. */
+  public ServerSettings withMemoryBudget(DataSize budget) {
+    return new ServerSettings(repository, budget, cacheDirectory, pollInterval, responseCacheSize);
+  }
+
+  /** Returns these settings with another cache directory. */
+  public ServerSettings withCacheDirectory(Path directory) {
+    return new ServerSettings(repository, memoryBudget, directory, pollInterval, responseCacheSize);
+  }
+
+  /** Returns these settings with a poll interval. */
+  public ServerSettings withPollInterval(Optional<Duration> interval) {
+    return new ServerSettings(
+        repository, memoryBudget, cacheDirectory, interval, responseCacheSize);
+  }
+
+  /** Returns these settings with another response cache capacity. */
+  public ServerSettings withResponseCacheSize(DataSize size) {
+    return new ServerSettings(repository, memoryBudget, cacheDirectory, pollInterval, size);
+  }
+}

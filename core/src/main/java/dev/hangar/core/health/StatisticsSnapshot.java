@@ -1,0 +1,77 @@
+package dev.hangar.core.health;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The statistics of one model version at one moment. Immutable.
+ *
+ * @param successes requests answered, from the model or the cache
+ * @param failures requests failed or rejected
+ * @param failuresByReason the failures, by reason (reasons with none are left out)
+ * @param executions model executions (one per batch)
+ * @param inferences requests that ran in the model (executions times their requests)
+ * @param cacheHits responses served from the cache
+ * @param cacheMisses cache lookups that found nothing
+ * @param requestLatency end-to-end latency of successful requests
+ * @param failureLatency time to failure of failed requests
+ * @param queueTime time successful requests waited in the queue
+ * @param computeTime time successful requests spent in the model (their batch's execution)
+ * @param cacheHitLatency time of cache lookups that hit
+ * @param batches executions by batch size (rows)
+ * @param loadTimes the durations of this version's loads, oldest first
+ * @param warmupTimes the durations of warmup inferences, oldest first
+ * @param lastInference when a request last succeeded
+ * @param recentRequests requests in the health window
+ * @param recentErrorRate the share of them that failed
+ * @param recentP99 their p99 latency
+ * @param degradedReason why the model counts as DEGRADED, when it does
+ */
+public record StatisticsSnapshot(
+    long successes,
+    long failures,
+    Map<FailureReason, Long> failuresByReason,
+    long executions,
+    long inferences,
+    long cacheHits,
+    long cacheMisses,
+    LatencySummary requestLatency,
+    LatencySummary failureLatency,
+    LatencySummary queueTime,
+    LatencySummary computeTime,
+    LatencySummary cacheHitLatency,
+    Map<Integer, BatchStatistics> batches,
+    List<Duration> loadTimes,
+    List<Duration> warmupTimes,
+    Optional<Instant> lastInference,
+    long recentRequests,
+    double recentErrorRate,
+    Duration recentP99,
+    Optional<String> degradedReason) {
+  /** Copies the collections. */
+  public StatisticsSnapshot {
+    failuresByReason = Map.copyOf(failuresByReason);
+    batches = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(batches));
+    loadTimes = List.copyOf(loadTimes);
+    warmupTimes = List.copyOf(warmupTimes);
+  }
+
+  /** Returns the number of requests, successful or not. */
+  public long requests() {
+    return successes + failures;
+  }
+
+  /** Returns the mean number of rows per execution, 0 without executions. */
+  public double averageBatchSize() {
+    long rows = 0;
+    long count = 0;
+    for (Map.Entry<Integer, BatchStatistics> entry : batches.entrySet()) {
+      rows += (long) entry.getKey() * entry.getValue().count();
+      count += entry.getValue().count();
+    }
+    return count == 0 ? 0 : rows / (double) count;
+  }
+}

@@ -1,0 +1,1322 @@
+package dev.hangar.core.model;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.hangar.core.config.DataSize;
+import dev.hangar.core.config.Durations;
+import dev.hangar.core.config.LoadPriority;
+import dev.hangar.core.config.ModelConfig;
+import dev.hangar.core.config.Suggestions;
+import dev.hangar.core.health.ModelStatistics;
+import dev.hangar.core.memory.MemoryBudget;
+import dev.hangar.core.memory.MemoryEstimator;
+import dev.hangar.core.memory.MemoryReclaimer;
+import dev.hangar.core.memory.ResidentMemory;
+import dev.hangar.core.repository.BackendRegistry;
+import dev.hangar.core.repository.ModelDefinition;
+import dev.hangar.core.repository.ModelRepository;
+import dev.hangar.core.repository.ModelVersionFile;
+import dev.hangar.core.repository.RepositoryEntry;
+import dev.hangar.core.time.TimeSource;
+import dev.hangar.spi.ErrorCategory;
+import dev.hangar.spi.HangarException;
+import dev.hangar.spi.LoadedModel;
+import dev.hangar.spi.ModelSignature;
+import dev.hangar.spi.ModelSource;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.PriorityBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * Keeps models loaded, warm and inside the process's memory budget.
+ *
+ * <p><b>Requests</b> {@linkplain #acquire acquire} a {@link ModelLease} on a READY version. A
+ * version that is not loaded is loaded on demand; concurrent requests share that one load. Leases
+ * keep a version from being closed: eviction and unloading stop new leases, then wait for the last
+ * one to be released.
+ *
+ * <p><b>Loads</b> run one at a time on the manager's loader thread, high-priority ones first, so
+ * that each load's growth of resident memory can be measured. Before a load, the manager estimates
+ * its size (file size times a factor learned per format) and admits it: when the resident memory or
+ * the accounted total (whichever is larger) plus the estimate would pass the budget, it evicts
+ * unpinned models in least-recently-used order, idle ones only for a {@link LoadPriority#NORMAL}
+ * load, busy ones too for a {@link LoadPriority#HIGH} one, until the load fits; otherwise the load
+ * fails with an {@link InsufficientMemoryException}. After load and warmup the estimate is replaced
+ * by the measured growth. After each unload, freed native memory is handed back to the OS.
+ *
+ * <p><b>Versions</b> follow each model's version policy; requests without a version go to the
+ * highest served version that is READY, or else the highest served one. {@link #refresh()} applies
+ * changes on disk: a changed or new version loads first, traffic moves to it, and the old one
+ * unloads after draining.
+ *
+ * <p>Thread-safe. {@link #lock} guards every model's and version's state and the model map's
+ * membership; the hot path (a lease on a READY version) takes no lock.
+ */
+public final class ModelManager implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(ModelManager.class.getName());
+  private static final int ACQUIRE_ATTEMPTS = 3;
+
+  private final ModelRepository repository;
+  private final BackendRegistry backends;
+  private final MemoryBudget<Object> budget;
+  private final MemoryEstimator estimator = new MemoryEstimator();
+  private final ResidentMemory memory;
+  private final MemoryReclaimer reclaimer;
+  private final TimeSource time;
+  private final Executor completions;
+  private final Warmup warmup;
+  private final ThreadPoolExecutor loader;
+  private final AtomicLong taskSequence = new AtomicLong();
+  private final List<Consumer<LoadedVersion>> unloadListeners = new CopyOnWriteArrayList<>();
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Map<String, ModelEntry> models = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+  private volatile boolean preload = true;
+
+  /**
+   * Creates a manager. Call {@link #start()} to scan the repository and load start-up models.
+   *
+   * @param completions where requests continue after waiting for a load (never the loader thread)
+   */
+  public ModelManager(
+      ModelRepository repository,
+      BackendRegistry backends,
+      DataSize memoryBudget,
+      ResidentMemory memory,
+      MemoryReclaimer reclaimer,
+      TimeSource time,
+      Executor completions) {
+    this.repository = requireNonNull(repository, "repository is null");
+    this.backends = requireNonNull(backends, "backends is null");
+    this.budget = new MemoryBudget<>(memoryBudget);
+    this.memory = requireNonNull(memory, "memory is null");
+    this.reclaimer = requireNonNull(reclaimer, "reclaimer is null");
+    this.time = requireNonNull(time, "time is null");
+    this.completions = requireNonNull(completions, "completions is null");
+    this.warmup = new Warmup(time);
+    this.loader =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.SECONDS,
+            new PriorityBlockingQueue<>(),
+            runnable -> {
+              Thread thread = new Thread(runnable, "hangar-model-loader");
+              thread.setDaemon(true);
+              return thread;
+            });
+  }
+
+  /**
+   * Measures the server's own memory as the budget's baseline, scans the repository and queues the
+   * loads of pinned and start-up models.
+   *
+   * @return a future that completes when every start-up load has finished, well or not
+   */
+  public CompletableFuture<Void> start() {
+    return start(true);
+  }
+
+  /**
+   * Like {@link #start()}; with {@code loadStartupModels} false, models load only on demand (for
+   * one-shot commands), pinned and start-up ones included.
+   */
+  public CompletableFuture<Void> start(boolean loadStartupModels) {
+    preload = loadStartupModels;
+    long baseline = memory.residentBytes();
+    budget.setBaseline(baseline);
+    LOG.log(
+        Level.INFO,
+        "memory budget {0}, of which the server itself holds {1}",
+        DataSize.format(budget.limitBytes()),
+        DataSize.format(baseline));
+    if (baseline >= budget.limitBytes()) {
+      LOG.log(
+          Level.WARNING,
+          "the server alone ({0}) already fills the memory budget ({1}); no model will fit",
+          DataSize.format(baseline),
+          DataSize.format(budget.limitBytes()));
+    }
+    return refresh();
+  }
+
+  /** Registers a callback run after a loaded version is closed, for whoever holds state for it. */
+  public void onUnloaded(Consumer<LoadedVersion> listener) {
+    unloadListeners.add(listener);
+  }
+
+  /** Returns the memory budget in bytes. */
+  public long budgetBytes() {
+    return budget.limitBytes();
+  }
+
+  /** Returns the baseline plus every model's account, in bytes. */
+  public long accountedBytes() {
+    return budget.accountedBytes();
+  }
+
+  /** Returns the process's resident memory now, in bytes. */
+  public long residentBytes() {
+    return memory.residentBytes();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Leases
+
+  /**
+   * Returns a lease on a READY version of the model, loading it first when needed.
+   *
+   * @param version the version, or empty for the default one
+   * @return a future that fails with {@link ModelNotFoundException}, {@link
+   *     ModelUnavailableException} or {@link InsufficientMemoryException} when no lease can be had
+   */
+  public CompletableFuture<ModelLease> acquire(String name, OptionalLong version) {
+    ModelEntry model = models.get(name);
+    if (model != null) {
+      VersionEntry entry =
+          version.isPresent() ? model.served.get(version.getAsLong()) : model.defaultVersion;
+      if (entry != null) {
+        LoadedVersion ready = entry.ready;
+        if (ready != null && ready.tryAcquire()) {
+          return CompletableFuture.completedFuture(lease(entry, ready));
+        }
+      }
+    }
+    return acquireSlowly(name, version, 1);
+  }
+
+  private CompletableFuture<ModelLease> acquireSlowly(
+      String name, OptionalLong version, int attempt) {
+    CompletableFuture<LoadedVersion> loading;
+    VersionEntry entry;
+    lock.lock();
+    try {
+      ModelEntry model = models.get(name);
+      if (model == null || closed) {
+        return CompletableFuture.failedFuture(unknownModel(name));
+      }
+      if (model.definition == null) {
+        return CompletableFuture.failedFuture(
+            new ModelUnavailableException(
+                "model '" + name + "' cannot be served: " + model.problem.getMessage(),
+                model.problem));
+      }
+      entry = resolve(model, version);
+      LoadedVersion ready = entry.ready;
+      if (ready != null && ready.tryAcquire()) {
+        return CompletableFuture.completedFuture(lease(entry, ready));
+      }
+      if (entry.state == ModelState.FAILED
+          && entry.loading == null
+          && !isRetryable(entry.failure)) {
+        return CompletableFuture.failedFuture(failedLoad(entry));
+      }
+      loading = ensureLoading(model, entry, model.loadPriority());
+    } catch (HangarException e) {
+      return CompletableFuture.failedFuture(e);
+    } finally {
+      lock.unlock();
+    }
+    VersionEntry target = entry;
+    return loading
+        .handleAsync(
+            (loaded, failure) -> {
+              if (failure != null) {
+                Throwable cause = unwrap(failure);
+                if (cause instanceof HangarException hangar
+                    && hangar.category() != ErrorCategory.INSUFFICIENT_RESOURCES
+                    && hangar.category() != ErrorCategory.NOT_FOUND
+                    && hangar.category() != ErrorCategory.UNAVAILABLE) {
+                  cause =
+                      new ModelUnavailableException(
+                          "model '"
+                              + target.key.name()
+                              + "' version "
+                              + target.key.version()
+                              + " failed to load: "
+                              + hangar.getMessage(),
+                          hangar);
+                }
+                return CompletableFuture.<ModelLease>failedFuture(cause);
+              }
+              if (loaded.tryAcquire()) {
+                return CompletableFuture.completedFuture(lease(target, loaded));
+              }
+              if (attempt < ACQUIRE_ATTEMPTS) {
+                return acquireSlowly(name, version, attempt + 1);
+              }
+              return CompletableFuture.<ModelLease>failedFuture(
+                  new ModelUnavailableException(
+                      "model '"
+                          + name
+                          + "' was unloaded again before it could serve; the memory budget is too small for the models in use"));
+            },
+            completions)
+        .thenCompose(future -> future);
+  }
+
+  private ModelLease lease(VersionEntry entry, LoadedVersion loaded) {
+    return new ModelLease(
+        loaded,
+        () -> {
+          entry.lastUsedNanos = time.nanoTime();
+          entry.used = true;
+        });
+  }
+
+  private VersionEntry resolve(ModelEntry model, OptionalLong version) {
+    if (version.isEmpty()) {
+      VersionEntry entry = model.defaultVersion;
+      if (entry == null) {
+        throw new ModelUnavailableException("model '" + model.name + "' has no version to serve");
+      }
+      return entry;
+    }
+    VersionEntry entry = model.served.get(version.getAsLong());
+    if (entry == null) {
+      throw new ModelNotFoundException(
+          "model '"
+              + model.name
+              + "' has no version "
+              + version.getAsLong()
+              + " being served; served versions: "
+              + model.served.keySet().stream().sorted(Comparator.reverseOrder()).toList());
+    }
+    return entry;
+  }
+
+  private ModelNotFoundException unknownModel(String name) {
+    return new ModelNotFoundException(
+        "unknown model '" + name + "'" + Suggestions.hint(name, models.keySet()));
+  }
+
+  private static boolean isRetryable(HangarException failure) {
+    return failure == null || failure.category() == ErrorCategory.INSUFFICIENT_RESOURCES;
+  }
+
+  private static HangarException failedLoad(VersionEntry entry) {
+    return new ModelUnavailableException(
+        "model '"
+            + entry.key.name()
+            + "' version "
+            + entry.key.version()
+            + " failed to load: "
+            + entry.failure.getMessage(),
+        entry.failure);
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause()
+        : failure;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The repository API
+
+  /**
+   * Loads every served version of a model (again, if it failed), with the given priority.
+   *
+   * @return a future that completes when the loads have finished, failing with the first failure
+   */
+  public CompletableFuture<Void> load(String name, LoadPriority priority) {
+    List<CompletableFuture<LoadedVersion>> loads = new ArrayList<>();
+    lock.lock();
+    try {
+      ModelEntry model = models.get(name);
+      if (model == null) {
+        refreshOne(name);
+        model = models.get(name);
+      }
+      if (model == null) {
+        return CompletableFuture.failedFuture(unknownModel(name));
+      }
+      if (model.definition == null) {
+        return CompletableFuture.failedFuture(
+            new ModelUnavailableException(
+                "model '" + name + "' cannot be served: " + model.problem.getMessage(),
+                model.problem));
+      }
+      for (VersionEntry entry : model.served.values()) {
+        if (entry.state == ModelState.FAILED) {
+          entry.failure = null;
+        }
+        loads.add(ensureLoading(model, entry, priority));
+      }
+    } finally {
+      lock.unlock();
+    }
+    return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * Unloads every loaded version of a model, after their in-flight requests finish. Requests that
+   * arrive later load it again.
+   *
+   * @return a future that completes when the versions are closed
+   */
+  public CompletableFuture<Void> unload(String name) {
+    List<CompletableFuture<Void>> unloads = new ArrayList<>();
+    lock.lock();
+    try {
+      ModelEntry model = models.get(name);
+      if (model == null) {
+        return CompletableFuture.failedFuture(unknownModel(name));
+      }
+      for (VersionEntry entry : model.versions.values()) {
+        unloads.add(queueUnload(entry, ModelState.UNLOADED, "unloaded on request"));
+      }
+    } finally {
+      lock.unlock();
+    }
+    return CompletableFuture.allOf(unloads.toArray(CompletableFuture[]::new));
+  }
+
+  /** Pins or unpins a model; a pinned model is loaded now and never evicted. */
+  public CompletableFuture<Void> setPinned(String name, boolean pinned) {
+    lock.lock();
+    try {
+      ModelEntry model = models.get(name);
+      if (model == null) {
+        return CompletableFuture.failedFuture(unknownModel(name));
+      }
+      model.pinnedOverride = pinned;
+      LOG.log(Level.INFO, "model {0} {1}", name, pinned ? "pinned" : "unpinned");
+    } finally {
+      lock.unlock();
+    }
+    return pinned ? load(name, LoadPriority.HIGH) : CompletableFuture.completedFuture(null);
+  }
+
+  /**
+   * Scans the repository and applies what changed: new models register (and load, when pinned or
+   * marked for start-up), changed models load their new versions or files before the old ones
+   * unload, removed models unload after draining.
+   *
+   * @return a future that completes when the loads this refresh started have finished
+   */
+  public CompletableFuture<Void> refresh() {
+    List<RepositoryEntry> scanned = repository.scan();
+    List<CompletableFuture<?>> started = new ArrayList<>();
+    lock.lock();
+    try {
+      Set<String> seen = new HashSet<>();
+      for (RepositoryEntry entry : scanned) {
+        seen.add(entry.name());
+        started.addAll(apply(entry));
+      }
+      for (ModelEntry model : List.copyOf(models.values())) {
+        if (!seen.contains(model.name)) {
+          models.remove(model.name);
+          LOG.log(Level.INFO, "model {0} was removed from the repository", model.name);
+          for (VersionEntry entry : model.versions.values()) {
+            started.add(queueUnload(entry, ModelState.UNLOADED, "removed from the repository"));
+          }
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    return CompletableFuture.allOf(
+        started.stream().map(f -> f.exceptionally(e -> null)).toArray(CompletableFuture[]::new));
+  }
+
+  private void refreshOne(String name) {
+    if (ModelRepository.isValidName(name)) {
+      repository.scan(name).ifPresent(this::apply);
+    }
+  }
+
+  private List<CompletableFuture<?>> apply(RepositoryEntry scanned) {
+    List<CompletableFuture<?>> started = new ArrayList<>();
+    ModelEntry model = models.get(scanned.name());
+    if (model == null) {
+      model = new ModelEntry(scanned.name());
+      models.put(model.name, model);
+      if (scanned.problem().isPresent()) {
+        model.problem = scanned.problem().get();
+        LOG.log(
+            Level.WARNING,
+            "model {0} cannot be served: {1}",
+            model.name,
+            model.problem.getMessage());
+        return started;
+      }
+      model.definition = scanned.definition().orElseThrow();
+      syncVersions(model, true, started);
+      LOG.log(
+          Level.INFO,
+          "model {0} found: {1}, versions {2}, serving {3}",
+          model.name,
+          model.definition.format(),
+          model.definition.versions().stream().map(ModelVersionFile::version).toList(),
+          model.served.keySet());
+      return started;
+    }
+    if (scanned.problem().isPresent()) {
+      HangarException problem = scanned.problem().get();
+      if (model.definition != null) {
+        // keep serving what is loaded: a broken edit must not take a working model down
+        if (model.problem == null || !problem.getMessage().equals(model.problem.getMessage())) {
+          LOG.log(
+              Level.WARNING,
+              "model {0} changed on disk but cannot be read; still serving the previous version: {1}",
+              model.name,
+              problem.getMessage());
+        }
+      }
+      model.problem = problem;
+      return started;
+    }
+    ModelDefinition definition = scanned.definition().orElseThrow();
+    boolean configChanged =
+        model.definition == null
+            || !definition.configStamp().equals(model.definition.configStamp());
+    boolean changed =
+        configChanged
+            || model.definition == null
+            || !definition.versions().equals(model.definition.versions());
+    model.problem = null;
+    if (!changed) {
+      return started;
+    }
+    ModelDefinition previous = model.definition;
+    model.definition = definition;
+    LOG.log(Level.INFO, "model {0} changed on disk; applying", model.name);
+    for (VersionEntry entry : model.versions.values()) {
+      Optional<ModelVersionFile> file = definition.version(entry.key.version());
+      boolean fileChanged =
+          file.isPresent()
+              && (entry.file == null || !file.get().stamp().equals(entry.file.stamp()));
+      if (entry.state == ModelState.FAILED && (fileChanged || configChanged)) {
+        entry.failure = null;
+      }
+      if (entry.loaded != null && file.isPresent() && (fileChanged || configChanged)) {
+        entry.reloadRequested = true;
+        started.add(ensureLoading(model, entry, LoadPriority.HIGH));
+      }
+    }
+    syncVersions(model, previous == null || hasResidentVersion(model), started);
+    return started;
+  }
+
+  /** Creates entries for newly served versions and loads them when the model is in use. */
+  private void syncVersions(
+      ModelEntry model, boolean loadNewVersions, List<CompletableFuture<?>> started) {
+    ModelConfig config = model.definition.config();
+    Map<Long, VersionEntry> served = new LinkedHashMap<>();
+    for (long version : model.definition.servedVersions()) {
+      VersionEntry entry =
+          model.versions.computeIfAbsent(
+              version,
+              v ->
+                  new VersionEntry(
+                      new ModelVersionKey(model.name, v),
+                      new ModelStatistics(time, config.health())));
+      served.put(version, entry);
+      boolean wanted = preload && (config.loadAtStartup() || model.pinned());
+      if (entry.loaded == null
+          && entry.loading == null
+          && (wanted || (loadNewVersions && hasResidentVersion(model)))) {
+        started.add(
+            ensureLoading(model, entry, model.pinned() ? LoadPriority.HIGH : model.loadPriority()));
+      }
+    }
+    model.served = Map.copyOf(served);
+    updateDefault(model);
+    retireUnserved(model);
+  }
+
+  private static boolean hasResidentVersion(ModelEntry model) {
+    return model.versions.values().stream()
+        .anyMatch(entry -> entry.loaded != null || entry.loading != null);
+  }
+
+  private void updateDefault(ModelEntry model) {
+    VersionEntry chosen = null;
+    for (long version : model.served.keySet().stream().sorted(Comparator.reverseOrder()).toList()) {
+      VersionEntry entry = model.served.get(version);
+      if (chosen == null) {
+        chosen = entry;
+      }
+      if (entry.ready != null) {
+        chosen = entry;
+        break;
+      }
+    }
+    if (chosen != model.defaultVersion) {
+      model.defaultVersion = chosen;
+      if (chosen != null && chosen.ready != null) {
+        LOG.log(
+            Level.INFO,
+            "model {0}: requests without a version now go to version {1}",
+            model.name,
+            chosen.key.version());
+      }
+    }
+  }
+
+  /** Unloads versions the policy no longer serves, once the default version is READY. */
+  private void retireUnserved(ModelEntry model) {
+    VersionEntry current = model.defaultVersion;
+    boolean defaultReady = current != null && current.ready != null;
+    for (VersionEntry entry : List.copyOf(model.versions.values())) {
+      if (model.served.containsKey(entry.key.version())) {
+        continue;
+      }
+      if (entry.loaded == null && entry.loading == null) {
+        model.versions.remove(entry.key.version());
+      } else if (defaultReady && entry.loaded != null && !entry.loaded.isClosing()) {
+        queueUnload(
+                entry,
+                ModelState.UNLOADED,
+                "no longer served: version " + current.key.version() + " replaced it")
+            .thenRun(
+                () -> {
+                  lock.lock();
+                  try {
+                    if (!model.served.containsKey(entry.key.version()) && entry.loaded == null) {
+                      model.versions.remove(entry.key.version(), entry);
+                    }
+                  } finally {
+                    lock.unlock();
+                  }
+                });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Loading
+
+  private CompletableFuture<LoadedVersion> ensureLoading(
+      ModelEntry model, VersionEntry entry, LoadPriority priority) {
+    if (entry.loading != null) {
+      return entry.loading;
+    }
+    if (entry.ready != null && !entry.reloadRequested) {
+      return CompletableFuture.completedFuture(entry.ready);
+    }
+    CompletableFuture<LoadedVersion> future = new CompletableFuture<>();
+    entry.loading = future;
+    loader.execute(
+        new LoaderTask(
+            priority,
+            taskSequence.incrementAndGet(),
+            () -> runLoad(model, entry, priority, future)));
+    return future;
+  }
+
+  private void runLoad(
+      ModelEntry model,
+      VersionEntry entry,
+      LoadPriority priority,
+      CompletableFuture<LoadedVersion> future) {
+    try {
+      future.complete(loadNow(model, entry, priority));
+    } catch (Throwable failure) {
+      future.completeExceptionally(
+          failure instanceof HangarException
+              ? failure
+              : new HangarException(
+                  ErrorCategory.INTERNAL,
+                  "loading model '" + entry.key.name() + "' failed: " + failure,
+                  failure));
+    } finally {
+      lock.lock();
+      try {
+        if (entry.loading == future) {
+          entry.loading = null;
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private LoadedVersion loadNow(ModelEntry model, VersionEntry entry, LoadPriority priority) {
+    ModelDefinition definition;
+    ModelVersionFile file;
+    LoadedVersion previous;
+    lock.lock();
+    try {
+      if (closed) {
+        throw new ModelUnavailableException("the server is shutting down");
+      }
+      if (entry.ready != null && !entry.reloadRequested) {
+        return entry.ready;
+      }
+      if (model.definition == null) {
+        throw new ModelUnavailableException(
+            "model '" + model.name + "' cannot be served: " + model.problem.getMessage());
+      }
+      definition = model.definition;
+      file =
+          definition
+              .version(entry.key.version())
+              .orElseThrow(
+                  () ->
+                      new ModelNotFoundException(
+                          "model '"
+                              + model.name
+                              + "' version "
+                              + entry.key.version()
+                              + " is no longer on disk"));
+      previous = entry.reloadRequested ? entry.loaded : null;
+      entry.reloadRequested = false;
+      entry.file = file;
+      transition(
+          entry,
+          ModelState.LOADING,
+          previous == null
+              ? ""
+              : "the file or config changed; the loaded instance serves until this one is ready");
+    } finally {
+      lock.unlock();
+    }
+    Object account = new Object();
+    long need = estimator.estimate(definition.format(), file.stamp().size());
+    try {
+      // the engine's own libraries are the server's memory, not this model's
+      backends.backend(definition.format()).prepare();
+    } catch (RuntimeException e) {
+      HangarException failure = asHangar(e, "preparing the " + definition.format() + " backend");
+      failLoad(model, entry, previous, failure);
+      throw failure;
+    }
+    try {
+      admit(entry, account, need, priority);
+    } catch (HangarException e) {
+      failLoad(model, entry, previous, e);
+      throw e;
+    }
+    long residentBefore = memory.residentBytes();
+    long start = time.nanoTime();
+    LoadedModel loadedModel;
+    try {
+      ModelConfig config = definition.config();
+      loadedModel =
+          backends
+              .backend(definition.format())
+              .load(
+                  new ModelSource(
+                      model.name,
+                      entry.key.version(),
+                      file.file(),
+                      config.declaredSignature(),
+                      new dev.hangar.spi.ModelParameters(config.parameters())));
+    } catch (RuntimeException e) {
+      budget.release(account);
+      reclaimer.releaseFreedMemory();
+      HangarException failure = asHangar(e, "loading");
+      failLoad(model, entry, previous, failure);
+      throw failure;
+    }
+    Duration loadTime = Duration.ofNanos(time.nanoTime() - start);
+    entry.statistics.recordLoad(loadTime);
+    ModelConfig config = definition.config();
+    LoadedVersion loaded;
+    List<Duration> warmupTimes;
+    try {
+      ModelSignature signature = config.servedSignature(loadedModel.signature());
+      loaded =
+          new LoadedVersion(
+              entry.key,
+              definition.format(),
+              config,
+              loadedModel,
+              signature,
+              config.effectiveMaxBatchSize(signature),
+              entry.statistics,
+              account);
+      lock.lock();
+      try {
+        transition(entry, ModelState.WARMING, "loaded in " + Durations.format(loadTime));
+      } finally {
+        lock.unlock();
+      }
+      warmupTimes =
+          warmup.run(
+              loadedModel,
+              signature,
+              loaded.maxBatchSize(),
+              config.warmup(),
+              definition.directory());
+    } catch (RuntimeException e) {
+      closeQuietly(loadedModel);
+      budget.release(account);
+      reclaimer.releaseFreedMemory();
+      HangarException failure = asHangar(e, "warming up");
+      failLoad(model, entry, previous, failure);
+      throw failure;
+    }
+    warmupTimes.forEach(entry.statistics::recordWarmup);
+    long measured = memory.residentBytes() - residentBefore;
+    long accounted = measured > 0 ? measured : loadedModel.memoryEstimateBytes();
+    estimator.learn(definition.format(), file.stamp().size(), accounted);
+    budget.account(account, accounted);
+    Duration warmupTotal = warmupTimes.stream().reduce(Duration.ZERO, Duration::plus);
+    lock.lock();
+    try {
+      entry.loaded = loaded;
+      entry.ready = loaded;
+      entry.failure = null;
+      entry.accountedBytes = accounted;
+      entry.loadTime = loadTime;
+      entry.warmupTime = warmupTimes.isEmpty() ? null : warmupTotal;
+      entry.lastUsedNanos = time.nanoTime();
+      transition(
+          entry,
+          ModelState.READY,
+          "load "
+              + Durations.format(loadTime)
+              + ", warmup "
+              + warmupTimes.size()
+              + " runs in "
+              + Durations.format(warmupTotal)
+              + ", memory "
+              + DataSize.format(accounted)
+              + " (estimated "
+              + DataSize.format(need)
+              + ")");
+      if (previous != null) {
+        previous.beginClosing();
+      }
+      updateDefault(model);
+      retireUnserved(model);
+    } finally {
+      lock.unlock();
+    }
+    if (previous != null) {
+      closeWhenDrained(entry, previous, "the previous instance, after draining");
+    }
+    return loaded;
+  }
+
+  private void failLoad(
+      ModelEntry model, VersionEntry entry, LoadedVersion previous, HangarException failure) {
+    lock.lock();
+    try {
+      if (previous != null && !previous.isClosing()) {
+        entry.ready = previous;
+        entry.loaded = previous;
+        transition(
+            entry,
+            ModelState.READY,
+            "reload failed, still serving the previous instance: " + failure.getMessage());
+        return;
+      }
+      entry.failure = failure;
+      transition(entry, ModelState.FAILED, failure.getMessage());
+      updateDefault(model);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Makes room for a load, evicting as its priority allows; runs on the loader thread. */
+  private void admit(VersionEntry target, Object account, long need, LoadPriority priority) {
+    while (true) {
+      VersionEntry victim;
+      LoadedVersion victimLoad;
+      lock.lock();
+      try {
+        long resident = memory.residentBytes();
+        long used = Math.max(resident, budget.accountedBytes());
+        if (used + need <= budget.limitBytes()) {
+          budget.account(account, need);
+          return;
+        }
+        if (budget.baselineBytes() + need > budget.limitBytes()) {
+          throw new InsufficientMemoryException(
+              "cannot load model '"
+                  + target.key.name()
+                  + "' version "
+                  + target.key.version()
+                  + ": it needs about "
+                  + DataSize.format(need)
+                  + ", more than the memory budget of "
+                  + DataSize.format(budget.limitBytes())
+                  + " leaves beside the server's own "
+                  + DataSize.format(budget.baselineBytes())
+                  + "; raise the budget (--memory)");
+        }
+        victim = chooseVictim(target, priority);
+        if (victim == null) {
+          throw insufficient(target, need, resident, used, priority);
+        }
+        victimLoad = victim.loaded;
+        beginUnload(victim, "evicted (least recently used) to make room for " + target.key);
+      } finally {
+        lock.unlock();
+      }
+      finishUnload(
+          victim, victimLoad, ModelState.EVICTED, "evicted to make room for " + target.key);
+    }
+  }
+
+  private VersionEntry chooseVictim(VersionEntry target, LoadPriority priority) {
+    VersionEntry victim = null;
+    for (ModelEntry model : models.values()) {
+      if (model.pinned()) {
+        continue;
+      }
+      for (VersionEntry entry : model.versions.values()) {
+        LoadedVersion loaded = entry.ready;
+        if (entry == target || loaded == null || entry.state != ModelState.READY) {
+          continue;
+        }
+        if (priority == LoadPriority.NORMAL && loaded.activeLeases() > 0) {
+          continue;
+        }
+        if (victim == null || entry.lastUsedNanos < victim.lastUsedNanos) {
+          victim = entry;
+        }
+      }
+    }
+    return victim;
+  }
+
+  private InsufficientMemoryException insufficient(
+      VersionEntry target, long need, long resident, long used, LoadPriority priority) {
+    List<String> pinned = new ArrayList<>();
+    List<String> busy = new ArrayList<>();
+    for (ModelEntry model : models.values()) {
+      for (VersionEntry entry : model.versions.values()) {
+        if (entry.loaded == null || entry == target) {
+          continue;
+        }
+        String label = entry.key + " (" + DataSize.format(entry.accountedBytes) + ")";
+        if (model.pinned()) {
+          pinned.add(label);
+        } else if (entry.loaded.activeLeases() > 0) {
+          busy.add(entry.key + " (" + entry.loaded.activeLeases() + " requests)");
+        } else if (entry.state != ModelState.READY) {
+          busy.add(entry.key + " (" + entry.state + ")");
+        }
+      }
+    }
+    return new InsufficientMemoryException(
+        "cannot load model '"
+            + target.key.name()
+            + "' version "
+            + target.key.version()
+            + ": it needs about "
+            + DataSize.format(need)
+            + " but only "
+            + DataSize.format(Math.max(0, budget.limitBytes() - used))
+            + " of the "
+            + DataSize.format(budget.limitBytes())
+            + " memory budget is free (resident "
+            + DataSize.format(resident)
+            + ", accounted "
+            + DataSize.format(budget.accountedBytes())
+            + "); pinned: "
+            + (pinned.isEmpty() ? "none" : String.join(", ", pinned))
+            + "; busy: "
+            + (busy.isEmpty() ? "none" : String.join(", ", busy))
+            + (priority == LoadPriority.NORMAL && !busy.isEmpty()
+                ? "; a high-priority load may evict busy models"
+                : ""));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Unloading
+
+  private CompletableFuture<Void> queueUnload(
+      VersionEntry entry, ModelState finalState, String reason) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    loader.execute(
+        new LoaderTask(
+            LoadPriority.HIGH,
+            taskSequence.incrementAndGet(),
+            () -> {
+              try {
+                LoadedVersion loaded;
+                lock.lock();
+                try {
+                  loaded = entry.loaded;
+                  if (loaded == null || loaded.isClosing()) {
+                    if (loaded == null && entry.state != ModelState.FAILED) {
+                      entry.failure = null;
+                    }
+                    done.complete(null);
+                    return;
+                  }
+                  beginUnload(entry, reason);
+                } finally {
+                  lock.unlock();
+                }
+                finishUnload(entry, loaded, finalState, reason);
+                done.complete(null);
+              } catch (Throwable failure) {
+                done.completeExceptionally(failure);
+              }
+            }));
+    return done;
+  }
+
+  /** Stops new leases on the entry's loaded instance; call with the lock held. */
+  private void beginUnload(VersionEntry entry, String reason) {
+    LoadedVersion loaded = entry.loaded;
+    entry.ready = null;
+    transition(
+        entry,
+        ModelState.UNLOADING,
+        reason
+            + (loaded.activeLeases() > 0
+                ? "; waiting for " + loaded.activeLeases() + " in-flight requests"
+                : ""));
+    loaded.beginClosing();
+    ModelEntry model = models.get(entry.key.name());
+    if (model != null) {
+      updateDefault(model);
+    }
+  }
+
+  /** Waits for the last lease, closes the instance and hands memory back; call without the lock. */
+  private void finishUnload(
+      VersionEntry entry, LoadedVersion loaded, ModelState finalState, String reason) {
+    loaded.drained().join();
+    long before = memory.residentBytes();
+    closeQuietly(loaded.model());
+    reclaimer.releaseFreedMemory();
+    long after = memory.residentBytes();
+    budget.release(loaded.account());
+    lock.lock();
+    try {
+      if (entry.loaded == loaded) {
+        entry.loaded = null;
+        entry.accountedBytes = 0;
+        transition(
+            entry,
+            finalState,
+            reason
+                + "; resident memory "
+                + DataSize.format(before)
+                + " -> "
+                + DataSize.format(after));
+      }
+    } finally {
+      lock.unlock();
+    }
+    unloadListeners.forEach(listener -> listener.accept(loaded));
+  }
+
+  private void closeWhenDrained(VersionEntry entry, LoadedVersion previous, String what) {
+    previous.drained().join();
+    long before = memory.residentBytes();
+    closeQuietly(previous.model());
+    reclaimer.releaseFreedMemory();
+    long after = memory.residentBytes();
+    budget.release(previous.account());
+    LOG.log(
+        Level.INFO,
+        "model {0} version {1}: closed {2}; resident memory {3} -> {4}",
+        entry.key.name(),
+        entry.key.version(),
+        what,
+        DataSize.format(before),
+        DataSize.format(after));
+    unloadListeners.forEach(listener -> listener.accept(previous));
+  }
+
+  private static void closeQuietly(LoadedModel model) {
+    try {
+      model.close();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "closing a model failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static HangarException asHangar(RuntimeException e, String activity) {
+    if (e instanceof HangarException hangar) {
+      return hangar;
+    }
+    return new HangarException(ErrorCategory.BACKEND_FAILURE, activity + " failed: " + e, e);
+  }
+
+  private void transition(VersionEntry entry, ModelState to, String detail) {
+    ModelState from = entry.state;
+    entry.state = to;
+    entry.reason = detail == null || detail.isEmpty() ? null : detail;
+    Level level = to == ModelState.FAILED ? Level.WARNING : Level.INFO;
+    LOG.log(
+        level,
+        "model {0} version {1}: {2} -> {3}{4}",
+        entry.key.name(),
+        entry.key.version(),
+        from,
+        to,
+        detail == null || detail.isEmpty() ? "" : " (" + detail + ")");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Views
+
+  /**
+   * Returns the status of every model version known, sorted by name and version (highest first).
+   */
+  public List<ModelStatus> list() {
+    lock.lock();
+    try {
+      List<ModelStatus> statuses = new ArrayList<>();
+      for (ModelEntry model :
+          models.values().stream()
+              .sorted(Comparator.comparing((ModelEntry m) -> m.name))
+              .toList()) {
+        statuses.addAll(statusesOf(model));
+      }
+      return statuses;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Returns the status of one model's versions.
+   *
+   * @throws ModelNotFoundException when there is no such model
+   */
+  public List<ModelStatus> status(String name) {
+    lock.lock();
+    try {
+      ModelEntry model = models.get(name);
+      if (model == null) {
+        throw unknownModel(name);
+      }
+      return statusesOf(model);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Returns the definition of a model, when it is in the repository and readable. */
+  public Optional<ModelDefinition> definition(String name) {
+    ModelEntry model = models.get(name);
+    return model == null ? Optional.empty() : Optional.ofNullable(model.definition);
+  }
+
+  /** Returns the statistics of a model version, when it is known. */
+  public Optional<ModelStatistics> statistics(ModelVersionKey key) {
+    ModelEntry model = models.get(key.name());
+    if (model == null) {
+      return Optional.empty();
+    }
+    lock.lock();
+    try {
+      VersionEntry entry = model.versions.get(key.version());
+      return entry == null ? Optional.empty() : Optional.of(entry.statistics);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Returns whether the server is ready: every pinned or start-up model serves its default version.
+   *
+   * @return the models not yet READY; empty when ready
+   */
+  public List<String> notReady() {
+    lock.lock();
+    try {
+      List<String> waiting = new ArrayList<>();
+      for (ModelEntry model : models.values()) {
+        if (model.definition == null) {
+          continue;
+        }
+        boolean required = model.pinned() || model.definition.config().loadAtStartup();
+        VersionEntry entry = model.defaultVersion;
+        if (required && (entry == null || entry.ready == null)) {
+          waiting.add(
+              model.name
+                  + (entry == null
+                      ? ""
+                      : " ("
+                          + entry.state
+                          + (entry.reason == null ? "" : ": " + entry.reason)
+                          + ")"));
+        }
+      }
+      waiting.sort(null);
+      return waiting;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private List<ModelStatus> statusesOf(ModelEntry model) {
+    if (model.definition == null) {
+      return List.of(
+          new ModelStatus(
+              model.name,
+              0,
+              Optional.empty(),
+              ModelState.FAILED,
+              Optional.of(model.problem.getMessage()),
+              0,
+              Optional.empty(),
+              model.pinned(),
+              false,
+              0,
+              Optional.empty(),
+              Optional.empty()));
+    }
+    long nowNanos = time.nanoTime();
+    Instant now = time.now();
+    List<ModelStatus> statuses = new ArrayList<>();
+    for (VersionEntry entry : model.versions.descendingMap().values()) {
+      LoadedVersion loaded = entry.loaded;
+      String reason = entry.reason;
+      if (model.problem != null) {
+        reason =
+            "config.yaml on disk is broken, serving the previous one: "
+                + model.problem.getMessage();
+      }
+      statuses.add(
+          new ModelStatus(
+              model.name,
+              entry.key.version(),
+              Optional.of(model.definition.format()),
+              entry.state,
+              Optional.ofNullable(reason),
+              entry.accountedBytes,
+              entry.used
+                  ? Optional.of(now.minusNanos(nowNanos - entry.lastUsedNanos))
+                  : Optional.empty(),
+              model.pinned(),
+              entry == model.defaultVersion,
+              loaded == null ? 0 : loaded.activeLeases(),
+              Optional.ofNullable(entry.loadTime),
+              Optional.ofNullable(entry.warmupTime)));
+    }
+    return statuses;
+  }
+
+  /**
+   * Unloads every model after its in-flight requests finish, then stops the loader. Models are
+   * closed; backends are the registry owner's to close.
+   */
+  @Override
+  public void close() {
+    List<CompletableFuture<Void>> unloads = new ArrayList<>();
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (ModelEntry model : models.values()) {
+        for (VersionEntry entry : model.versions.values()) {
+          unloads.add(queueUnload(entry, ModelState.UNLOADED, "server shutting down"));
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    CompletableFuture.allOf(unloads.toArray(CompletableFuture[]::new))
+        .exceptionally(e -> null)
+        .join();
+    loader.shutdown();
+    try {
+      loader.awaitTermination(1, TimeUnit.MINUTES);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // State
+
+  /** One model name: its definition (or the problem reading it) and its versions. */
+  private final class ModelEntry {
+    final String name;
+    final TreeMap<Long, VersionEntry> versions = new TreeMap<>();
+    ModelDefinition definition;
+    HangarException problem;
+    Boolean pinnedOverride;
+    volatile Map<Long, VersionEntry> served = Map.of();
+    volatile VersionEntry defaultVersion;
+
+    ModelEntry(String name) {
+      this.name = name;
+    }
+
+    boolean pinned() {
+      if (pinnedOverride != null) {
+        return pinnedOverride;
+      }
+      return definition != null && definition.config().pinned();
+    }
+
+    LoadPriority loadPriority() {
+      return pinned()
+          ? LoadPriority.HIGH
+          : definition == null ? LoadPriority.NORMAL : definition.config().loadPriority();
+    }
+  }
+
+  /**
+   * One version number of one model, across its loads. Fields are guarded by the lock but for the
+   * volatile ones.
+   */
+  private static final class VersionEntry {
+    final ModelVersionKey key;
+    final ModelStatistics statistics;
+    ModelState state = ModelState.AVAILABLE;
+    String reason;
+    HangarException failure;
+    ModelVersionFile file;
+    LoadedVersion loaded;
+    CompletableFuture<LoadedVersion> loading;
+    boolean reloadRequested;
+    long accountedBytes;
+    Duration loadTime;
+    Duration warmupTime;
+    volatile LoadedVersion ready;
+    volatile long lastUsedNanos;
+    volatile boolean used;
+
+    VersionEntry(ModelVersionKey key, ModelStatistics statistics) {
+      this.key = key;
+      this.statistics = statistics;
+    }
+  }
+
+  /** A loader-thread task, ordered by priority, then submission. */
+  private record LoaderTask(LoadPriority priority, long sequence, Runnable work)
+      implements Runnable, Comparable<LoaderTask> {
+    @Override
+    public void run() {
+      work.run();
+    }
+
+    @Override
+    public int compareTo(LoaderTask other) {
+      int byPriority = Integer.compare(other.priority.ordinal(), priority.ordinal());
+      return byPriority != 0 ? byPriority : Long.compare(sequence, other.sequence);
+    }
+  }
+}

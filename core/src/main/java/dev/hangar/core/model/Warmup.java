@@ -1,0 +1,113 @@
+package dev.hangar.core.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hangar.core.config.WarmupConfig;
+import dev.hangar.core.time.TimeSource;
+import dev.hangar.core.v2.V2Json;
+import dev.hangar.spi.HangarException;
+import dev.hangar.spi.LoadedModel;
+import dev.hangar.spi.ModelSignature;
+import dev.hangar.spi.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Runs a freshly loaded model before it serves, so that the first requests do not pay for lazy
+ * initialization, memory arenas growing or a JIT engine profiling: synthetic inputs at batch size 1
+ * and the maximum batch size (or the configured sizes), plus any sample request files.
+ */
+final class Warmup {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final TimeSource time;
+
+  Warmup(TimeSource time) {
+    this.time = time;
+  }
+
+  /**
+   * Warms the model up and returns the duration of each inference.
+   *
+   * @throws HangarException when an inference or a sample file fails
+   */
+  List<Duration> run(
+      LoadedModel model,
+      ModelSignature signature,
+      int maxBatchSize,
+      WarmupConfig config,
+      Path modelDirectory) {
+    if (!config.enabled()) {
+      return List.of();
+    }
+    List<List<Tensor>> inputs = new ArrayList<>();
+    Random random = new Random(42);
+    for (int batchSize : batchSizes(signature, maxBatchSize, config)) {
+      inputs.add(SyntheticInputs.of(signature, batchSize, config.freeDimensionSize(), random));
+    }
+    for (String sample : config.samples()) {
+      inputs.add(readSample(modelDirectory, sample));
+    }
+    List<Duration> durations = new ArrayList<>();
+    for (List<Tensor> request : inputs) {
+      for (int i = 0; i < config.iterations(); i++) {
+        long start = time.nanoTime();
+        model.infer(request);
+        durations.add(Duration.ofNanos(time.nanoTime() - start));
+      }
+    }
+    return durations;
+  }
+
+  private static Set<Integer> batchSizes(
+      ModelSignature signature, int maxBatchSize, WarmupConfig config) {
+    if (!signature.batched()) {
+      return Set.of(1);
+    }
+    if (!config.batchSizes().isEmpty()) {
+      Set<Integer> sizes = new LinkedHashSet<>();
+      for (int size : config.batchSizes()) {
+        sizes.add(Math.min(size, Math.max(1, maxBatchSize)));
+      }
+      return sizes;
+    }
+    Set<Integer> sizes = new LinkedHashSet<>();
+    sizes.add(1);
+    sizes.add(Math.max(1, maxBatchSize));
+    return sizes;
+  }
+
+  private static List<Tensor> readSample(Path modelDirectory, String sample) {
+    Path file = modelDirectory.resolve(sample).normalize();
+    if (!file.startsWith(modelDirectory)) {
+      throw new HangarException(
+          dev.hangar.spi.ErrorCategory.USER_ERROR,
+          "warmup sample " + sample + " lies outside the model directory " + modelDirectory);
+    }
+    try {
+      JsonNode root = JSON.readTree(file.toFile());
+      JsonNode inputs = root == null ? null : root.get("inputs");
+      if (inputs == null || !inputs.isArray()) {
+        throw new HangarException(
+            dev.hangar.spi.ErrorCategory.USER_ERROR,
+            "warmup sample " + file + " needs an \"inputs\" list, as in a v2 inference request");
+      }
+      List<Tensor> tensors = new ArrayList<>();
+      for (JsonNode input : inputs) {
+        tensors.add(V2Json.readTensor(input));
+      }
+      return tensors;
+    } catch (IOException e) {
+      throw new HangarException(
+          dev.hangar.spi.ErrorCategory.USER_ERROR,
+          "cannot read warmup sample " + file + ": " + e.getMessage(),
+          e);
+    }
+  }
+}

@@ -1,0 +1,359 @@
+package dev.hangar.core.repository;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.hangar.core.config.ConfigFiles;
+import dev.hangar.core.config.ConfigurationException;
+import dev.hangar.core.config.ModelConfig;
+import dev.hangar.core.config.Suggestions;
+import dev.hangar.spi.BackendProvider;
+import dev.hangar.spi.ErrorCategory;
+import dev.hangar.spi.HangarException;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The model repository on disk.
+ *
+ * <pre>
+ * models/
+ *   quality_predictor/
+ *     config.yaml          optional
+ *     1/model.onnx         version directories; the policy picks which are served
+ *     2/model.onnx
+ *   routing_classifier.onnx   a bare file: a one-version model named after its stem
+ * </pre>
+ *
+ * <p>A directory is a model when it has a {@code config.yaml} or a numeric subdirectory; a file is
+ * a model when a backend accepts it. Anything else (READMEs, scripts, hidden files) is ignored. A
+ * problem in one model is reported for that model alone.
+ */
+public final class ModelRepository {
+  private static final System.Logger LOG = System.getLogger(ModelRepository.class.getName());
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+  private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
+  private static final String CONFIG_FILE = "config.yaml";
+
+  private final Path root;
+  private final BackendRegistry backends;
+
+  /** Creates a repository rooted at {@code root}. */
+  public ModelRepository(Path root, BackendRegistry backends) {
+    this.root = requireNonNull(root, "root is null").toAbsolutePath().normalize();
+    this.backends = requireNonNull(backends, "backends is null");
+  }
+
+  /** Returns the repository's root directory. */
+  public Path root() {
+    return root;
+  }
+
+  /** Returns whether {@code name} is a valid model name; names never contain path separators. */
+  public static boolean isValidName(String name) {
+    return name != null && NAME.matcher(name).matches() && !name.contains("..");
+  }
+
+  /**
+   * Scans the repository.
+   *
+   * @return one entry per model name, sorted by name
+   * @throws ConfigurationException when the root is not a readable directory
+   */
+  public List<RepositoryEntry> scan() {
+    if (!Files.isDirectory(root)) {
+      throw new ConfigurationException("model repository " + root + " is not a directory");
+    }
+    List<Path> children;
+    try (Stream<Path> list = Files.list(root)) {
+      children = list.sorted().toList();
+    } catch (IOException e) {
+      throw new ConfigurationException(
+          "cannot list model repository " + root + ": " + e.getMessage(), e);
+    }
+    Map<String, RepositoryEntry> byName = new HashMap<>();
+    List<RepositoryEntry> entries = new ArrayList<>();
+    for (Path child : children) {
+      String fileName = child.getFileName().toString();
+      if (fileName.startsWith(".")) {
+        continue;
+      }
+      Optional<RepositoryEntry> entry =
+          Files.isDirectory(child) ? scanDirectory(child) : scanBareFile(child);
+      if (entry.isEmpty()) {
+        continue;
+      }
+      RepositoryEntry found = entry.get();
+      RepositoryEntry clash = byName.putIfAbsent(found.name(), found);
+      if (clash != null) {
+        RepositoryEntry duplicate =
+            RepositoryEntry.broken(
+                found.name(),
+                found.location(),
+                new ConfigurationException(
+                    "model name '"
+                        + found.name()
+                        + "' is used twice: "
+                        + clash.location()
+                        + " and "
+                        + found.location()));
+        entries.set(entries.indexOf(clash), duplicate);
+        byName.put(found.name(), duplicate);
+        continue;
+      }
+      entries.add(found);
+    }
+    return List.copyOf(entries);
+  }
+
+  /**
+   * Scans one model by name, as {@link #scan()} would find it.
+   *
+   * @return empty when the repository holds no model of that name
+   */
+  public Optional<RepositoryEntry> scan(String name) {
+    if (!isValidName(name)) {
+      return Optional.empty();
+    }
+    return scan().stream().filter(entry -> entry.name().equals(name)).findFirst();
+  }
+
+  private Optional<RepositoryEntry> scanBareFile(Path file) {
+    Optional<BackendProvider> provider = backends.providerFor(file);
+    if (provider.isEmpty()) {
+      LOG.log(Level.DEBUG, "ignoring {0}: no backend reads it", file);
+      return Optional.empty();
+    }
+    String fileName = file.getFileName().toString();
+    String name = stripExtension(fileName, provider.get());
+    if (!isValidName(name)) {
+      return Optional.of(RepositoryEntry.broken(name, file, badName(name, file)));
+    }
+    ModelDefinition definition =
+        new ModelDefinition(
+            name,
+            file,
+            provider.get().format(),
+            ModelConfig.DEFAULTS,
+            FileStamp.MISSING,
+            List.of(new ModelVersionFile(1, file, FileStamp.of(file))));
+    return Optional.of(RepositoryEntry.of(definition));
+  }
+
+  private Optional<RepositoryEntry> scanDirectory(Path directory) {
+    String name = directory.getFileName().toString();
+    Path configFile = directory.resolve(CONFIG_FILE);
+    List<Path> versionDirectories = versionDirectories(directory);
+    boolean hasConfig = Files.isRegularFile(configFile);
+    if (!hasConfig && versionDirectories.isEmpty()) {
+      LOG.log(Level.DEBUG, "ignoring {0}: no config.yaml and no version directories", directory);
+      return Optional.empty();
+    }
+    if (!isValidName(name)) {
+      return Optional.of(RepositoryEntry.broken(name, directory, badName(name, directory)));
+    }
+    try {
+      ModelConfig config =
+          hasConfig ? ModelConfig.from(ConfigFiles.read(configFile)) : ModelConfig.DEFAULTS;
+      return Optional.of(
+          RepositoryEntry.of(
+              define(
+                  name,
+                  directory,
+                  config,
+                  hasConfig ? FileStamp.of(configFile) : FileStamp.MISSING,
+                  versionDirectories)));
+    } catch (HangarException e) {
+      return Optional.of(RepositoryEntry.broken(name, directory, e));
+    }
+  }
+
+  private ModelDefinition define(
+      String name,
+      Path directory,
+      ModelConfig config,
+      FileStamp configStamp,
+      List<Path> versionDirectories) {
+    if (versionDirectories.isEmpty()) {
+      throw new ConfigurationException(
+          "model '"
+              + name
+              + "' in "
+              + directory
+              + " has no version directory; put the model file in "
+              + directory.resolve("1"));
+    }
+    Optional<BackendProvider> configured =
+        config.backend().map(format -> configuredProvider(name, directory, format));
+    String format = null;
+    List<ModelVersionFile> versions = new ArrayList<>();
+    for (Path versionDirectory : versionDirectories) {
+      long version = Long.parseLong(versionDirectory.getFileName().toString());
+      Path file = modelFile(name, versionDirectory, config, configured);
+      String fileFormat =
+          configured
+              .or(() -> backends.providerFor(file))
+              .map(BackendProvider::format)
+              .orElseThrow();
+      if (format != null && !format.equals(fileFormat)) {
+        throw new ConfigurationException(
+            "model '"
+                + name
+                + "' mixes formats across versions ("
+                + format
+                + " and "
+                + fileFormat
+                + " in "
+                + file
+                + "); one model's versions share one format");
+      }
+      format = fileFormat;
+      versions.add(new ModelVersionFile(version, file, FileStamp.of(file)));
+    }
+    BackendProvider provider = backends.provider(format).orElseThrow();
+    for (String parameter : config.parameters().keySet()) {
+      if (!provider.parameterNames().contains(parameter)) {
+        throw new ConfigurationException(
+            directory.resolve(CONFIG_FILE)
+                + ": unknown key 'parameters."
+                + parameter
+                + "' for the "
+                + format
+                + " backend"
+                + Suggestions.hint(parameter, provider.parameterNames())
+                + " (allowed: "
+                + String.join(", ", provider.parameterNames().stream().sorted().toList())
+                + ")");
+      }
+    }
+    if (config
+        .versionPolicy()
+        .select(versions.stream().map(ModelVersionFile::version).toList())
+        .isEmpty()) {
+      throw new ConfigurationException(
+          directory.resolve(CONFIG_FILE)
+              + ": version_policy "
+              + config.versionPolicy()
+              + " serves none of the versions on disk "
+              + versions.stream().map(ModelVersionFile::version).toList());
+    }
+    return new ModelDefinition(name, directory, format, config, configStamp, versions);
+  }
+
+  private BackendProvider configuredProvider(String name, Path directory, String format) {
+    return backends
+        .provider(format.trim().toLowerCase(Locale.ROOT))
+        .orElseThrow(
+            () ->
+                new ConfigurationException(
+                    directory.resolve(CONFIG_FILE)
+                        + ": 'backend' names '"
+                        + format
+                        + "', but the backends installed are "
+                        + backends.formats()
+                        + Suggestions.hint(format, backends.formats())));
+  }
+
+  private Path modelFile(
+      String name,
+      Path versionDirectory,
+      ModelConfig config,
+      Optional<BackendProvider> configured) {
+    if (config.defaultModelFilename().isPresent()) {
+      Path file = versionDirectory.resolve(config.defaultModelFilename().get()).normalize();
+      if (!file.startsWith(versionDirectory) || !Files.isRegularFile(file)) {
+        throw new ConfigurationException(
+            "model '"
+                + name
+                + "': default_model_filename "
+                + config.defaultModelFilename().get()
+                + " is not a file in "
+                + versionDirectory);
+      }
+      return file;
+    }
+    List<Path> candidates;
+    try (Stream<Path> list = Files.list(versionDirectory)) {
+      candidates =
+          list.filter(Files::isRegularFile)
+              .filter(file -> !file.getFileName().toString().startsWith("."))
+              .filter(
+                  file ->
+                      configured
+                          .map(p -> p.accepts(file))
+                          .orElseGet(() -> backends.providerFor(file).isPresent()))
+              .sorted()
+              .toList();
+    } catch (IOException e) {
+      throw new ConfigurationException(
+          "cannot list " + versionDirectory + ": " + e.getMessage(), e);
+    }
+    if (candidates.isEmpty()) {
+      throw new ConfigurationException(
+          "model '"
+              + name
+              + "': "
+              + versionDirectory
+              + " holds no model file; the installed backends read "
+              + configured
+                  .map(BackendProvider::fileExtensions)
+                  .orElseGet(backends::fileExtensions));
+    }
+    if (candidates.size() > 1) {
+      throw new ConfigurationException(
+          "model '"
+              + name
+              + "': "
+              + versionDirectory
+              + " holds several model files "
+              + candidates.stream().map(p -> p.getFileName().toString()).toList()
+              + "; keep one, or name it with default_model_filename in config.yaml");
+    }
+    return candidates.get(0);
+  }
+
+  private static List<Path> versionDirectories(Path directory) {
+    try (Stream<Path> list = Files.list(directory)) {
+      return list.filter(Files::isDirectory)
+          .filter(path -> VERSION.matcher(path.getFileName().toString()).matches())
+          .sorted(
+              (a, b) ->
+                  Long.compare(
+                      Long.parseLong(a.getFileName().toString()),
+                      Long.parseLong(b.getFileName().toString())))
+          .toList();
+    } catch (IOException e) {
+      throw new ConfigurationException("cannot list " + directory + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String stripExtension(String fileName, BackendProvider provider) {
+    String lower = fileName.toLowerCase(Locale.ROOT);
+    for (String extension : provider.fileExtensions()) {
+      if (lower.endsWith(extension)) {
+        return fileName.substring(0, fileName.length() - extension.length());
+      }
+    }
+    int dot = fileName.lastIndexOf('.');
+    return dot > 0 ? fileName.substring(0, dot) : fileName;
+  }
+
+  private static HangarException badName(String name, Path location) {
+    return new HangarException(
+        ErrorCategory.USER_ERROR,
+        "'"
+            + name
+            + "' at "
+            + location
+            + " is not a valid model name: use letters, digits, '_', '-' and '.', starting with a letter or digit");
+  }
+}

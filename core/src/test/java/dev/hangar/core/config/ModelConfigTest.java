@@ -1,0 +1,173 @@
+package dev.hangar.core.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hangar.spi.DataType;
+import dev.hangar.spi.ModelSignature;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ModelConfigTest {
+  private static ModelConfig parse(String yaml) {
+    return ModelConfig.from(ConfigFiles.parse("models/m/config.yaml", yaml));
+  }
+
+  @Test
+  void emptyFileGivesTheDefaults() {
+    assertThat(parse("")).isEqualTo(ModelConfig.DEFAULTS);
+    assertThat(parse("# only a comment\n")).isEqualTo(ModelConfig.DEFAULTS);
+  }
+
+  @Test
+  void readsEveryKey() {
+    ModelConfig config =
+        parse(
+            """
+            backend: onnx
+            default_model_filename: net.onnx
+            version_policy: {latest: 2}
+            max_batch_size: 16
+            inputs:
+              - {name: x, datatype: FP32, shape: [-1, 3]}
+            outputs:
+              - {name: y, datatype: INT64, shape: [-1]}
+            parameters: {intra_op_threads: 2, memory_arena: false}
+            pinned: true
+            load_priority: high
+            instances: 2
+            dynamic_batching:
+              max_queue_delay: 500us
+              preferred_batch_sizes: [4, 8]
+              max_queue_size: 10
+              priority_levels: 4
+              default_priority: 3
+              default_timeout: 2s
+            warmup: {enabled: true, iterations: 3, batch_sizes: [1, 4], free_dimension_size: 5, samples: [a.json]}
+            response_cache: {enabled: true, ttl: 5m}
+            health: {max_error_rate: 0.2, max_p99_latency: 50ms, window: 30s, min_requests: 5}
+            """);
+    assertThat(config.backend()).contains("onnx");
+    assertThat(config.defaultModelFilename()).contains("net.onnx");
+    assertThat(config.versionPolicy()).isEqualTo(VersionPolicy.latest(2));
+    assertThat(config.maxBatchSize()).contains(16);
+    assertThat(config.parameters())
+        .isEqualTo(Map.of("intra_op_threads", "2", "memory_arena", "false"));
+    assertThat(config.pinned()).isTrue();
+    assertThat(config.loadAtStartup()).as("pinned implies start-up").isTrue();
+    assertThat(config.loadPriority()).isEqualTo(LoadPriority.HIGH);
+    assertThat(config.instances()).isEqualTo(2);
+    assertThat(config.batching())
+        .isEqualTo(
+            new BatchingConfig(
+                Duration.ofNanos(500_000),
+                List.of(4, 8),
+                10,
+                4,
+                3,
+                Optional.of(Duration.ofSeconds(2))));
+    assertThat(config.warmup())
+        .isEqualTo(new WarmupConfig(true, 3, List.of(1, 4), 5, List.of("a.json")));
+    assertThat(config.responseCache())
+        .isEqualTo(new CacheConfig(true, Optional.of(Duration.ofMinutes(5))));
+    assertThat(config.health())
+        .isEqualTo(
+            new HealthConfig(0.2, Optional.of(Duration.ofMillis(50)), Duration.ofSeconds(30), 5));
+    ModelSignature signature = config.declaredSignature().orElseThrow();
+    assertThat(signature.batched()).isTrue();
+    assertThat(signature.outputs().get(0).dataType()).isEqualTo(DataType.INT64);
+  }
+
+  @Test
+  void anUnknownKeyNamesTheKeyTheFileAndTheClosestKnownKey() {
+    assertThatThrownBy(() -> parse("max_batch: 4\n"))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("models/m/config.yaml")
+        .hasMessageContaining("unknown key 'max_batch'")
+        .hasMessageContaining("did you mean 'max_batch_size'");
+    assertThatThrownBy(() -> parse("dynamic_batching: {max_queue_dely: 1ms}\n"))
+        .hasMessageContaining("unknown key 'dynamic_batching.max_queue_dely'")
+        .hasMessageContaining("did you mean 'max_queue_delay'");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "inputs: [{name: x, datatype: FP32, shape: [1], dims: [2]}]\noutputs: [{name: y, datatype: FP32, shape: [1]}]\n"))
+        .hasMessageContaining("unknown key 'inputs[0].dims'");
+  }
+
+  @Test
+  void wrongValuesNameTheKeyAndWhatIsExpected() {
+    assertThatThrownBy(() -> parse("max_batch_size: lots\n"))
+        .hasMessageContaining("'max_batch_size' must be an integer");
+    assertThatThrownBy(() -> parse("max_batch_size: -1\n"))
+        .hasMessageContaining("'max_batch_size' must be from 0");
+    assertThatThrownBy(() -> parse("pinned: maybe\n"))
+        .hasMessageContaining("'pinned' must be true or false");
+    assertThatThrownBy(() -> parse("dynamic_batching: {max_queue_delay: soon}\n"))
+        .hasMessageContaining("'dynamic_batching.max_queue_delay' is invalid")
+        .hasMessageContaining("250ms");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "inputs: [{name: x, datatype: FLOAT, shape: [1]}]\noutputs: [{name: y, datatype: FP32, shape: [1]}]\n"))
+        .hasMessageContaining("unknown datatype 'FLOAT'");
+    assertThatThrownBy(() -> parse("load_priority: urgent\n"))
+        .hasMessageContaining("must be normal or high");
+    assertThatThrownBy(() -> parse("version_policy: newest\n"))
+        .hasMessageContaining("version_policy");
+    assertThatThrownBy(() -> parse("dynamic_batching: {priority_levels: 2, default_priority: 3}\n"))
+        .hasMessageContaining("default_priority");
+    assertThatThrownBy(() -> parse("parameters: {threads: [1, 2]}\n"))
+        .hasMessageContaining("'parameters.threads' must be a plain value");
+    assertThatThrownBy(() -> parse("[1, 2]\n")).hasMessageContaining("top level must be a mapping");
+    assertThatThrownBy(() -> parse("a: 1\na: 2\n"))
+        .hasMessageContaining("not valid YAML")
+        .hasMessageContaining("Duplicate");
+  }
+
+  @Test
+  void batchingNeedsAFreeDimensionZeroEverywhere() {
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "max_batch_size: 8\ninputs: [{name: x, datatype: FP32, shape: [1, 3]}]\noutputs: [{name: y, datatype: FP32, shape: [-1]}]\n"))
+        .hasMessageContaining("max_batch_size 8 needs dimension 0 free");
+    ModelConfig unbatched =
+        parse(
+            "max_batch_size: 0\ninputs: [{name: x, datatype: FP32, shape: [-1, 3]}]\noutputs: [{name: y, datatype: FP32, shape: [-1]}]\n");
+    assertThat(unbatched.declaredSignature().orElseThrow().batched()).isFalse();
+  }
+
+  @Test
+  void versionPolicies() {
+    assertThat(parse("version_policy: all\n").versionPolicy().select(List.of(1L, 3L, 2L)))
+        .containsExactly(3L, 2L, 1L);
+    assertThat(parse("version_policy: latest\n").versionPolicy().select(List.of(1L, 3L, 2L)))
+        .containsExactly(3L);
+    assertThat(parse("version_policy: {latest: 2}\n").versionPolicy().select(List.of(1L, 3L, 2L)))
+        .containsExactly(3L, 2L);
+    assertThat(
+            parse("version_policy: {specific: [1, 7]}\n").versionPolicy().select(List.of(1L, 3L)))
+        .containsExactly(1L);
+    assertThatThrownBy(() -> parse("version_policy: {latest: 1, specific: [1]}\n"))
+        .hasMessageContaining("exactly one");
+  }
+
+  @Test
+  void sizesAndDurations() {
+    assertThat(DataSize.parse("750MB").bytes()).isEqualTo(750L << 20);
+    assertThat(DataSize.parse("1.5GiB").bytes()).isEqualTo(3L << 29);
+    assertThat(DataSize.parse("64m").bytes()).isEqualTo(64L << 20);
+    assertThat(DataSize.parse("512KB").bytes()).isEqualTo(512L << 10);
+    assertThat(DataSize.parse("1024").bytes()).isEqualTo(1024);
+    assertThatThrownBy(() -> DataSize.parse("lots")).hasMessageContaining("750MB");
+    assertThat(Durations.parse("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(Durations.parse("1.5s")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(Durations.parse("2m")).isEqualTo(Duration.ofMinutes(2));
+    assertThat(Durations.parse("10us")).isEqualTo(Duration.ofNanos(10_000));
+    assertThatThrownBy(() -> Durations.parse("5")).hasMessageContaining("unit");
+  }
+}

@@ -1,0 +1,170 @@
+package dev.hangar.core.repository;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hangar.core.config.ConfigurationException;
+import dev.hangar.spi.BackendContext;
+import dev.hangar.spi.HangarException;
+import dev.hangar.testkit.fake.FakeBackendProvider;
+import dev.hangar.testkit.fake.FakeEngine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelRepositoryTest {
+  @TempDir Path root;
+  private BackendRegistry backends;
+  private ModelRepository repository;
+
+  @BeforeEach
+  void setUp() {
+    backends =
+        new BackendRegistry(
+            List.of(new FakeBackendProvider(new FakeEngine())),
+            new BackendContext(root.resolve(".cache")));
+    repository = new ModelRepository(root, backends);
+  }
+
+  private Path model(String relative) throws IOException {
+    return FakeBackendProvider.write(root.resolve(relative), "x=FP32 -1,4", "y=FP32 -1,4", 1);
+  }
+
+  private Map<String, RepositoryEntry> scan() {
+    return repository.scan().stream()
+        .collect(Collectors.toMap(RepositoryEntry::name, Function.identity()));
+  }
+
+  @Test
+  void findsVersionDirectoriesAndBareFiles() throws IOException {
+    model("alpha/1/model.fake");
+    model("alpha/3/model.fake");
+    model("beta.fake");
+    Files.writeString(root.resolve("README.md"), "not a model");
+    Files.createDirectories(root.resolve("docs"));
+    Files.writeString(root.resolve("docs/notes.txt"), "not a model either");
+    model(".hidden/1/model.fake");
+
+    Map<String, RepositoryEntry> entries = scan();
+
+    assertThat(entries).containsOnlyKeys("alpha", "beta");
+    ModelDefinition alpha = entries.get("alpha").definition().orElseThrow();
+    assertThat(alpha.format()).isEqualTo("fake");
+    assertThat(alpha.versions()).extracting(ModelVersionFile::version).containsExactly(1L, 3L);
+    assertThat(alpha.servedVersions()).containsExactly(3L);
+    ModelDefinition beta = entries.get("beta").definition().orElseThrow();
+    assertThat(beta.isBareFile()).isTrue();
+    assertThat(beta.versions()).extracting(ModelVersionFile::version).containsExactly(1L);
+    assertThat(beta.directory()).isEqualTo(root);
+  }
+
+  @Test
+  void aBrokenModelIsReportedAloneAndTheOthersStillServe() throws IOException {
+    model("good/1/model.fake");
+    model("typo/1/model.fake");
+    Files.writeString(root.resolve("typo/config.yaml"), "max_batch: 4\n");
+    Files.createDirectories(root.resolve("empty/1"));
+    model("twofiles/1/a.fake");
+    model("twofiles/1/b.fake");
+    Files.writeString(root.resolve("noversion.yaml"), "");
+    Files.createDirectories(root.resolve("noversions"));
+    Files.writeString(root.resolve("noversions/config.yaml"), "");
+
+    Map<String, RepositoryEntry> entries = scan();
+
+    assertThat(entries.get("good").definition()).isPresent();
+    assertThat(entries.get("typo").problem().orElseThrow())
+        .hasMessageContaining(root.resolve("typo/config.yaml").toString())
+        .hasMessageContaining("unknown key 'max_batch'")
+        .hasMessageContaining("did you mean 'max_batch_size'");
+    assertThat(entries.get("empty").problem().orElseThrow())
+        .hasMessageContaining("holds no model file")
+        .hasMessageContaining(".fake");
+    assertThat(entries.get("twofiles").problem().orElseThrow())
+        .hasMessageContaining("several model files")
+        .hasMessageContaining("default_model_filename");
+    assertThat(entries.get("noversions").problem().orElseThrow())
+        .hasMessageContaining("has no version directory");
+  }
+
+  @Test
+  void checksBackendParametersAndFormats() throws IOException {
+    model("a/1/model.fake");
+    Files.writeString(root.resolve("a/config.yaml"), "parameters: {sped: 3}\n");
+    model("b/1/model.fake");
+    Files.writeString(root.resolve("b/config.yaml"), "backend: onnx\n");
+    model("c/1/model.fake");
+    Files.writeString(
+        root.resolve("c/config.yaml"), "parameters: {speed: 3}\nversion_policy: {specific: [2]}\n");
+    model("d/2/model.fake");
+    Files.writeString(root.resolve("d/config.yaml"), "parameters: {speed: 3}\nbackend: fake\n");
+
+    Map<String, RepositoryEntry> entries = scan();
+
+    assertThat(entries.get("a").problem().orElseThrow())
+        .hasMessageContaining("unknown key 'parameters.sped' for the fake backend")
+        .hasMessageContaining("did you mean 'speed'");
+    assertThat(entries.get("b").problem().orElseThrow())
+        .hasMessageContaining("'backend' names 'onnx'")
+        .hasMessageContaining("[fake]");
+    assertThat(entries.get("c").problem().orElseThrow())
+        .hasMessageContaining("serves none of the versions on disk [1]");
+    assertThat(entries.get("d").definition().orElseThrow().config().parameters())
+        .containsEntry("speed", "3");
+  }
+
+  @Test
+  void aNameUsedTwiceIsReported() throws IOException {
+    model("same/1/model.fake");
+    model("same.fake");
+    assertThat(scan().get("same").problem().orElseThrow()).hasMessageContaining("used twice");
+  }
+
+  @Test
+  void namesNeverEscapeTheRepository() {
+    assertThat(ModelRepository.isValidName("quality_predictor")).isTrue();
+    assertThat(ModelRepository.isValidName("model-2.1")).isTrue();
+    assertThat(ModelRepository.isValidName("..")).isFalse();
+    assertThat(ModelRepository.isValidName("../etc")).isFalse();
+    assertThat(ModelRepository.isValidName("a/b")).isFalse();
+    assertThat(ModelRepository.isValidName(".hidden")).isFalse();
+    assertThat(ModelRepository.isValidName("a..b")).isFalse();
+    assertThat(repository.scan("../etc")).isEmpty();
+  }
+
+  @Test
+  void aMissingRootIsAClearError() {
+    ModelRepository missing = new ModelRepository(root.resolve("nope"), backends);
+    assertThatThrownBy(missing::scan)
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("is not a directory");
+  }
+
+  @Test
+  void twoProvidersOfOneFormatAreRefused() {
+    assertThatThrownBy(
+            () ->
+                new BackendRegistry(
+                    List.of(
+                        new FakeBackendProvider(new FakeEngine()),
+                        new FakeBackendProvider(new FakeEngine())),
+                    new BackendContext(root)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("two backends claim format 'fake'");
+  }
+
+  @Test
+  void problemsAreHangarExceptionsOfTheUserErrorCategory() throws IOException {
+    model("typo/1/model.fake");
+    Files.writeString(root.resolve("typo/config.yaml"), "pinned: sometimes\n");
+    HangarException problem = scan().get("typo").problem().orElseThrow();
+    assertThat(problem.category()).isEqualTo(dev.hangar.spi.ErrorCategory.USER_ERROR);
+  }
+}

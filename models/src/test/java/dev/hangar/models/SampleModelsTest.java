@@ -1,0 +1,103 @@
+package dev.hangar.models;
+
+import static dev.hangar.testkit.TensorAssertions.assertTensorsClose;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hangar.core.CoreExecutors;
+import dev.hangar.core.config.DataSize;
+import dev.hangar.core.inference.InferenceRequest;
+import dev.hangar.core.inference.InferenceService;
+import dev.hangar.core.memory.MemoryReclaimer;
+import dev.hangar.core.memory.ResidentMemory;
+import dev.hangar.core.model.ModelManager;
+import dev.hangar.core.model.ModelState;
+import dev.hangar.core.model.ModelStatus;
+import dev.hangar.core.repository.BackendRegistry;
+import dev.hangar.core.repository.ModelRepository;
+import dev.hangar.core.time.TimeSource;
+import dev.hangar.spi.BackendContext;
+import dev.hangar.testkit.ReferenceCase;
+import dev.hangar.testkit.ReferenceFile;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Serves the sample repository through core and every backend on the class path, the way {@code
+ * hangar serve} does, and holds every sample model to the PyTorch reference outputs of {@code
+ * models/reference}: the same weights in every format give the same outputs within 1e-5.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SampleModelsTest {
+  static final Path MODELS = Path.of(System.getProperty("hangar.models.dir", "."));
+
+  private CoreExecutors executors;
+  private BackendRegistry backends;
+  private ModelManager manager;
+  private InferenceService inference;
+
+  @BeforeAll
+  void start() {
+    executors = new CoreExecutors();
+    backends =
+        BackendRegistry.discover(
+            getClass().getClassLoader(),
+            new BackendContext(
+                Path.of(System.getProperty("hangar.cache.dir", "target/hangar-cache"))));
+    manager =
+        new ModelManager(
+            new ModelRepository(MODELS, backends),
+            backends,
+            DataSize.ofMegabytes(500),
+            ResidentMemory.forPlatform(),
+            MemoryReclaimer.forPlatform(),
+            TimeSource.SYSTEM,
+            executors.workers());
+    manager.start().join();
+    inference = new InferenceService(manager, TimeSource.SYSTEM);
+  }
+
+  @AfterAll
+  void stop() {
+    manager.close();
+    backends.close();
+    executors.close();
+  }
+
+  Stream<String> sampleModels() {
+    return manager.list().stream().map(ModelStatus::name);
+  }
+
+  @Test
+  void everySampleModelIsServable() {
+    assertThat(manager.list()).isNotEmpty();
+    for (ModelStatus status : manager.list()) {
+      assertThat(status.format()).as(status.name() + ": " + status.reason().orElse("")).isPresent();
+      assertThat(status.state())
+          .as(status.name() + ": " + status.reason().orElse(""))
+          .isNotEqualTo(ModelState.FAILED);
+    }
+    assertThat(manager.notReady()).as("start-up models not READY").isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("sampleModels")
+  void matchesThePyTorchReference(String model) throws IOException {
+    String family = model.replaceAll("_(torchscript|coreml)$", "");
+    List<ReferenceCase> cases =
+        ReferenceFile.read(MODELS.resolve("reference").resolve(family + ".txt"));
+    for (ReferenceCase testCase : cases) {
+      assertTensorsClose(
+          inference.infer(InferenceRequest.of(model, testCase.inputs())).outputs(),
+          testCase.expectedOutputs(),
+          1e-5);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package dev.hangar.testkit.fake;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The state behind {@link FakeBackendProvider}, which a test creates, hands to the provider and
+ * controls: memory the fake models hold, gates that hold executions, failures to inject, and a log
+ * of what ran. Thread-safe.
+ */
+public final class FakeEngine {
+  private final AtomicLong allocatedBytes = new AtomicLong();
+  private final Map<String, Gate> gates = new ConcurrentHashMap<>();
+  private final Map<String, Gate> loadGates = new ConcurrentHashMap<>();
+  private final Map<String, RuntimeException> inferFailures = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> loads = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> closes = new ConcurrentHashMap<>();
+  private final AtomicInteger running = new AtomicInteger();
+  private final AtomicInteger maxRunning = new AtomicInteger();
+  // guards executions
+  private final List<Execution> executions = new ArrayList<>();
+
+  /** One run of a fake model. */
+  public record Execution(String model, long rows) {}
+
+  /** Returns the bytes the fake models hold now. */
+  public long allocatedBytes() {
+    return allocatedBytes.get();
+  }
+
+  void allocate(long bytes) {
+    allocatedBytes.addAndGet(bytes);
+  }
+
+  /** Returns a gate every execution of {@code model} must pass; it starts closed. */
+  public Gate holdExecutions(String model) {
+    return gates.computeIfAbsent(model, name -> new Gate());
+  }
+
+  /** Returns a gate every load of {@code model} must pass; it starts closed. */
+  public Gate holdLoads(String model) {
+    return loadGates.computeIfAbsent(model, name -> new Gate());
+  }
+
+  /** Makes every later execution of {@code model} throw {@code failure}; null to stop. */
+  public void failExecutions(String model, RuntimeException failure) {
+    if (failure == null) {
+      inferFailures.remove(model);
+    } else {
+      inferFailures.put(model, failure);
+    }
+  }
+
+  /** Returns how many times {@code model} was loaded. */
+  public int loads(String model) {
+    return loads.computeIfAbsent(model, name -> new AtomicInteger()).get();
+  }
+
+  /** Returns how many times {@code model} was closed. */
+  public int closes(String model) {
+    return closes.computeIfAbsent(model, name -> new AtomicInteger()).get();
+  }
+
+  /** Returns the most executions that ran at once. */
+  public int maxConcurrentExecutions() {
+    return maxRunning.get();
+  }
+
+  /** Returns the executions so far, oldest first. */
+  public synchronized List<Execution> executions() {
+    return List.copyOf(executions);
+  }
+
+  /** Returns the executions of one model so far. */
+  public synchronized List<Execution> executions(String model) {
+    return executions.stream().filter(e -> e.model().equals(model)).toList();
+  }
+
+  void loaded(String model) {
+    loads.computeIfAbsent(model, name -> new AtomicInteger()).incrementAndGet();
+    Gate gate = loadGates.get(model);
+    if (gate != null) {
+      gate.pass();
+    }
+  }
+
+  void closed(String model) {
+    closes.computeIfAbsent(model, name -> new AtomicInteger()).incrementAndGet();
+  }
+
+  void beforeExecution(String model, long rows) {
+    synchronized (this) {
+      executions.add(new Execution(model, rows));
+    }
+    int now = running.incrementAndGet();
+    maxRunning.accumulateAndGet(now, Math::max);
+    try {
+      Gate gate = gates.get(model);
+      if (gate != null) {
+        gate.pass();
+      }
+      RuntimeException failure = inferFailures.get(model);
+      if (failure != null) {
+        throw failure;
+      }
+    } catch (RuntimeException e) {
+      running.decrementAndGet();
+      throw e;
+    }
+  }
+
+  void afterExecution() {
+    running.decrementAndGet();
+  }
+}

@@ -1,0 +1,90 @@
+package dev.hangar.testkit.fake;
+
+import dev.hangar.spi.BackendException;
+import dev.hangar.spi.DataType;
+import dev.hangar.spi.LoadedModel;
+import dev.hangar.spi.ModelClosedException;
+import dev.hangar.spi.ModelSignature;
+import dev.hangar.spi.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A fake model: output i is input i, doubled for FP32, so tests can tell rows apart. */
+final class FakeLoadedModel implements LoadedModel {
+  private final String name;
+  private final ModelSignature signature;
+  private final long memory;
+  private final FakeEngine engine;
+  private final boolean failInference;
+  private volatile boolean closed;
+
+  FakeLoadedModel(
+      String name,
+      ModelSignature signature,
+      long memory,
+      FakeEngine engine,
+      boolean failInference) {
+    this.name = name;
+    this.signature = signature;
+    this.memory = memory;
+    this.engine = engine;
+    this.failInference = failInference;
+  }
+
+  @Override
+  public ModelSignature signature() {
+    return signature;
+  }
+
+  @Override
+  public List<Tensor> infer(List<Tensor> inputs) {
+    if (closed) {
+      throw new ModelClosedException(name);
+    }
+    signature.validateInputs(inputs);
+    long rows = inputs.isEmpty() || inputs.get(0).rank() == 0 ? 1 : inputs.get(0).dimension(0);
+    engine.beforeExecution(name, rows);
+    try {
+      if (failInference) {
+        throw new BackendException("fake inference failure of " + name);
+      }
+      if (closed) {
+        throw new IllegalStateException("a closed fake model ran: the lease protocol is broken");
+      }
+      List<Tensor> outputs = new ArrayList<>();
+      for (int i = 0; i < signature.outputs().size(); i++) {
+        String inputName =
+            signature.inputs().get(Math.min(i, signature.inputs().size() - 1)).name();
+        Tensor input =
+            inputs.stream().filter(t -> t.name().equals(inputName)).findFirst().orElseThrow();
+        String outputName = signature.outputs().get(i).name();
+        if (input.dataType() == DataType.FP32) {
+          float[] values = input.toFloatArray();
+          for (int j = 0; j < values.length; j++) {
+            values[j] *= 2;
+          }
+          outputs.add(Tensor.ofFloats(outputName, input.shape(), values));
+        } else {
+          outputs.add(input.withName(outputName));
+        }
+      }
+      return outputs;
+    } finally {
+      engine.afterExecution();
+    }
+  }
+
+  @Override
+  public long memoryEstimateBytes() {
+    return Math.max(1, memory);
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      engine.allocate(-memory);
+      engine.closed(name);
+    }
+  }
+}
