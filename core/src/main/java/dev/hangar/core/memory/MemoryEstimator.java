@@ -5,9 +5,10 @@ import java.util.Map;
 
 /**
  * Estimates a model's resident memory before it loads: a fixed per-model overhead plus its file
- * size times a factor per format. The factor starts from a conservative default and follows what
- * earlier loads of the format measured (an exponential moving average over files of at least 1 MB,
- * whose size dominates the overhead), kept between 1 and 16.
+ * size times a factor per format. The factor starts at a conservative default and follows what
+ * loads of the format measured (resident growth over file size, from files of at least 1 MB whose
+ * size dominates the overhead), rising at once to a higher measurement and sinking slowly to a
+ * lower one, so that estimates err on the high side; it stays between 1 and 16.
  *
  * <p>Thread-safe: the methods hold this object's monitor, which guards the factors.
  */
@@ -19,7 +20,7 @@ public final class MemoryEstimator {
   public static final long OVERHEAD_BYTES = 4L << 20;
 
   private static final long LEARN_FROM_BYTES = 1L << 20;
-  private static final double WEIGHT_OF_NEW = 0.5;
+  private static final double WEIGHT_OF_LOWER = 0.1;
   private final Map<String, Double> factors = new HashMap<>();
 
   /**
@@ -39,11 +40,12 @@ public final class MemoryEstimator {
     if (fileBytes < LEARN_FROM_BYTES || residentBytes <= 0) {
       return;
     }
-    double measured =
-        Math.min(16.0, Math.max(1.0, (residentBytes - OVERHEAD_BYTES) / (double) fileBytes));
+    double measured = Math.min(16.0, Math.max(1.0, residentBytes / (double) fileBytes));
     Double previous = factors.get(format);
-    factors.put(
-        format,
-        previous == null ? measured : previous * (1 - WEIGHT_OF_NEW) + measured * WEIGHT_OF_NEW);
+    double next =
+        previous == null || measured > previous
+            ? measured
+            : previous * (1 - WEIGHT_OF_LOWER) + measured * WEIGHT_OF_LOWER;
+    factors.put(format, next);
   }
 }

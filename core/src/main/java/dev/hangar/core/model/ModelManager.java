@@ -76,6 +76,8 @@ import java.util.function.Consumer;
 public final class ModelManager implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ModelManager.class.getName());
   private static final int ACQUIRE_ATTEMPTS = 3;
+  // how long close() waits for in-flight requests; adapters drain their requests before closing
+  private static final Duration CLOSE_GRACE = Duration.ofSeconds(30);
 
   private final ModelRepository repository;
   private final BackendRegistry backends;
@@ -89,6 +91,7 @@ public final class ModelManager implements AutoCloseable {
   private final ThreadPoolExecutor loader;
   private final AtomicLong taskSequence = new AtomicLong();
   private final List<Consumer<LoadedVersion>> unloadListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<ModelTransition>> transitionListeners = new CopyOnWriteArrayList<>();
   private final ReentrantLock lock = new ReentrantLock();
   private final Map<String, ModelEntry> models = new ConcurrentHashMap<>();
   private volatile boolean closed;
@@ -165,6 +168,14 @@ public final class ModelManager implements AutoCloseable {
   /** Registers a callback run after a loaded version is closed, for whoever holds state for it. */
   public void onUnloaded(Consumer<LoadedVersion> listener) {
     unloadListeners.add(listener);
+  }
+
+  /**
+   * Registers a callback run on every state change, with the manager's lock held: it must be quick
+   * and must not call the manager.
+   */
+  public void onTransition(Consumer<ModelTransition> listener) {
+    transitionListeners.add(listener);
   }
 
   /** Returns the memory budget in bytes. */
@@ -554,17 +565,30 @@ public final class ModelManager implements AutoCloseable {
         .anyMatch(entry -> entry.loaded != null || entry.loading != null);
   }
 
+  /**
+   * Points requests without a version at the highest served version that is READY; while none is (a
+   * new version still loading), at the highest version still READY from before; failing that, at
+   * the highest served version, which then loads on demand.
+   */
   private void updateDefault(ModelEntry model) {
     VersionEntry chosen = null;
-    for (long version : model.served.keySet().stream().sorted(Comparator.reverseOrder()).toList()) {
-      VersionEntry entry = model.served.get(version);
-      if (chosen == null) {
-        chosen = entry;
-      }
-      if (entry.ready != null) {
+    for (VersionEntry entry : model.versions.descendingMap().values()) {
+      if (entry.ready != null && model.served.containsKey(entry.key.version())) {
         chosen = entry;
         break;
       }
+    }
+    if (chosen == null) {
+      for (VersionEntry entry : model.versions.descendingMap().values()) {
+        if (entry.ready != null) {
+          chosen = entry;
+          break;
+        }
+      }
+    }
+    if (chosen == null) {
+      chosen =
+          model.served.keySet().stream().max(Long::compare).map(model.served::get).orElse(null);
     }
     if (chosen != model.defaultVersion) {
       model.defaultVersion = chosen;
@@ -581,7 +605,8 @@ public final class ModelManager implements AutoCloseable {
   /** Unloads versions the policy no longer serves, once the default version is READY. */
   private void retireUnserved(ModelEntry model) {
     VersionEntry current = model.defaultVersion;
-    boolean defaultReady = current != null && current.ready != null;
+    boolean defaultReady =
+        current != null && current.ready != null && model.served.containsKey(current.key.version());
     for (VersionEntry entry : List.copyOf(model.versions.values())) {
       if (model.served.containsKey(entry.key.version())) {
         continue;
@@ -777,6 +802,15 @@ public final class ModelManager implements AutoCloseable {
     long accounted = measured > 0 ? measured : loadedModel.memoryEstimateBytes();
     estimator.learn(definition.format(), file.stamp().size(), accounted);
     budget.account(account, accounted);
+    try {
+      settle(entry, priority, accounted, need);
+    } catch (HangarException e) {
+      closeQuietly(loadedModel);
+      budget.release(account);
+      reclaimer.releaseFreedMemory();
+      failLoad(model, entry, previous, e);
+      throw e;
+    }
     Duration warmupTotal = warmupTimes.stream().reduce(Duration.ZERO, Duration::plus);
     lock.lock();
     try {
@@ -869,6 +903,43 @@ public final class ModelManager implements AutoCloseable {
         }
         victimLoad = victim.loaded;
         beginUnload(victim, "evicted (least recently used) to make room for " + target.key);
+      } finally {
+        lock.unlock();
+      }
+      finishUnload(
+          victim, victimLoad, ModelState.EVICTED, "evicted to make room for " + target.key);
+    }
+  }
+
+  /**
+   * Brings the accounted total back under the budget when a load measured more than its estimate,
+   * evicting as the load's priority allows; runs on the loader thread.
+   */
+  private void settle(VersionEntry target, LoadPriority priority, long measured, long estimated) {
+    while (budget.accountedBytes() > budget.limitBytes()) {
+      VersionEntry victim;
+      LoadedVersion victimLoad;
+      lock.lock();
+      try {
+        victim = chooseVictim(target, priority);
+        if (victim == null) {
+          throw new InsufficientMemoryException(
+              "model '"
+                  + target.key.name()
+                  + "' version "
+                  + target.key.version()
+                  + " holds "
+                  + DataSize.format(measured)
+                  + " once loaded (estimated "
+                  + DataSize.format(estimated)
+                  + "), which passes the "
+                  + DataSize.format(budget.limitBytes())
+                  + " memory budget with nothing left to evict; it was unloaded");
+        }
+        victimLoad = victim.loaded;
+        beginUnload(
+            victim,
+            "evicted (least recently used): " + target.key + " measured more than estimated");
       } finally {
         lock.unlock();
       }
@@ -1071,6 +1142,11 @@ public final class ModelManager implements AutoCloseable {
         from,
         to,
         detail == null || detail.isEmpty() ? "" : " (" + detail + ")");
+    ModelTransition transition =
+        new ModelTransition(entry.key, from, to, Optional.ofNullable(entry.reason));
+    for (Consumer<ModelTransition> listener : transitionListeners) {
+      listener.accept(transition);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1236,10 +1312,20 @@ public final class ModelManager implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    CompletableFuture.allOf(unloads.toArray(CompletableFuture[]::new))
-        .exceptionally(e -> null)
-        .join();
-    loader.shutdown();
+    try {
+      CompletableFuture.allOf(unloads.toArray(CompletableFuture[]::new))
+          .get(CLOSE_GRACE.toSeconds(), TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      LOG.log(
+          Level.WARNING,
+          "models still had requests in flight {0} after shutdown began; stopping without them",
+          Durations.format(CLOSE_GRACE));
+    } catch (java.util.concurrent.ExecutionException e) {
+      LOG.log(Level.WARNING, "unloading at shutdown failed: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    loader.shutdownNow();
     try {
       loader.awaitTermination(1, TimeUnit.MINUTES);
     } catch (InterruptedException e) {

@@ -10,6 +10,7 @@ import dev.hangar.spi.BackendContext;
 import dev.hangar.testkit.fake.FakeBackendProvider;
 import dev.hangar.testkit.fake.FakeEngine;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,16 +53,23 @@ public final class Harness implements AutoCloseable {
   }
 
   /**
-   * Writes {@code <name>/<version>/model.fake} echoing one FP32 [-1, 4] tensor, holding {@code
-   * megabytes}.
+   * Writes {@code <name>/<version>/model.fake} echoing one FP32 [-1, 4] tensor and holding {@code
+   * megabytes} once loaded. The file is padded (sparsely) to half that size, so that the manager's
+   * default estimate (overhead plus twice the file) covers what the model holds, as it would for a
+   * real engine.
    */
   public Path model(String name, long version, long megabytes, String... extra) throws IOException {
-    return FakeBackendProvider.write(
-        repository.resolve(name).resolve(Long.toString(version)).resolve("model.fake"),
-        "x=FP32 -1,4",
-        "y=FP32 -1,4",
-        megabytes * MB,
-        extra);
+    Path file =
+        FakeBackendProvider.write(
+            repository.resolve(name).resolve(Long.toString(version)).resolve("model.fake"),
+            "x=FP32 -1,4",
+            "y=FP32 -1,4",
+            megabytes * MB,
+            extra);
+    try (RandomAccessFile padded = new RandomAccessFile(file.toFile(), "rw")) {
+      padded.setLength(Math.max(padded.length(), megabytes * MB / 2));
+    }
+    return file;
   }
 
   /** Writes a model's config.yaml. */

@@ -1,0 +1,434 @@
+package dev.hangar.core.model;
+
+import static dev.hangar.core.testing.Harness.MB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hangar.core.config.DataSize;
+import dev.hangar.core.config.LoadPriority;
+import dev.hangar.core.inference.InferenceRequest;
+import dev.hangar.core.inference.InferenceResponse;
+import dev.hangar.core.testing.Harness;
+import dev.hangar.core.testing.Transitions;
+import dev.hangar.spi.Tensor;
+import dev.hangar.testkit.fake.Gate;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelManagerTest {
+  @TempDir Path root;
+  private Harness harness;
+  private final Transitions transitions = new Transitions();
+
+  @BeforeEach
+  void setUp() {
+    harness = new Harness(root, DataSize.ofMegabytes(100), 10 * MB);
+    harness.manager.onTransition(transitions);
+  }
+
+  @AfterEach
+  void tearDown() {
+    harness.close();
+  }
+
+  private ModelManager manager() {
+    return harness.manager;
+  }
+
+  /** Leases the default version, runs nothing, releases, and moves the clock on. */
+  private void use(String name) {
+    try (ModelLease lease = manager().acquire(name, OptionalLong.empty()).join()) {
+      assertThat(lease.version().key().name()).isEqualTo(name);
+    }
+    harness.time.advance(Duration.ofSeconds(1));
+  }
+
+  private ModelState state(String name) {
+    return manager().status(name).get(0).state();
+  }
+
+  private InferenceResponse infer(String name) {
+    return harness.inference.infer(
+        InferenceRequest.of(name, List.of(Tensor.ofFloats("x", new long[] {1, 4}, 1, 2, 3, 4))));
+  }
+
+  @Test
+  void evictsIdleModelsLeastRecentlyUsedFirst() throws IOException {
+    for (String name : List.of("a", "b", "c", "d", "e", "f")) {
+      harness.model(name, 1, 20);
+    }
+    manager().start().join();
+    for (String name : List.of("a", "b", "c", "d", "b", "a")) {
+      use(name);
+    }
+    assertThat(manager().accountedBytes()).isEqualTo(90 * MB);
+
+    use("e");
+
+    assertThat(state("c")).isEqualTo(ModelState.EVICTED);
+    assertThat(List.of("a", "b", "d", "e")).allMatch(name -> state(name) == ModelState.READY);
+    assertThat(harness.engine.closes("c")).isEqualTo(1);
+    assertThat(manager().status("c").get(0).reason().orElseThrow())
+        .contains("evicted to make room for e v1")
+        .contains("resident memory 90.0MB -> 70.0MB");
+
+    use("f");
+
+    assertThat(state("d")).isEqualTo(ModelState.EVICTED);
+    assertThat(manager().accountedBytes()).isLessThanOrEqualTo(100 * MB);
+
+    use("c");
+
+    assertThat(state("c")).as("an evicted model loads again on demand").isEqualTo(ModelState.READY);
+    assertThat(state("b")).as("b was used before e, f and c").isEqualTo(ModelState.EVICTED);
+    assertThat(harness.engine.loads("c")).isEqualTo(2);
+  }
+
+  @Test
+  void pinnedModelsAreNeverEvicted() throws IOException {
+    harness.model("pinned", 1, 30);
+    harness.config("pinned", "pinned: true\n");
+    for (String name : List.of("a", "b", "c")) {
+      harness.model(name, 1, 20);
+    }
+    manager().start().join();
+    assertThat(state("pinned")).isEqualTo(ModelState.READY);
+    use("a");
+    use("b");
+    use("c");
+    assertThat(state("a")).as("the pinned model is older but stays").isEqualTo(ModelState.EVICTED);
+    assertThat(state("pinned")).isEqualTo(ModelState.READY);
+    assertThat(manager().status("pinned").get(0).pinned()).isTrue();
+  }
+
+  @Test
+  void aLoadThatCannotFitFailsNamingTheBudgetTheNeedAndThePinnedModels() throws IOException {
+    harness.model("pinned", 1, 50);
+    harness.config("pinned", "pinned: true\n");
+    harness.model("big", 1, 40);
+    harness.model("huge", 1, 200);
+    manager().start().join();
+
+    assertThatThrownBy(() -> use("big"))
+        .hasRootCauseInstanceOf(InsufficientMemoryException.class)
+        .rootCause()
+        .hasMessageContaining("cannot load model 'big' version 1")
+        .hasMessageContaining("it needs about ")
+        .hasMessageContaining("100.0MB memory budget")
+        .hasMessageContaining("pinned: pinned v1 (50.0MB)");
+    assertThatThrownBy(() -> use("huge"))
+        .rootCause()
+        .hasMessageContaining(
+            "more than the memory budget of 100.0MB leaves beside the server's own 10.0MB");
+    assertThat(manager().accountedBytes()).isEqualTo(60 * MB);
+    assertThat(harness.engine.loads("big")).as("admission refuses before loading").isZero();
+
+    manager().setPinned("pinned", false).join();
+    use("big");
+    assertThat(state("pinned")).isEqualTo(ModelState.EVICTED);
+  }
+
+  @Test
+  void theAccountedTotalAndResidentMemoryNeverPassTheBudget() throws IOException {
+    int[] sizes = {10, 15, 20, 25, 30, 35, 40, 12, 18, 22};
+    for (int i = 0; i < sizes.length; i++) {
+      harness.model("m" + i, 1, sizes[i]);
+    }
+    manager().start().join();
+    java.util.Random random = new java.util.Random(7);
+    for (int request = 0; request < 200; request++) {
+      use("m" + random.nextInt(sizes.length));
+      assertThat(manager().accountedBytes()).isLessThanOrEqualTo(100 * MB);
+    }
+    assertThat(harness.memory.peakBytes()).isLessThanOrEqualTo(100 * MB);
+    assertThat(transitions.all().stream().filter(t -> t.to() == ModelState.EVICTED))
+        .hasSizeGreaterThan(50);
+  }
+
+  @Test
+  void aLoadThatMeasuresMoreThanItsEstimateEvictsToGetBackUnderTheBudget() throws IOException {
+    harness.model("a", 1, 30);
+    harness.model("b", 1, 30);
+    // a tiny file that holds 45 MB once loaded: the estimate (4 MB plus twice the file) is far too
+    // low
+    Path sneaky = root.resolve("sneaky/1/model.fake");
+    dev.hangar.testkit.fake.FakeBackendProvider.write(
+        sneaky, "x=FP32 -1,4", "y=FP32 -1,4", 45 * MB);
+    manager().start().join();
+    use("a");
+    use("b");
+
+    use("sneaky");
+
+    assertThat(manager().accountedBytes()).isLessThanOrEqualTo(100 * MB);
+    assertThat(state("a")).isEqualTo(ModelState.EVICTED);
+    assertThat(state("sneaky")).isEqualTo(ModelState.READY);
+  }
+
+  @Test
+  void concurrentRequestsShareOneLoad() throws IOException {
+    harness.model("a", 1, 10);
+    manager().start().join();
+    Gate loads = harness.engine.holdLoads("a");
+    List<CompletableFuture<ModelLease>> leases = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      leases.add(manager().acquire("a", OptionalLong.empty()));
+    }
+    loads.awaitArrivals(1);
+    assertThat(leases).noneMatch(CompletableFuture::isDone);
+    loads.open();
+    for (CompletableFuture<ModelLease> lease : leases) {
+      lease.join().close();
+    }
+    assertThat(harness.engine.loads("a")).isEqualTo(1);
+    assertThat(transitions.count("a", ModelState.LOADING)).isEqualTo(1);
+  }
+
+  @Test
+  void aLeaseHoldsOffEvictionUntilItIsReleased() throws IOException {
+    harness.model("busy", 1, 40);
+    harness.model("urgent", 1, 50);
+    harness.config("urgent", "load_priority: high\n");
+    harness.model("ordinary", 1, 50);
+    manager().start().join();
+    ModelLease held = manager().acquire("busy", OptionalLong.empty()).join();
+
+    assertThatThrownBy(() -> use("ordinary"))
+        .rootCause()
+        .isInstanceOf(InsufficientMemoryException.class)
+        .hasMessageContaining("busy: busy v1 (1 requests)")
+        .hasMessageContaining("a high-priority load may evict busy models");
+
+    CompletableFuture<ModelLease> urgent = manager().acquire("urgent", OptionalLong.empty());
+    transitions.await("busy", ModelState.UNLOADING);
+    assertThat(urgent).isNotDone();
+    assertThat(harness.engine.closes("busy")).as("a leased model is not closed").isZero();
+    assertThat(
+            held.version()
+                .model()
+                .infer(List.of(Tensor.ofFloats("x", new long[] {1, 4}, 1, 2, 3, 4))))
+        .as("the lease holder can still run")
+        .hasSize(1);
+
+    held.close();
+
+    urgent.join().close();
+    assertThat(harness.engine.closes("busy")).isEqualTo(1);
+    assertThat(state("busy")).isEqualTo(ModelState.EVICTED);
+    assertThat(state("urgent")).isEqualTo(ModelState.READY);
+  }
+
+  @Test
+  void aFailingWarmupMakesTheModelFailedAndReleasesItsMemory() throws IOException {
+    harness.model("flaky", 1, 20, "fail=warmup");
+    harness.model("fine", 1, 20);
+    manager().start().join();
+
+    assertThatThrownBy(() -> infer("flaky"))
+        .isInstanceOf(ModelUnavailableException.class)
+        .hasMessageContaining("model 'flaky' version 1 failed to load")
+        .hasMessageContaining("fake inference failure");
+    assertThat(state("flaky")).isEqualTo(ModelState.FAILED);
+    assertThat(manager().status("flaky").get(0).reason().orElseThrow())
+        .contains("fake inference failure");
+    assertThat(harness.engine.allocatedBytes()).isZero();
+    assertThat(manager().accountedBytes()).isEqualTo(10 * MB);
+    assertThat(infer("fine").outputs()).hasSize(1);
+    assertThatThrownBy(() -> infer("flaky")).hasMessageContaining("failed to load");
+    assertThat(harness.engine.loads("flaky"))
+        .as("a failed model is not retried on every request")
+        .isEqualTo(1);
+  }
+
+  @Test
+  void warmupRunsBatchSizeOneAndTheMaximumBeforeReady() throws IOException {
+    harness.model("w", 1, 10);
+    harness.config("w", "max_batch_size: 16\nwarmup: {iterations: 3}\n");
+    manager().start().join();
+    use("w");
+    assertThat(harness.engine.executions("w"))
+        .extracting(e -> e.rows())
+        .containsExactly(1L, 1L, 1L, 16L, 16L, 16L);
+    assertThat(manager().status("w").get(0).warmupTime()).isPresent();
+    assertThat(
+            manager()
+                .statistics(new ModelVersionKey("w", 1))
+                .orElseThrow()
+                .snapshot()
+                .warmupTimes())
+        .hasSize(6);
+  }
+
+  @Test
+  void warmupSampleFilesRunToo() throws IOException {
+    harness.model("s", 1, 10);
+    harness.config("s", "warmup: {iterations: 1, batch_sizes: [2], samples: [sample.json]}\n");
+    Files.writeString(
+        root.resolve("s/sample.json"),
+        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [3, 4], \"data\": [1,2,3,4,5,6,7,8,9,10,11,12]}]}");
+    manager().start().join();
+    use("s");
+    assertThat(harness.engine.executions("s")).extracting(e -> e.rows()).containsExactly(2L, 3L);
+  }
+
+  @Test
+  void servesTheLatestVersionByDefaultAndFollowsTheVersionPolicy() throws IOException {
+    harness.model("v", 1, 10);
+    harness.model("v", 2, 10);
+    manager().start().join();
+    assertThat(infer("v").version()).isEqualTo(2);
+    assertThatThrownBy(
+            () ->
+                harness.inference.infer(
+                    InferenceRequest.of(
+                            "v", List.of(Tensor.ofFloats("x", new long[] {1, 4}, 1, 2, 3, 4)))
+                        .withVersion(1)))
+        .isInstanceOf(ModelNotFoundException.class)
+        .hasMessageContaining("served versions: [2]");
+
+    harness.config("v", "version_policy: all\n");
+    manager().refresh().join();
+    assertThat(
+            harness
+                .inference
+                .infer(
+                    InferenceRequest.of(
+                            "v", List.of(Tensor.ofFloats("x", new long[] {1, 4}, 1, 2, 3, 4)))
+                        .withVersion(1))
+                .version())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void aNewVersionLoadsFirstThenTrafficMovesAndTheOldOneDrains() throws IOException {
+    harness.model("m", 1, 10);
+    harness.config("m", "load_at_startup: true\n");
+    manager().start().join();
+    assertThat(infer("m").version()).isEqualTo(1);
+    ModelLease inFlight = manager().acquire("m", OptionalLong.empty()).join();
+
+    harness.model("m", 2, 10);
+    Gate loads = harness.engine.holdLoads("m");
+    CompletableFuture<Void> refreshed = manager().refresh();
+    loads.awaitArrivals(1);
+    assertThat(infer("m").version()).as("version 1 serves while 2 loads").isEqualTo(1);
+    loads.open();
+    refreshed.join();
+    transitions.await("m", ModelState.READY, 2);
+
+    assertThat(infer("m").version()).isEqualTo(2);
+    transitions.await("m", ModelState.UNLOADING);
+    assertThat(harness.engine.closes("m")).as("version 1 waits for its in-flight request").isZero();
+    inFlight.close();
+    transitions.await("m", ModelState.UNLOADED);
+    assertThat(harness.engine.closes("m")).isEqualTo(1);
+    assertThat(manager().status("m")).extracting(ModelStatus::version).containsExactly(2L);
+  }
+
+  @Test
+  void aChangedFileReloadsWithoutAGap() throws IOException {
+    Path file = harness.model("m", 1, 10);
+    manager().start().join();
+    use("m");
+    harness.model("m", 1, 12);
+    Files.setLastModifiedTime(
+        file,
+        java.nio.file.attribute.FileTime.fromMillis(
+            Files.getLastModifiedTime(file).toMillis() + 10_000));
+
+    manager().refresh().join();
+
+    assertThat(harness.engine.loads("m")).isEqualTo(2);
+    assertThat(harness.engine.closes("m")).isEqualTo(1);
+    assertThat(manager().status("m").get(0).memoryBytes()).isEqualTo(12 * MB);
+    assertThat(infer("m").outputs()).hasSize(1);
+  }
+
+  @Test
+  void aRemovedModelUnloadsAndIsNoLongerFound() throws IOException {
+    harness.model("gone", 1, 10);
+    manager().start().join();
+    use("gone");
+    try (Stream<Path> files = Files.walk(root.resolve("gone"))) {
+      files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    }
+    manager().refresh().join();
+    transitions.await("gone", ModelState.UNLOADED);
+    assertThat(harness.engine.closes("gone")).isEqualTo(1);
+    assertThatThrownBy(() -> infer("gone")).isInstanceOf(ModelNotFoundException.class);
+  }
+
+  @Test
+  void unloadAndLoadThroughTheApi() throws IOException {
+    harness.model("m", 1, 10);
+    manager().start().join();
+    manager().load("m", LoadPriority.NORMAL).join();
+    assertThat(state("m")).isEqualTo(ModelState.READY);
+    manager().unload("m").join();
+    assertThat(state("m")).isEqualTo(ModelState.UNLOADED);
+    assertThat(infer("m").outputs()).as("a later request loads it again").hasSize(1);
+    assertThatThrownBy(() -> manager().load("nope", LoadPriority.NORMAL).join())
+        .hasRootCauseInstanceOf(ModelNotFoundException.class);
+  }
+
+  @Test
+  void readinessWaitsForStartupModels() throws IOException {
+    harness.model("boot", 1, 10);
+    harness.config("boot", "load_at_startup: true\n");
+    harness.model("lazy", 1, 10);
+    Gate loads = harness.engine.holdLoads("boot");
+    CompletableFuture<Void> started = manager().start();
+    loads.awaitArrivals(1);
+    assertThat(manager().notReady()).singleElement().asString().startsWith("boot (LOADING");
+    loads.open();
+    started.join();
+    assertThat(manager().notReady()).isEmpty();
+    assertThat(state("lazy")).isEqualTo(ModelState.AVAILABLE);
+  }
+
+  @Test
+  void statisticsCountRequestsFailuresAndJudgeDegraded() throws IOException {
+    harness.model("h", 1, 10);
+    harness.config(
+        "h",
+        "health: {max_error_rate: 0.2, min_requests: 5, window: 1m}\nwarmup: {enabled: false}\n");
+    manager().start().join();
+    for (int i = 0; i < 5; i++) {
+      infer("h");
+    }
+    harness.engine.failExecutions("h", new dev.hangar.spi.BackendException("boom"));
+    for (int i = 0; i < 5; i++) {
+      assertThatThrownBy(() -> infer("h")).hasMessageContaining("boom");
+    }
+    var snapshot = manager().statistics(new ModelVersionKey("h", 1)).orElseThrow().snapshot();
+    assertThat(snapshot.successes()).isEqualTo(5);
+    assertThat(snapshot.failures()).isEqualTo(5);
+    assertThat(snapshot.failuresByReason())
+        .containsEntry(dev.hangar.core.health.FailureReason.BACKEND_FAILURE, 5L);
+    assertThat(snapshot.requestLatency().count()).isEqualTo(5);
+    assertThat(snapshot.degradedReason())
+        .hasValueSatisfying(reason -> assertThat(reason).contains("error rate 50.0%"));
+
+    harness.time.advance(Duration.ofMinutes(2));
+    assertThat(
+            manager()
+                .statistics(new ModelVersionKey("h", 1))
+                .orElseThrow()
+                .snapshot()
+                .degradedReason())
+        .as("the window moved past the failures")
+        .isEmpty();
+  }
+}
