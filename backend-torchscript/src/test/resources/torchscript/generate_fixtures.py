@@ -14,6 +14,9 @@ The output is deterministic (no weights are random); tests use the committed fil
 - int.pt, nested_tuple.pt, dict_of_lists.pt: outputs the backend refuses.
 - difference.pt: two inputs, returns a - b (its inputs are positional: the order matters).
 - failing.pt: raises inside forward when the input sums to more than 1000.
+- validating.pt: raises ValueError for negative inputs, as a model checking its inputs would.
+- strided.pt: returns its input as a non-contiguous tensor (a transposed copy, transposed back).
+- state_dict.pt: not TorchScript but a torch.save'd state_dict, a common mistake.
 - grad_mode.pt: returns one row per input row, [1 if inference mode is on, 1 if grad mode is on],
   to check what the backend's inference_mode setting does.
 """
@@ -74,6 +77,18 @@ class Failing(nn.Module):
         return x
 
 
+class Validating(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if bool((x < 0).any()):
+            raise ValueError("features must not be negative")
+        return x
+
+
+class Strided(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.t().contiguous().t()
+
+
 class GradMode(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         created = x + 0
@@ -91,6 +106,8 @@ FIXTURES = {
     "dict_of_lists": DictOfListsOutput,
     "difference": Difference,
     "failing": Failing,
+    "validating": Validating,
+    "strided": Strided,
     "grad_mode": GradMode,
 }
 
@@ -100,6 +117,13 @@ def main():
         path = os.path.join(HERE, name + ".pt")
         torch.jit.script(module().eval()).save(path)
         print("wrote", path)
+    linear = nn.Linear(2, 2)
+    with torch.no_grad():
+        linear.weight.fill_(1.0)
+        linear.bias.fill_(0.0)
+    path = os.path.join(HERE, "state_dict.pt")
+    torch.save(linear.state_dict(), path)
+    print("wrote", path)
 
 
 if __name__ == "__main__":

@@ -302,9 +302,12 @@ public final class TorchScriptBackend implements Backend {
             + example);
   }
 
+  /** Returns where the model's config.yaml goes when the file sits in a version folder. */
   private static String configLocation(Path file) {
     Path versionDirectory = file.toAbsolutePath().getParent();
-    if (versionDirectory == null || versionDirectory.getParent() == null) {
+    if (versionDirectory == null
+        || versionDirectory.getParent() == null
+        || !versionDirectory.getFileName().toString().matches("[0-9]+")) {
       return "";
     }
     return " (" + versionDirectory.getParent().resolve("config.yaml") + ")";

@@ -126,6 +126,11 @@ final class TorchScriptLoadedModel implements LoadedModel {
     try {
       run(inputs);
     } catch (HangarException e) {
+      // an engine error is named by libtorch's own line; a mismatch by the backend's message
+      String detail =
+          e.getCause() != null && !(e.getCause() instanceof HangarException)
+              ? TorchScriptErrors.summary(e.getCause())
+              : e.getMessage();
       throw new ModelLoadException(
           ErrorCategory.USER_ERROR,
           "the signature declared in the config of model '"
@@ -135,7 +140,7 @@ final class TorchScriptLoadedModel implements LoadedModel {
               + ": a probe inference on zeros with inputs "
               + describe(inputs)
               + " (free dimensions set to 1) failed: "
-              + e.getMessage()
+              + detail
               + ". Declare the inputs in the order, datatypes and shapes forward() takes, and the"
               + " outputs it returns, in config.yaml",
           e);
@@ -289,13 +294,13 @@ final class TorchScriptLoadedModel implements LoadedModel {
       try {
         if (elements.length != specs.size()) {
           throw mismatch(
-              "returned a "
+              "returned "
+                  + result.getType()
+                  + ": a "
                   + kind
                   + " of "
                   + elements.length
-                  + " values ("
-                  + result.getType()
-                  + "), but the config declares "
+                  + " values, but the config declares "
                   + specs.size()
                   + " outputs "
                   + outputNames);
@@ -304,11 +309,11 @@ final class TorchScriptLoadedModel implements LoadedModel {
         for (int i = 0; i < elements.length; i++) {
           if (!elements[i].isTensor()) {
             throw mismatch(
-                "returned a "
-                    + kind
-                    + " ("
+                "returned "
                     + result.getType()
-                    + ") whose element "
+                    + ": a "
+                    + kind
+                    + " whose element "
                     + i
                     + " is not a tensor; outputs map to a flat tuple or list of tensors");
           }
