@@ -91,25 +91,26 @@ final class LibTorchRuntime {
   }
 
   private Engine start() {
-    String userLibraryPath = environmentOrProperty(LIBRARY_PATH_PROPERTY);
+    String presetLibraryPath = environmentOrProperty(LIBRARY_PATH_PROPERTY);
     String libraryPath;
-    if (userLibraryPath == null || userLibraryPath.isEmpty()) {
+    if (presetLibraryPath == null || presetLibraryPath.isEmpty()) {
       Path directory = unpack(NativeArtifacts.locate(loader));
       libraryPath = directory.toString();
       // DJL reads the libtorch location only from this JVM-wide setting (or the environment)
       System.setProperty(LIBRARY_PATH_PROPERTY, libraryPath);
     } else {
-      libraryPath = userLibraryPath;
+      libraryPath = presetLibraryPath;
       LOG.log(
-          Level.INFO, "using the libtorch the user set in PYTORCH_LIBRARY_PATH: {0}", libraryPath);
+          Level.INFO,
+          "PYTORCH_LIBRARY_PATH is already set to {0}: libtorch is loaded from there",
+          libraryPath);
     }
     String offline =
         System.getenv("DJL_OFFLINE") != null
             ? System.getenv("DJL_OFFLINE")
             : System.getProperty(OFFLINE_PROPERTY);
     if (offline == null) {
-      // DJL's Engine calls home (EC2 metadata, telemetry) from its static initializer unless
-      // offline
+      // DJL's Engine class initializer calls home (EC2 metadata, telemetry) unless it is offline
       System.setProperty(OFFLINE_PROPERTY, "true");
     } else if (!Boolean.parseBoolean(offline)) {
       LOG.log(

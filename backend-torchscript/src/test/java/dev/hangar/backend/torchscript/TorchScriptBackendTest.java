@@ -16,6 +16,8 @@ import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.Tensor;
 import dev.hangar.spi.TensorSpec;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
@@ -182,6 +184,30 @@ class TorchScriptBackendTest {
           .isInstanceOf(InvalidInputException.class)
           .hasMessageContaining("model 'validating' rejected the inputs [input FP32[1, 3]]")
           .hasMessageContaining("ValueError: features must not be negative");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = DataType.class,
+      names = {"BF16", "FP16", "FP32"})
+  void nanPayloadsAndSignsSurviveTheRoundTrip(DataType type) {
+    ByteBuffer data = ByteBuffer.allocate(3 * type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    switch (type) {
+      case BF16 -> data.putShort((short) 0x7FC1).putShort((short) 0xFF81).putShort((short) 0x7F81);
+      case FP16 -> data.putShort((short) 0x7E01).putShort((short) 0xFE01).putShort((short) 0x7C01);
+      default -> data.putInt(0x7FC00001).putInt(0xFFC00001).putInt(0x7F800001);
+    }
+    data.flip();
+    Tensor input = Tensor.of("input", type, new long[] {1, 3}, data);
+    ModelSignature signature =
+        new ModelSignature(
+            List.of(new TensorSpec("input", type, new long[] {-1, 3})),
+            List.of(new TensorSpec("output", type, new long[] {-1, 3})),
+            true);
+    try (LoadedModel model =
+        backend.load(Fixtures.source("echo", Fixtures.file("echo.pt"), signature))) {
+      assertThat(model.infer(List.of(input)).get(0).data()).isEqualTo(input.data());
     }
   }
 
