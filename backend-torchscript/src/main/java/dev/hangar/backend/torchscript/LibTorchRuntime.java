@@ -143,6 +143,7 @@ final class LibTorchRuntime {
   }
 
   /** Unpacks libtorch and the JNI bridge unless a complete copy is already there. */
+  @SuppressWarnings("try") // the file lock is held for the block, never read
   Path unpack(NativeArtifacts artifacts) {
     Path directory = nativeDirectory(artifacts);
     List<Entry> entries = new ArrayList<>();
