@@ -3,6 +3,7 @@ package dev.hangar.backend.torchscript;
 import dev.hangar.spi.Backend;
 import dev.hangar.spi.BackendContext;
 import dev.hangar.spi.BackendProvider;
+import dev.hangar.spi.HangarException;
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelParameters;
 import dev.hangar.spi.ModelSource;
@@ -28,7 +29,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Run in a fresh JVM by {@link OfflineTest}: records every connection Java's networking is asked to
  * make (a {@link ProxySelector} sees each URL connection before it opens, and sends it to a dead
  * port), finds the backend through {@link ServiceLoader}, loads and runs the sample model, then
- * makes one deliberate connection to show that the recorder works, and writes a report.
+ * makes one deliberate connection to show that the recorder works, and writes a report (with the
+ * error, when the load fails).
  *
  * <p>Arguments: the cache directory, the model file, the report file.
  */
@@ -73,6 +75,9 @@ public final class OfflineLoadProbe {
                 .get(0);
         report.setProperty("output", Float.toString(output.toFloatArray()[0]));
       }
+    } catch (HangarException e) {
+      report.setProperty("error.category", e.category().name());
+      report.setProperty("error.message", e.getMessage());
     }
     report.setProperty("attempts", String.join(" ", attempts));
     report.setProperty("ai.djl.offline", String.valueOf(System.getProperty("ai.djl.offline")));

@@ -2,6 +2,7 @@ package dev.hangar.backend.torchscript;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,7 +57,31 @@ class OfflineTest {
         .isEqualTo(unpacked);
   }
 
+  @Test
+  void withoutANativeJarForThePlatformTheLoadNamesTheArtifactToAddAndFetchesNothing()
+      throws Exception {
+    String classPath =
+        Stream.of(System.getProperty("java.class.path").split(File.pathSeparator))
+            .filter(entry -> !entry.contains("pytorch-native-cpu"))
+            .collect(Collectors.joining(File.pathSeparator));
+    Properties report = runProbe("no-native", classPath);
+    assertThat(report.getProperty("error.category")).isEqualTo("BACKEND_FAILURE");
+    assertThat(report.getProperty("error.message"))
+        .contains(
+            "ai.djl.pytorch:pytorch-native-cpu:2.7.1 with classifier "
+                + NativeArtifacts.classifier(
+                    System.getProperty("os.name"), System.getProperty("os.arch")))
+        .contains("never downloads");
+    assertThat(report.getProperty("attempts")).isEmpty();
+    assertThat(cache.resolve("torchscript")).doesNotExist();
+  }
+
   private Properties runProbe(String label) throws IOException, InterruptedException {
+    return runProbe(label, System.getProperty("java.class.path"));
+  }
+
+  private Properties runProbe(String label, String classPath)
+      throws IOException, InterruptedException {
     Path report = work.resolve(label + ".properties");
     List<String> command =
         List.of(
@@ -66,7 +92,7 @@ class OfflineTest {
             "-Dhttps.proxyHost=127.0.0.1",
             "-Dhttps.proxyPort=9",
             "-cp",
-            System.getProperty("java.class.path"),
+            classPath,
             OfflineLoadProbe.class.getName(),
             cache.toString(),
             SampleModels.MODELS
