@@ -230,9 +230,25 @@ final class LayerTranslator {
     long[] outShape = {x.dimension(0), outputs, -1, -1};
     if (params.getConvolutionPaddingTypeCase()
         == ConvolutionLayerParams.ConvolutionPaddingTypeCase.SAME) {
-      attributes.add(samePadding(params.getSame()));
       outShape[2] = Shapes.ceilDivide(x.dimension(2), stride[0]);
       outShape[3] = Shapes.ceilDivide(x.dimension(3), stride[1]);
+      if (x.dimension(2) >= 0 && x.dimension(3) >= 0) {
+        attributes.add(
+            attribute(
+                "pads",
+                samePads(
+                    params.getSame(),
+                    new long[] {x.dimension(2), x.dimension(3)},
+                    effective,
+                    stride)));
+      } else if (dilation[0] != 1 || dilation[1] != 1) {
+        throw new UnsupportedModelException(
+            describe(layer)
+                + " combines same padding and dilation on an input of flexible size; Hangar"
+                + " supports that on inputs of fixed height and width");
+      } else {
+        attributes.add(samePadding(params.getSame()));
+      }
     } else {
       long[] pads = pads(params.getValid().getPaddingAmounts(), layer);
       attributes.add(attribute("pads", pads));
@@ -278,22 +294,8 @@ final class LayerTranslator {
         outShape[3] = Shapes.ceilDivide(x.dimension(3), stride[1]);
       }
       case INCLUDELASTPIXEL -> {
-        List<Long> amounts = params.getIncludeLastPixel().getPaddingAmountsList();
-        long[] padding = amounts.isEmpty() ? new long[] {0, 0} : pair(amounts, 0, layer, "pad");
-        if (padding[0] == 0
-            && padding[1] == 0
-            && (stride[0] > kernel[0] || stride[1] > kernel[1])) {
-          throw new UnsupportedModelException(
-              describe(layer)
-                  + " uses includeLastPixel padding without padding and with a stride larger than"
-                  + " the kernel, where CoreML keeps a window that starts past the input; Hangar"
-                  + " does not support that combination");
-        }
-        attributes.add(
-            attribute("pads", new long[] {padding[0], padding[1], padding[0], padding[1]}));
-        attributes.add(attribute("ceil_mode", 1));
-        outShape[2] = lastPixelSize(x.dimension(2), padding[0], kernel[0], stride[0]);
-        outShape[3] = lastPixelSize(x.dimension(3), padding[1], kernel[1], stride[1]);
+        lastPixelPooling(layer, params, x, max, kernel, stride, attributes);
+        return;
       }
       default -> {
         long[] pads = pads(params.getValid().getPaddingAmounts(), layer);
@@ -310,16 +312,91 @@ final class LayerTranslator {
     output(layer, new Blob(y, outShape, x.batch()));
   }
 
-  /** The output size of CoreML's includeLastPixel (Caffe ceil-mode) pooling. */
-  private static long lastPixelSize(long size, long padding, long kernel, long stride) {
-    if (size < 0) {
-      return -1;
+  /**
+   * CoreML's includeLastPixel pooling (Caffe's ceil mode): symmetric padding p, output size
+   * ceil((in + 2p - k) / s) + 1, less one when padding is set and the last window would start in
+   * the padding. The compiler computes that size for the input's static size and pads the end so
+   * that ONNX's floor-mode pooling yields it; an average that counts padding divides by the window
+   * clipped to the padded input, as Caffe does, which is ONNX's count times a constant correction.
+   */
+  private void lastPixelPooling(
+      NeuralNetworkLayer layer,
+      PoolingLayerParams params,
+      Blob x,
+      boolean max,
+      long[] kernel,
+      long[] stride,
+      List<AttributeProto> attributes) {
+    List<Long> amounts = params.getIncludeLastPixel().getPaddingAmountsList();
+    long[] padding = amounts.isEmpty() ? new long[] {0, 0} : pair(amounts, 0, layer, "pad");
+    long height = x.dimension(2);
+    long width = x.dimension(3);
+    if (height < 0 || width < 0) {
+      throw new UnsupportedModelException(
+          describe(layer)
+              + " uses includeLastPixel padding on an input of flexible size; Hangar computes that"
+              + " padding for a fixed height and width only");
     }
-    long out = Math.floorDiv(size + 2 * padding - kernel + stride - 1, stride) + 1;
-    if (padding > 0 && (out - 1) * stride >= size + padding) {
-      out--;
+    long[] size = {height, width};
+    long[] out = new long[2];
+    long[] endPadding = new long[2];
+    for (int axis = 0; axis < 2; axis++) {
+      long p = padding[axis];
+      out[axis] =
+          Math.floorDiv(size[axis] + 2 * p - kernel[axis] + stride[axis] - 1, stride[axis]) + 1;
+      if ((padding[0] > 0 || padding[1] > 0) && (out[axis] - 1) * stride[axis] >= size[axis] + p) {
+        out[axis]--;
+      }
+      long lastStart = (out[axis] - 1) * stride[axis] - p;
+      if (lastStart >= size[axis]) {
+        throw new UnsupportedModelException(
+            describe(layer)
+                + " uses includeLastPixel padding whose last window starts past the input (no"
+                + " padding and a stride larger than the kernel); Hangar does not support that");
+      }
+      endPadding[axis] = Math.max(0, lastStart + kernel[axis] - size[axis]);
     }
-    return out;
+    attributes.add(
+        attribute("pads", new long[] {padding[0], padding[1], endPadding[0], endPadding[1]}));
+    String y =
+        graph.op(
+            max ? "MaxPool" : "AveragePool",
+            List.of(x.value()),
+            attributes.toArray(AttributeProto[]::new));
+    if (!max && !params.getAvgPoolExcludePadding()) {
+      float[] correction = new float[(int) (out[0] * out[1])];
+      boolean needed = false;
+      for (int i = 0; i < out[0]; i++) {
+        for (int j = 0; j < out[1]; j++) {
+          long startH = i * stride[0] - padding[0];
+          long startW = j * stride[1] - padding[1];
+          long rows = Math.min(startH + kernel[0], height + padding[0]) - startH;
+          long columns = Math.min(startW + kernel[1], width + padding[1]) - startW;
+          float factor = (float) (kernel[0] * kernel[1]) / (rows * columns);
+          correction[(int) (i * out[1] + j)] = factor;
+          needed |= factor != 1f;
+        }
+      }
+      if (needed) {
+        y = graph.op("Mul", List.of(y, graph.floats(new long[] {out[0], out[1]}, correction)));
+      }
+    }
+    output(
+        layer, new Blob(y, new long[] {x.dimension(0), x.dimension(1), out[0], out[1]}, x.batch()));
+  }
+
+  /** CoreML's same padding as explicit ONNX pads [top, left, bottom, right] for a static size. */
+  private static long[] samePads(SamePadding same, long[] size, long[] window, long[] stride) {
+    boolean topLeftHeavy = same.getAsymmetryMode() == SamePadding.SamePaddingMode.TOP_LEFT_HEAVY;
+    long[] pads = new long[4];
+    for (int axis = 0; axis < 2; axis++) {
+      long out = Shapes.ceilDivide(size[axis], stride[axis]);
+      long total = Math.max(0, (out - 1) * stride[axis] + window[axis] - size[axis]);
+      long start = topLeftHeavy ? total - total / 2 : total / 2;
+      pads[axis] = start;
+      pads[axis + 2] = total - start;
+    }
+    return pads;
   }
 
   private static AttributeProto samePadding(SamePadding same) {
