@@ -19,6 +19,7 @@ import dev.hangar.backend.coreml.proto.CoreMlProto.TreeEnsemblePostEvaluationTra
 import dev.hangar.backend.coreml.proto.CoreMlProto.TreeEnsembleRegressor;
 import dev.hangar.spi.DataType;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -292,14 +293,19 @@ final class ClassicModels {
 
   /**
    * Returns [N, T] FP32 raw scores: base values plus the leaves reached, on TreeEnsembleRegressor.
+   * ONNX Runtime wants trees numbered 0, 1, ... and each tree's nodes numbered 0, 1, ... from its
+   * root, so both are renumbered.
    */
   private static String treeScores(
       GraphWriter graph, Matrix x, TreeEnsembleParameters ensemble, int targets) {
-    List<TreeNode> nodes = rootsFirst(ensemble.getNodesList());
-    if (nodes.isEmpty()) {
+    List<List<TreeNode>> trees = rootsFirst(ensemble.getNodesList());
+    int count = 0;
+    for (List<TreeNode> tree : trees) {
+      count += tree.size();
+    }
+    if (count == 0) {
       throw new UnsupportedModelException("the tree ensemble has no nodes");
     }
-    int count = nodes.size();
     long[] treeIds = new long[count];
     long[] nodeIds = new long[count];
     long[] featureIds = new long[count];
@@ -310,63 +316,51 @@ final class ClassicModels {
     long[] missingTracksTrue = new long[count];
     List<long[]> targetEntries = new ArrayList<>();
     List<Float> targetWeights = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      TreeNode node = nodes.get(i);
-      treeIds[i] = node.getTreeId();
-      nodeIds[i] = node.getNodeId();
-      boolean leaf = node.getNodeBehavior() == TreeNode.TreeNodeBehavior.LeafNode;
-      modes.add(
-          switch (node.getNodeBehavior()) {
-            case BranchOnValueLessThanEqual -> "BRANCH_LEQ";
-            case BranchOnValueLessThan -> "BRANCH_LT";
-            case BranchOnValueGreaterThanEqual -> "BRANCH_GTE";
-            case BranchOnValueGreaterThan -> "BRANCH_GT";
-            case BranchOnValueEqual -> "BRANCH_EQ";
-            case BranchOnValueNotEqual -> "BRANCH_NEQ";
-            case LeafNode -> "LEAF";
-            case UNRECOGNIZED ->
-                throw new UnsupportedModelException(
-                    "tree "
-                        + node.getTreeId()
-                        + " node "
-                        + node.getNodeId()
-                        + " has behavior "
-                        + node.getNodeBehaviorValue()
-                        + ", which CoreML does not define");
-          });
-      if (!leaf) {
-        featureIds[i] = node.getBranchFeatureIndex();
-        values[i] = (float) node.getBranchFeatureValue();
-        trueIds[i] = node.getTrueChildNodeId();
-        falseIds[i] = node.getFalseChildNodeId();
-        missingTracksTrue[i] = node.getMissingValueTracksTrueChild() ? 1 : 0;
-        if (x.columns() >= 0 && node.getBranchFeatureIndex() >= x.columns()) {
-          throw new UnsupportedModelException(
-              "tree "
-                  + node.getTreeId()
-                  + " node "
-                  + node.getNodeId()
-                  + " branches on feature "
-                  + node.getBranchFeatureIndex()
-                  + " but the input has "
-                  + x.columns());
-        }
+    int i = 0;
+    for (int tree = 0; tree < trees.size(); tree++) {
+      Map<Long, Long> renumbered = new HashMap<>();
+      List<TreeNode> treeNodes = trees.get(tree);
+      for (int position = 0; position < treeNodes.size(); position++) {
+        renumbered.put(treeNodes.get(position).getNodeId(), (long) position);
       }
-      for (TreeNode.EvaluationInfo evaluation : node.getEvaluationInfoList()) {
-        if (evaluation.getEvaluationIndex() >= targets) {
-          throw new UnsupportedModelException(
-              "tree "
-                  + node.getTreeId()
-                  + " node "
-                  + node.getNodeId()
-                  + " adds to prediction dimension "
-                  + evaluation.getEvaluationIndex()
-                  + " of "
-                  + targets);
+      for (TreeNode node : treeNodes) {
+        treeIds[i] = tree;
+        nodeIds[i] = renumbered.get(node.getNodeId());
+        modes.add(mode(node));
+        if (node.getNodeBehavior() != TreeNode.TreeNodeBehavior.LeafNode) {
+          featureIds[i] = node.getBranchFeatureIndex();
+          values[i] = (float) node.getBranchFeatureValue();
+          trueIds[i] = renumbered.get(node.getTrueChildNodeId());
+          falseIds[i] = renumbered.get(node.getFalseChildNodeId());
+          missingTracksTrue[i] = node.getMissingValueTracksTrueChild() ? 1 : 0;
+          if (x.columns() >= 0 && node.getBranchFeatureIndex() >= x.columns()) {
+            throw new UnsupportedModelException(
+                "tree "
+                    + node.getTreeId()
+                    + " node "
+                    + node.getNodeId()
+                    + " branches on feature "
+                    + node.getBranchFeatureIndex()
+                    + " but the input has "
+                    + x.columns());
+          }
         }
-        targetEntries.add(
-            new long[] {node.getTreeId(), node.getNodeId(), evaluation.getEvaluationIndex()});
-        targetWeights.add((float) evaluation.getEvaluationValue());
+        for (TreeNode.EvaluationInfo evaluation : node.getEvaluationInfoList()) {
+          if (evaluation.getEvaluationIndex() >= targets) {
+            throw new UnsupportedModelException(
+                "tree "
+                    + node.getTreeId()
+                    + " node "
+                    + node.getNodeId()
+                    + " adds to prediction dimension "
+                    + evaluation.getEvaluationIndex()
+                    + " of "
+                    + targets);
+          }
+          targetEntries.add(new long[] {tree, nodeIds[i], evaluation.getEvaluationIndex()});
+          targetWeights.add((float) evaluation.getEvaluationValue());
+        }
+        i++;
       }
     }
     float[] base = new float[targets];
@@ -386,11 +380,11 @@ final class ClassicModels {
     long[] targetNodes = new long[targetEntries.size()];
     long[] targetIds = new long[targetEntries.size()];
     float[] weights = new float[targetEntries.size()];
-    for (int i = 0; i < targetTrees.length; i++) {
-      targetTrees[i] = targetEntries.get(i)[0];
-      targetNodes[i] = targetEntries.get(i)[1];
-      targetIds[i] = targetEntries.get(i)[2];
-      weights[i] = targetWeights.get(i);
+    for (int t = 0; t < targetTrees.length; t++) {
+      targetTrees[t] = targetEntries.get(t)[0];
+      targetNodes[t] = targetEntries.get(t)[1];
+      targetIds[t] = targetEntries.get(t)[2];
+      weights[t] = targetWeights.get(t);
     }
     return graph.mlOp(
         "TreeEnsembleRegressor",
@@ -413,16 +407,37 @@ final class ClassicModels {
         attribute("target_weights", weights));
   }
 
+  private static String mode(TreeNode node) {
+    return switch (node.getNodeBehavior()) {
+      case BranchOnValueLessThanEqual -> "BRANCH_LEQ";
+      case BranchOnValueLessThan -> "BRANCH_LT";
+      case BranchOnValueGreaterThanEqual -> "BRANCH_GTE";
+      case BranchOnValueGreaterThan -> "BRANCH_GT";
+      case BranchOnValueEqual -> "BRANCH_EQ";
+      case BranchOnValueNotEqual -> "BRANCH_NEQ";
+      case LeafNode -> "LEAF";
+      case UNRECOGNIZED ->
+          throw new UnsupportedModelException(
+              "tree "
+                  + node.getTreeId()
+                  + " node "
+                  + node.getNodeId()
+                  + " has behavior "
+                  + node.getNodeBehaviorValue()
+                  + ", which CoreML does not define");
+    };
+  }
+
   /**
    * Groups the nodes by tree, each tree's root (the node no other node of the tree points at)
-   * first: ONNX Runtime starts each tree at its first node.
+   * first, checking that every branch leads to a node of its tree.
    */
-  private static List<TreeNode> rootsFirst(List<TreeNode> nodes) {
+  private static List<List<TreeNode>> rootsFirst(List<TreeNode> nodes) {
     Map<Long, List<TreeNode>> trees = new LinkedHashMap<>();
     for (TreeNode node : nodes) {
       trees.computeIfAbsent(node.getTreeId(), id -> new ArrayList<>()).add(node);
     }
-    List<TreeNode> ordered = new ArrayList<>(nodes.size());
+    List<List<TreeNode>> ordered = new ArrayList<>();
     for (Map.Entry<Long, List<TreeNode>> tree : trees.entrySet()) {
       Set<Long> children = new HashSet<>();
       Set<Long> ids = new HashSet<>();
@@ -448,8 +463,10 @@ final class ClassicModels {
               "tree " + tree.getKey() + " branches to node " + child + ", which it does not have");
         }
       }
-      ordered.add(roots.get(0));
-      tree.getValue().stream().filter(node -> node != roots.get(0)).forEach(ordered::add);
+      List<TreeNode> treeNodes = new ArrayList<>();
+      treeNodes.add(roots.get(0));
+      tree.getValue().stream().filter(node -> node != roots.get(0)).forEach(treeNodes::add);
+      ordered.add(treeNodes);
     }
     return ordered;
   }
@@ -494,10 +511,15 @@ final class ClassicModels {
     if (categories == 0) {
       throw new UnsupportedModelException("oneHotEncoder has no categories");
     }
-    attributes.add(
-        attribute(
-            "zeros",
-            encoder.getHandleUnknown() == OneHotEncoder.HandleUnknown.IgnoreUnknown ? 1 : 0));
+    boolean ignoreUnknown = encoder.getHandleUnknown() == OneHotEncoder.HandleUnknown.IgnoreUnknown;
+    attributes.add(attribute("zeros", ignoreUnknown ? 1 : 0));
+    if (!ignoreUnknown) {
+      environment.check(
+          new CategoryCheck(
+              input.value(),
+              Set.copyOf(encoder.getStringCategories().getVectorList()),
+              Set.copyOf(encoder.getInt64Categories().getVectorList())));
+    }
     String y =
         graph.mlOp(
             "OneHotEncoder",

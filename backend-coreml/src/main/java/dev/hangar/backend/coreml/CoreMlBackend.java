@@ -50,7 +50,8 @@ public final class CoreMlBackend implements Backend {
             source.file(),
             Optional.of(signature),
             source.parameters());
-    return onnx.loadGraph(compiledSource, compiled.graph());
+    LoadedModel model = onnx.loadGraph(compiledSource, compiled.graph());
+    return compiled.checks().isEmpty() ? model : new CoreMlLoadedModel(model, compiled.checks());
   }
 
   @Override

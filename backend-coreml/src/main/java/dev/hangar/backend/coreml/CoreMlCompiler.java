@@ -25,8 +25,15 @@ final class CoreMlCompiler {
           + " pipeline, pipelineRegressor, pipelineClassifier, featureVectorizer, oneHotEncoder,"
           + " arrayFeatureExtractor, scaler, normalizer, identity.";
 
-  /** A compiled model: the ONNX graph and the signature it is served under. */
-  record Compiled(ModelProto graph, ModelSignature signature) {}
+  /**
+   * A compiled model: the ONNX graph, the signature it is served under, and the input checks the
+   * graph cannot make.
+   */
+  record Compiled(ModelProto graph, ModelSignature signature, List<CategoryCheck> checks) {
+    Compiled {
+      checks = List.copyOf(checks);
+    }
+  }
 
   private CoreMlCompiler() {}
 
@@ -55,7 +62,12 @@ final class CoreMlCompiler {
     }
     compileInto(model, environment);
     List<TensorSpec> outputs = writeOutputs(environment, model.getDescription(), inputs);
-    return new Compiled(graph.build(), ModelSignature.inferBatching(inputs, outputs));
+    // a check on a value computed inside the graph cannot run before it; ONNX Runtime reports it
+    List<CategoryCheck> checks =
+        environment.checks().stream()
+            .filter(check -> inputs.stream().anyMatch(spec -> spec.name().equals(check.input())))
+            .toList();
+    return new Compiled(graph.build(), ModelSignature.inferBatching(inputs, outputs), checks);
   }
 
   /** Compiles one model of the batched form, reading and publishing features by name. */

@@ -1,6 +1,8 @@
 package dev.hangar.backend.coreml;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -10,6 +12,7 @@ import java.util.Map;
 final class Environment {
   private final GraphWriter graph;
   private final Map<String, FeatureValue> features = new LinkedHashMap<>();
+  private final List<CategoryCheck> checks = new ArrayList<>();
 
   Environment(GraphWriter graph) {
     this.graph = graph;
@@ -43,5 +46,16 @@ final class Environment {
 
   void put(String name, FeatureValue value) {
     features.put(name, value);
+  }
+
+  /**
+   * Records a check on a value, kept when the value is a model input (see {@link CategoryCheck}).
+   */
+  void check(CategoryCheck check) {
+    checks.add(check);
+  }
+
+  List<CategoryCheck> checks() {
+    return List.copyOf(checks);
   }
 }

@@ -494,6 +494,6 @@ final class NeuralNetworkCompiler {
       }
     }
     return new CoreMlCompiler.Compiled(
-        graph.build(), new ModelSignature(inputs, outputs, batchable));
+        graph.build(), new ModelSignature(inputs, outputs, batchable), List.of());
   }
 }
