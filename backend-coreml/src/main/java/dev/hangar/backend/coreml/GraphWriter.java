@@ -7,8 +7,6 @@ import dev.hangar.backend.onnx.proto.OnnxProto.AttributeProto;
 import dev.hangar.backend.onnx.proto.OnnxProto.ModelProto;
 import dev.hangar.backend.onnx.proto.OnnxProto.TensorProto;
 import dev.hangar.spi.DataType;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -103,20 +101,6 @@ final class GraphWriter {
     }
     builder.initializer(tensor.build());
     return name;
-  }
-
-  /** Returns a constant of any fixed-width type holding {@code raw} little-endian bytes. */
-  String raw(DataType type, long[] dims, ByteBuffer raw) {
-    String name = fresh("hangar.const");
-    builder.initializer(OnnxGraphBuilder.tensor(name, OnnxElementTypes.of(type), dims, raw));
-    return name;
-  }
-
-  /** Returns a 1-d INT64 constant holding {@code values}, as little-endian bytes. */
-  static ByteBuffer littleEndianLongs(long... values) {
-    ByteBuffer buffer = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-    buffer.asLongBuffer().put(values);
-    return buffer;
   }
 
   /** Casts {@code value} of type {@code from} to {@code to}; returns it unchanged when equal. */

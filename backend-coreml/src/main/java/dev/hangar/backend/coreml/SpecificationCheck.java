@@ -214,7 +214,8 @@ final class SpecificationCheck {
   static String modelTypeName(Model model) {
     if (model.getTypeCase() != Model.TypeCase.TYPE_NOT_SET) {
       return MODEL_TYPES.getOrDefault(
-          model.getTypeCase().getNumber(), model.getTypeCase().name().toLowerCase());
+          model.getTypeCase().getNumber(),
+          model.getTypeCase().name().toLowerCase(java.util.Locale.ROOT));
     }
     for (int number : model.getUnknownFields().asMap().keySet()) {
       if (number >= 200) {

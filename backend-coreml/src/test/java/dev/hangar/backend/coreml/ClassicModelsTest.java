@@ -715,8 +715,8 @@ class ClassicModelsTest {
     assertThat(y).containsExactly(402.5, -119.5);
   }
 
-  @Test
-  void pipelineClassifierEncodesAndClassifies() {
+  /** One-hot encodes a color and classifies it with a binary GLM: red -> 100, blue -> 200. */
+  private static Model colorPipeline() {
     Model encoder =
         model(List.of(Specs.string("color")), List.of(Specs.floats("onehot", 2)), null).toBuilder()
             .setOneHotEncoder(
@@ -750,8 +750,10 @@ class ClassicModelsTest {
                 PipelineClassifier.newBuilder()
                     .setPipeline(Pipeline.newBuilder().addModels(encoder).addModels(classifier)))
             .build();
-    List<Tensor> outputs =
-        runner.run(pipeline, Tensor.ofStrings("color", new long[] {2}, "red", "blue"));
+    return pipeline;
+  }
+
+  private static void checkColorPipeline(List<Tensor> outputs) {
     assertThat(outputs.get(0).toLongArray()).containsExactly(100, 200);
     assertClose(
         outputs.get(1).toFloatArray(),
@@ -762,6 +764,27 @@ class ClassicModelsTest {
           (float) sigmoid(3)
         },
         1e-6);
+  }
+
+  @Test
+  void pipelineClassifierEncodesAndClassifies() {
+    checkColorPipeline(
+        runner.run(colorPipeline(), Tensor.ofStrings("color", new long[] {2}, "red", "blue")));
+  }
+
+  @Test
+  void convertedPipelineOfOnnxMlOperatorsLoadsInTheOnnxBackend() {
+    Path target = directory.resolve("color_pipeline.onnx");
+    runner
+        .backend()
+        .capability(dev.hangar.spi.FormatConverter.class)
+        .orElseThrow()
+        .convert(runner.write(colorPipeline()), target);
+    var onnx = new dev.hangar.backend.onnx.OnnxBackendProvider().create(Runner.context());
+    try (LoadedModel converted = onnx.load(dev.hangar.spi.ModelSource.of("color", 1, target))) {
+      checkColorPipeline(
+          converted.infer(List.of(Tensor.ofStrings("color", new long[] {2}, "red", "blue"))));
+    }
   }
 
   @Test
