@@ -50,7 +50,22 @@ public final class CoreMlBackend implements Backend {
             source.file(),
             Optional.of(signature),
             source.parameters());
-    LoadedModel model = onnx.loadGraph(compiledSource, compiled.graph());
+    LoadedModel model;
+    try {
+      model = onnx.loadGraph(compiledSource, compiled.graph());
+    } catch (ModelLoadException e) {
+      if (e.category() != ErrorCategory.USER_ERROR) {
+        throw e;
+      }
+      // the specification passed the compiler's checks, so a graph ONNX Runtime refuses is ours
+      throw new ModelLoadException(
+          ErrorCategory.INTERNAL,
+          "ONNX Runtime refused the graph Hangar compiled from CoreML model "
+              + source.label()
+              + " (a bug in Hangar's CoreML compiler): "
+              + e.getMessage(),
+          e);
+    }
     return compiled.checks().isEmpty() ? model : new CoreMlLoadedModel(model, compiled.checks());
   }
 
@@ -80,6 +95,11 @@ public final class CoreMlBackend implements Backend {
       throw new ModelLoadException(
           ErrorCategory.USER_ERROR,
           "cannot serve CoreML model " + source.label() + ": " + e.getMessage(),
+          e);
+    } catch (RuntimeException e) {
+      throw new ModelLoadException(
+          ErrorCategory.INTERNAL,
+          "Hangar's CoreML compiler failed on " + source.label() + " (a bug): " + e,
           e);
     }
   }

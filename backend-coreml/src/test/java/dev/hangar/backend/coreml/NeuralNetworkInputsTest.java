@@ -398,6 +398,79 @@ class NeuralNetworkInputsTest {
   }
 
   @Test
+  void exactNetworkOnARank4ImageIsBatchedThroughConvolutionPoolingAndFlatten() {
+    int h = 4;
+    int w = 4;
+    float[] weights = Specs.random(2 * 3 * 3 * 3, 100);
+    Model model =
+        Model.newBuilder()
+            .setSpecificationVersion(4)
+            .setDescription(
+                Specs.description(
+                    List.of(Specs.image("photo", ColorSpace.RGB, h, w)),
+                    List.of(Specs.floats("y", 1, 8, 1, 1))))
+            .setNeuralNetwork(
+                NeuralNetwork.newBuilder()
+                    .setArrayInputShapeMapping(
+                        NeuralNetworkMultiArrayShapeMapping.EXACT_ARRAY_MAPPING)
+                    .setImageInputShapeMapping(NeuralNetworkImageShapeMapping.RANK4_IMAGE_MAPPING)
+                    .addLayers(
+                        Specs.layer("conv", "photo", "conv")
+                            .setConvolution(
+                                dev.hangar.backend.coreml.proto.CoreMlProto.ConvolutionLayerParams
+                                    .newBuilder()
+                                    .setOutputChannels(2)
+                                    .setKernelChannels(3)
+                                    .setSame(
+                                        dev.hangar.backend.coreml.proto.CoreMlProto.SamePadding
+                                            .getDefaultInstance())
+                                    .setWeights(Specs.weights(weights))))
+                    .addLayers(
+                        Specs.layer("pool", "conv", "pool")
+                            .setPooling(
+                                dev.hangar.backend.coreml.proto.CoreMlProto.PoolingLayerParams
+                                    .newBuilder()
+                                    .addKernelSize(2)
+                                    .addKernelSize(2)
+                                    .addStride(2)
+                                    .addStride(2)))
+                    .addLayers(
+                        Specs.layer("flatten", "pool", "y")
+                            .setFlatten(
+                                dev.hangar.backend.coreml.proto.CoreMlProto.FlattenLayerParams
+                                    .getDefaultInstance())))
+            .build();
+    int n = 3;
+    byte[] pixels = pixels(n, h, w, 3);
+    float[] nchw = new float[n * 3 * h * w];
+    for (int b = 0; b < n; b++) {
+      for (int c = 0; c < 3; c++) {
+        for (int i = 0; i < h * w; i++) {
+          nchw[(b * 3 + c) * h * w + i] = pixels[(b * h * w + i) * 3 + c] & 0xFF;
+        }
+      }
+    }
+    Tensor4 x = new Tensor4(n, 3, h, w, nchw);
+    Tensor4 conv =
+        Reference.convolution(
+            x, weights, null, 2, 3, 3, 1, 1, 1, 1, 1, Reference.same(h, w, 3, 3, 1, 1, false));
+    Tensor4 pooled =
+        Reference.pool(
+            conv, true, 2, 2, 2, 2, Reference.valid(h, w, 2, 2, 2, 2, 0, 0, 0, 0), false);
+    try (LoadedModel loaded = runner.load(model)) {
+      assertThat(loaded.signature())
+          .isEqualTo(
+              new ModelSignature(
+                  List.of(new TensorSpec("photo", DataType.UINT8, new long[] {-1, h, w, 3})),
+                  List.of(new TensorSpec("y", DataType.FP32, new long[] {-1, 8, 1, 1})),
+                  true));
+      Tensor y = loaded.infer(List.of(image("photo", n, h, w, 3, pixels))).get(0);
+      assertThat(y.shape()).containsExactly(n, 8, 1, 1);
+      assertClose(y.toFloatArray(), pooled.data(), 1e-3);
+    }
+  }
+
+  @Test
   void exactShapesAreRefusedInsideAPipeline() {
     Model network =
         exactNetwork(
