@@ -15,7 +15,13 @@ public final class Main {
 
   /** Runs the command line in this JVM and returns its exit status. */
   public static int run(String... args) {
-    return HangarCommand.commandLine().execute(args);
+    picocli.CommandLine commandLine = HangarCommand.commandLine();
+    try {
+      return commandLine.execute(args);
+    } finally {
+      commandLine.getOut().flush();
+      commandLine.getErr().flush();
+    }
   }
 
   private static void configureLogging(String[] args) {
@@ -29,6 +35,8 @@ public final class Main {
     System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
     System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
     System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+    // DJL probes for CUDA on every start and warns when there is none: not news on a CPU server
+    System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
     // ONNX Runtime's loader logs through java.util.logging
     Logger.getLogger("").setLevel(verbose ? Level.FINE : Level.WARNING);
   }

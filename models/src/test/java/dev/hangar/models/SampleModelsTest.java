@@ -88,6 +88,26 @@ class SampleModelsTest {
   }
 
   @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"quality_predictor", "routing_classifier"})
+  void twinsInEveryFormatAgreeWithinOneMillionth(String family) {
+    java.util.Random random = new java.util.Random(family.hashCode());
+    int width = family.equals("quality_predictor") ? 10 : 15;
+    float[] values = new float[32 * width];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = random.nextFloat() * 1.5f - 0.25f;
+    }
+    dev.hangar.spi.Tensor batch =
+        dev.hangar.spi.Tensor.ofFloats("features", new long[] {32, width}, values);
+    List<dev.hangar.spi.Tensor> onnx =
+        inference.infer(InferenceRequest.of(family, List.of(batch))).outputs();
+    for (String twin : List.of(family + "_torchscript", family + "_coreml")) {
+      assertTensorsClose(
+          inference.infer(InferenceRequest.of(twin, List.of(batch))).outputs(), onnx, 1e-5);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
   @MethodSource("sampleModels")
   void matchesThePyTorchReference(String model) throws IOException {
     String family = model.replaceAll("_(torchscript|coreml)$", "");

@@ -36,6 +36,11 @@ public final class CoreMlBackend implements Backend {
   }
 
   @Override
+  public void prepare() {
+    onnx.prepare();
+  }
+
+  @Override
   public LoadedModel load(ModelSource source) {
     CoreMlCompiler.Compiled compiled = compile(source);
     ModelSignature signature =

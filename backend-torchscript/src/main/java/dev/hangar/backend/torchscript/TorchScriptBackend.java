@@ -54,6 +54,11 @@ public final class TorchScriptBackend implements Backend {
   }
 
   @Override
+  public void prepare() {
+    runtime.engine();
+  }
+
+  @Override
   public LoadedModel load(ModelSource source) {
     Path file = source.file();
     long fileSize = checkReadable(file);
