@@ -1,0 +1,70 @@
+package dev.hangar.core.model;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.hangar.core.config.Durations;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Rescans the model repository every {@code interval} and lets the manager apply what changed
+ * ({@code --poll}). A scan that fails (the repository directory vanished, say) is logged and tried
+ * again at the next tick; serving goes on.
+ */
+public final class RepositoryPoller implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(RepositoryPoller.class.getName());
+
+  private final ModelManager manager;
+  private final ScheduledExecutorService timer;
+  private final Duration interval;
+  // guards task
+  private final Object lock = new Object();
+  private ScheduledFuture<?> task;
+
+  /** Creates a poller; {@link #start()} starts it. */
+  public RepositoryPoller(ModelManager manager, ScheduledExecutorService timer, Duration interval) {
+    this.manager = requireNonNull(manager, "manager is null");
+    this.timer = requireNonNull(timer, "timer is null");
+    this.interval = requireNonNull(interval, "interval is null");
+    if (interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException("the poll interval must be positive");
+    }
+  }
+
+  /** Starts polling; the first scan comes one interval from now. */
+  public void start() {
+    synchronized (lock) {
+      if (task == null) {
+        long millis = interval.toMillis();
+        task = timer.scheduleWithFixedDelay(this::poll, millis, millis, TimeUnit.MILLISECONDS);
+        LOG.log(Level.INFO, "polling the model repository every {0}", Durations.format(interval));
+      }
+    }
+  }
+
+  /** Scans once now, on the calling thread. */
+  public void poll() {
+    try {
+      manager.refresh();
+    } catch (RuntimeException e) {
+      LOG.log(
+          Level.WARNING,
+          "scanning the model repository failed; trying again in {0}: {1}",
+          Durations.format(interval),
+          e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (task != null) {
+        task.cancel(false);
+        task = null;
+      }
+    }
+  }
+}
