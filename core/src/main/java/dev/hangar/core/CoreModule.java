@@ -4,6 +4,7 @@ import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import dev.hangar.core.inference.InferenceService;
+import dev.hangar.core.inference.ResponseCache;
 import dev.hangar.core.memory.MemoryReclaimer;
 import dev.hangar.core.memory.ResidentMemory;
 import dev.hangar.core.model.ModelManager;
@@ -88,7 +89,14 @@ public final class CoreModule extends AbstractModule {
 
   @Provides
   @Singleton
-  InferenceService inferenceService(ModelManager manager, TimeSource time) {
-    return new InferenceService(manager, time);
+  ResponseCache responseCache(TimeSource time) {
+    return new ResponseCache(settings.responseCacheSize(), time);
+  }
+
+  @Provides
+  @Singleton
+  InferenceService inferenceService(
+      ModelManager manager, ResponseCache cache, CoreExecutors executors, TimeSource time) {
+    return new InferenceService(manager, cache, executors.workers(), executors.timer(), time);
   }
 }

@@ -61,7 +61,14 @@ class SampleModelsTest {
             TimeSource.SYSTEM,
             executors.workers());
     manager.start().join();
-    inference = new InferenceService(manager, TimeSource.SYSTEM);
+    inference =
+        new InferenceService(
+            manager,
+            new dev.hangar.core.inference.ResponseCache(
+                DataSize.ofMegabytes(64), TimeSource.SYSTEM),
+            executors.workers(),
+            executors.timer(),
+            TimeSource.SYSTEM);
   }
 
   @AfterAll

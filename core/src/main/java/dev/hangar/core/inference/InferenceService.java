@@ -2,42 +2,139 @@ package dev.hangar.core.inference;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.hangar.core.config.CacheConfig;
+import dev.hangar.core.config.ModelConfig;
 import dev.hangar.core.health.FailureReason;
+import dev.hangar.core.health.ModelStatistics;
 import dev.hangar.core.model.LoadedVersion;
 import dev.hangar.core.model.ModelLease;
 import dev.hangar.core.model.ModelManager;
+import dev.hangar.core.repository.ModelDefinition;
 import dev.hangar.core.time.TimeSource;
+import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
+import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
-import jakarta.inject.Inject;
+import dev.hangar.spi.TensorSpec;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 
-/** The entry point of inference: validates a request and runs it on a leased model version. */
+/**
+ * The entry point of inference. A request is answered from the response cache when its model has
+ * one and holds the exact inputs; otherwise it takes a lease on the model version (loading it when
+ * needed), is validated, and joins that version's {@link ModelScheduler}, which batches it with
+ * others and runs it. Statistics are recorded for every request, failed ones included.
+ */
 public final class InferenceService {
   private final ModelManager manager;
+  private final ResponseCache cache;
+  private final Executor workers;
+  private final ScheduledExecutorService timer;
   private final TimeSource time;
+  private final Map<LoadedVersion, ModelScheduler> schedulers = new ConcurrentHashMap<>();
 
-  /** Creates the service. */
-  @Inject
-  public InferenceService(ModelManager manager, TimeSource time) {
+  /**
+   * Creates the service.
+   *
+   * @param workers where batches run when the caller's thread does not run them
+   * @param timer where deadlines and batching delays fire
+   */
+  public InferenceService(
+      ModelManager manager,
+      ResponseCache cache,
+      Executor workers,
+      ScheduledExecutorService timer,
+      TimeSource time) {
     this.manager = requireNonNull(manager, "manager is null");
+    this.cache = requireNonNull(cache, "cache is null");
+    this.workers = requireNonNull(workers, "workers is null");
+    this.timer = requireNonNull(timer, "timer is null");
     this.time = requireNonNull(time, "time is null");
+    manager.onUnloaded(schedulers::remove);
+  }
+
+  /** Returns the response cache, for its statistics. */
+  public ResponseCache cache() {
+    return cache;
   }
 
   /**
-   * Runs a request asynchronously.
+   * Runs a request asynchronously. When a model slot is free and nobody waits, the model runs on
+   * the calling thread and the returned future is already complete. Cancelling the future before
+   * the request runs removes it from its queue.
    *
    * @return a future of the response, failing with a {@link HangarException} whose category says
    *     why
    */
   public CompletableFuture<InferenceResponse> submit(InferenceRequest request) {
     long start = time.nanoTime();
-    return manager
-        .acquire(request.model(), request.version())
-        .thenApply(lease -> run(request, lease, start));
+    Optional<ModelDefinition> definition = manager.definition(request.model());
+    CacheConfig caching =
+        definition.map(d -> d.config().responseCache()).orElse(CacheConfig.DEFAULTS);
+    ResponseCache.Key key = null;
+    if (caching.enabled()) {
+      OptionalLong version =
+          request.version().isPresent()
+              ? request.version()
+              : manager.defaultVersion(request.model());
+      if (version.isPresent()) {
+        key = ResponseCache.keyOf(request.model(), version.getAsLong(), request.inputs());
+        Optional<CompletableFuture<InferenceResponse>> hit = fromCache(request, key, start);
+        if (hit.isPresent()) {
+          return hit.get();
+        }
+      }
+    }
+    CompletableFuture<ModelLease> lease = manager.acquire(request.model(), request.version());
+    ResponseCache.Key cacheKey = key;
+    if (lease.isDone() && !lease.isCompletedExceptionally()) {
+      return dispatch(request, lease.join(), start, cacheKey, caching);
+    }
+    // the model is loading: answer through a future whose cancellation reaches the queue
+    CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
+    lease.whenComplete(
+        (held, failure) -> {
+          if (failure != null) {
+            result.completeExceptionally(
+                failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause()
+                    : failure);
+            return;
+          }
+          if (result.isDone()) {
+            held.close();
+            return;
+          }
+          CompletableFuture<InferenceResponse> response =
+              dispatch(request, held, start, cacheKey, caching);
+          response.whenComplete(
+              (value, error) -> {
+                if (error != null) {
+                  result.completeExceptionally(error);
+                } else {
+                  result.complete(value);
+                }
+              });
+          result.whenComplete(
+              (value, error) -> {
+                if (error instanceof CancellationException) {
+                  response.cancel(false);
+                }
+              });
+        });
+    return result;
   }
 
   /**
@@ -53,37 +150,124 @@ public final class InferenceService {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new HangarException(
-          dev.hangar.spi.ErrorCategory.UNAVAILABLE,
+          ErrorCategory.UNAVAILABLE,
           "interrupted while waiting for model '" + request.model() + "'",
           e);
     }
   }
 
-  private InferenceResponse run(InferenceRequest request, ModelLease lease, long start) {
-    LoadedVersion version = lease.version();
-    try (lease) {
-      RequestValidator.validate(request, version);
-      long computeStart = time.nanoTime();
-      List<Tensor> outputs = version.model().infer(request.inputs());
-      long end = time.nanoTime();
-      version.statistics().recordExecution(1, 1, end - computeStart);
-      version.statistics().recordSuccess(computeStart - start, end - computeStart, end - start);
-      return new InferenceResponse(
-          request.model(),
-          version.key().version(),
-          request.id(),
-          RequestValidator.select(request, outputs),
-          false);
-    } catch (RuntimeException e) {
-      version.statistics().recordFailure(FailureReason.of(e), time.nanoTime() - start);
-      throw e;
+  private Optional<CompletableFuture<InferenceResponse>> fromCache(
+      InferenceRequest request, ResponseCache.Key key, long start) {
+    Optional<List<Tensor>> cached = cache.lookup(key);
+    Optional<ModelStatistics> statistics =
+        manager.servedStatistics(
+            request.model(),
+            request.version().orElseGet(() -> manager.defaultVersion(request.model()).orElse(-1)));
+    if (cached.isEmpty()) {
+      statistics.ifPresent(ModelStatistics::recordCacheMiss);
+      return Optional.empty();
     }
+    List<Tensor> outputs = cached.get();
+    for (String name : request.outputs()) {
+      if (outputs.stream().noneMatch(output -> output.name().equals(name))) {
+        // asked for an output the model does not have: let validation say so
+        return Optional.empty();
+      }
+    }
+    long version =
+        request.version().orElseGet(() -> manager.defaultVersion(request.model()).orElse(0));
+    InferenceResponse response =
+        new InferenceResponse(
+            request.model(),
+            version,
+            request.id(),
+            RequestValidator.select(request, outputs),
+            true);
+    statistics.ifPresent(s -> s.recordCacheHit(time.nanoTime() - start));
+    return Optional.of(CompletableFuture.completedFuture(response));
+  }
+
+  private CompletableFuture<InferenceResponse> dispatch(
+      InferenceRequest request,
+      ModelLease lease,
+      long start,
+      ResponseCache.Key cacheKey,
+      CacheConfig caching) {
+    LoadedVersion version = lease.version();
+    PendingRequest pending;
+    try {
+      int rows = RequestValidator.validate(request, version);
+      List<Tensor> ordered = inSignatureOrder(request.inputs(), version.signature());
+      ModelConfig config = version.config();
+      int priority = request.priority().orElse(config.batching().defaultPriority());
+      long deadline = deadline(start, request.timeout(), config.defaultTimeout());
+      Consumer<List<Tensor>> store = null;
+      if (cacheKey != null && cacheKey.version() == version.key().version()) {
+        store = outputs -> cache.store(cacheKey, outputs, caching.ttl());
+      }
+      pending =
+          new PendingRequest(
+              request,
+              lease,
+              ordered,
+              rows,
+              BatchKey.of(ordered),
+              priority,
+              start,
+              deadline,
+              store);
+    } catch (RuntimeException e) {
+      lease.close();
+      version.statistics().recordFailure(FailureReason.of(e), time.nanoTime() - start);
+      return CompletableFuture.failedFuture(e);
+    }
+    schedulers
+        .computeIfAbsent(version, loaded -> new ModelScheduler(loaded, workers, timer, time))
+        .submit(pending);
+    return pending.response;
+  }
+
+  private static List<Tensor> inSignatureOrder(List<Tensor> inputs, ModelSignature signature) {
+    List<TensorSpec> specs = signature.inputs();
+    if (specs.size() == 1) {
+      return inputs;
+    }
+    List<Tensor> ordered = new ArrayList<>(specs.size());
+    for (TensorSpec spec : specs) {
+      for (Tensor input : inputs) {
+        if (input.name().equals(spec.name())) {
+          ordered.add(input);
+          break;
+        }
+      }
+    }
+    return ordered;
+  }
+
+  private static long deadline(
+      long start, Optional<Duration> requested, Optional<Duration> modelDefault) {
+    Optional<Duration> timeout = requested;
+    if (modelDefault.isPresent()
+        && (timeout.isEmpty() || timeout.get().compareTo(modelDefault.get()) > 0)) {
+      // a request's own timeout may only shorten the model's
+      timeout = modelDefault;
+    }
+    return timeout.map(value -> start + value.toNanos()).orElse(Long.MAX_VALUE);
+  }
+
+  /** Returns how many requests wait in the queues of a loaded version; 0 when it has no queue. */
+  public int queuedRequests(LoadedVersion version) {
+    ModelScheduler scheduler = schedulers.get(version);
+    return scheduler == null ? 0 : scheduler.queuedRequests();
   }
 
   private static RuntimeException rethrow(Throwable cause) {
     if (cause instanceof RuntimeException runtime) {
       return runtime;
     }
-    return new HangarException(dev.hangar.spi.ErrorCategory.INTERNAL, String.valueOf(cause), cause);
+    if (cause instanceof CancellationException cancelled) {
+      return cancelled;
+    }
+    return new HangarException(ErrorCategory.INTERNAL, String.valueOf(cause), cause);
   }
 }

@@ -615,20 +615,9 @@ public final class ModelManager implements AutoCloseable {
         model.versions.remove(entry.key.version());
       } else if (defaultReady && entry.loaded != null && !entry.loaded.isClosing()) {
         queueUnload(
-                entry,
-                ModelState.UNLOADED,
-                "no longer served: version " + current.key.version() + " replaced it")
-            .thenRun(
-                () -> {
-                  lock.lock();
-                  try {
-                    if (!model.served.containsKey(entry.key.version()) && entry.loaded == null) {
-                      model.versions.remove(entry.key.version(), entry);
-                    }
-                  } finally {
-                    lock.unlock();
-                  }
-                });
+            entry,
+            ModelState.UNLOADED,
+            "no longer served: version " + current.key.version() + " replaced it");
       }
     }
   }
@@ -1070,7 +1059,9 @@ public final class ModelManager implements AutoCloseable {
   /** Waits for the last lease, closes the instance and hands memory back; call without the lock. */
   private void finishUnload(
       VersionEntry entry, LoadedVersion loaded, ModelState finalState, String reason) {
-    loaded.drained().join();
+    if (!awaitDrained(loaded)) {
+      return;
+    }
     long before = memory.residentBytes();
     closeQuietly(loaded.model());
     reclaimer.releaseFreedMemory();
@@ -1081,6 +1072,13 @@ public final class ModelManager implements AutoCloseable {
       if (entry.loaded == loaded) {
         entry.loaded = null;
         entry.accountedBytes = 0;
+        ModelEntry model = models.get(entry.key.name());
+        if (model != null
+            && !model.served.containsKey(entry.key.version())
+            && entry.loading == null) {
+          // a version the policy no longer serves leaves the listing with its last transition
+          model.versions.remove(entry.key.version(), entry);
+        }
         transition(
             entry,
             finalState,
@@ -1096,8 +1094,31 @@ public final class ModelManager implements AutoCloseable {
     unloadListeners.forEach(listener -> listener.accept(loaded));
   }
 
+  /**
+   * Waits for the last lease on a version. Interrupted only at shutdown, when requests still hold
+   * leases past the grace period: the version then stays open rather than close under a request.
+   */
+  private static boolean awaitDrained(LoadedVersion loaded) {
+    try {
+      loaded.drained().get();
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      LOG.log(
+          Level.WARNING,
+          "{0} still serves {1} requests at shutdown; left open",
+          loaded.key(),
+          loaded.activeLeases());
+      return false;
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private void closeWhenDrained(VersionEntry entry, LoadedVersion previous, String what) {
-    previous.drained().join();
+    if (!awaitDrained(previous)) {
+      return;
+    }
     long before = memory.residentBytes();
     closeQuietly(previous.model());
     reclaimer.releaseFreedMemory();
@@ -1193,6 +1214,26 @@ public final class ModelManager implements AutoCloseable {
   public Optional<ModelDefinition> definition(String name) {
     ModelEntry model = models.get(name);
     return model == null ? Optional.empty() : Optional.ofNullable(model.definition);
+  }
+
+  /**
+   * Returns the version requests without one go to now, without waiting for any lock: the hot path
+   * of the response cache.
+   */
+  public OptionalLong defaultVersion(String name) {
+    ModelEntry model = models.get(name);
+    VersionEntry entry = model == null ? null : model.defaultVersion;
+    return entry == null ? OptionalLong.empty() : OptionalLong.of(entry.key.version());
+  }
+
+  /**
+   * Returns the statistics of a served version without waiting for any lock (the hot path of the
+   * response cache); empty when the version is not served.
+   */
+  public Optional<ModelStatistics> servedStatistics(String name, long version) {
+    ModelEntry model = models.get(name);
+    VersionEntry entry = model == null ? null : model.served.get(version);
+    return entry == null ? Optional.empty() : Optional.of(entry.statistics);
   }
 
   /** Returns the statistics of a model version, when it is known. */
@@ -1340,7 +1381,7 @@ public final class ModelManager implements AutoCloseable {
   private final class ModelEntry {
     final String name;
     final TreeMap<Long, VersionEntry> versions = new TreeMap<>();
-    ModelDefinition definition;
+    volatile ModelDefinition definition;
     HangarException problem;
     Boolean pinnedOverride;
     volatile Map<Long, VersionEntry> served = Map.of();

@@ -2,6 +2,7 @@ package dev.hangar.core.testing;
 
 import dev.hangar.core.config.DataSize;
 import dev.hangar.core.inference.InferenceService;
+import dev.hangar.core.inference.ResponseCache;
 import dev.hangar.core.memory.MemoryReclaimer;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.repository.BackendRegistry;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Core wired to the fake backend, a fake clock and fake resident memory, over a temporary
@@ -31,7 +33,9 @@ public final class Harness implements AutoCloseable {
   public final BackendRegistry backends;
   public final ModelManager manager;
   public final InferenceService inference;
-  private final ExecutorService workers = Executors.newCachedThreadPool();
+  public final ResponseCache cache;
+  public final ExecutorService workers = Executors.newCachedThreadPool();
+  public final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
 
   public Harness(Path repository, DataSize budget, long baselineBytes) {
     this.repository = repository;
@@ -49,7 +53,8 @@ public final class Harness implements AutoCloseable {
             MemoryReclaimer.NONE,
             time,
             workers);
-    this.inference = new InferenceService(manager, time);
+    this.cache = new ResponseCache(DataSize.ofMegabytes(64), time);
+    this.inference = new InferenceService(manager, cache, workers, timer, time);
   }
 
   /**
@@ -83,5 +88,6 @@ public final class Harness implements AutoCloseable {
     manager.close();
     backends.close();
     workers.shutdownNow();
+    timer.shutdownNow();
   }
 }

@@ -24,8 +24,15 @@ public final class FakeEngine {
   // guards executions
   private final List<Execution> executions = new ArrayList<>();
 
-  /** One run of a fake model. */
-  public record Execution(String model, long rows) {}
+  /**
+   * One run of a fake model.
+   *
+   * @param model the model name
+   * @param rows the rows of the batch
+   * @param firstValue the first element of the first input (FP32 inputs; NaN otherwise), to tell
+   *     requests apart
+   */
+  public record Execution(String model, long rows, float firstValue) {}
 
   /** Returns the bytes the fake models hold now. */
   public long allocatedBytes() {
@@ -92,9 +99,9 @@ public final class FakeEngine {
     closes.computeIfAbsent(model, name -> new AtomicInteger()).incrementAndGet();
   }
 
-  void beforeExecution(String model, long rows) {
+  void beforeExecution(String model, long rows, float firstValue) {
     synchronized (this) {
-      executions.add(new Execution(model, rows));
+      executions.add(new Execution(model, rows, firstValue));
     }
     int now = running.incrementAndGet();
     maxRunning.accumulateAndGet(now, Math::max);

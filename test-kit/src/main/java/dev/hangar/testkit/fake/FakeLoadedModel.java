@@ -2,6 +2,7 @@ package dev.hangar.testkit.fake;
 
 import dev.hangar.spi.BackendException;
 import dev.hangar.spi.DataType;
+import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelClosedException;
 import dev.hangar.spi.ModelSignature;
@@ -9,7 +10,10 @@ import dev.hangar.spi.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A fake model: output i is input i, doubled for FP32, so tests can tell rows apart. */
+/**
+ * A fake model: output i is input i, doubled for FP32, so tests can tell rows apart. A NaN in an
+ * FP32 input is refused as an invalid input, like a value-dependent engine error.
+ */
 final class FakeLoadedModel implements LoadedModel {
   private final String name;
   private final ModelSignature signature;
@@ -43,10 +47,25 @@ final class FakeLoadedModel implements LoadedModel {
     }
     signature.validateInputs(inputs);
     long rows = inputs.isEmpty() || inputs.get(0).rank() == 0 ? 1 : inputs.get(0).dimension(0);
-    engine.beforeExecution(name, rows);
+    Tensor first = inputs.isEmpty() ? null : inputs.get(0);
+    float firstValue =
+        first != null && first.dataType() == DataType.FP32 && first.elementCount() > 0
+            ? first.data().getFloat(0)
+            : Float.NaN;
+    engine.beforeExecution(name, rows, firstValue);
     try {
       if (failInference) {
         throw new BackendException("fake inference failure of " + name);
+      }
+      for (Tensor input : inputs) {
+        if (input.dataType() == DataType.FP32) {
+          for (float value : input.toFloatArray()) {
+            if (Float.isNaN(value)) {
+              throw new InvalidInputException(
+                  "fake model " + name + " refuses NaN in input '" + input.name() + "'");
+            }
+          }
+        }
       }
       if (closed) {
         throw new IllegalStateException("a closed fake model ran: the lease protocol is broken");

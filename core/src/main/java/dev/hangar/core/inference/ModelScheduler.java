@@ -1,0 +1,484 @@
+package dev.hangar.core.inference;
+
+import dev.hangar.core.config.BatchingConfig;
+import dev.hangar.core.config.Durations;
+import dev.hangar.core.health.FailureReason;
+import dev.hangar.core.model.LoadedVersion;
+import dev.hangar.core.time.TimeSource;
+import dev.hangar.spi.BackendException;
+import dev.hangar.spi.HangarException;
+import dev.hangar.spi.InvalidInputException;
+import dev.hangar.spi.Tensor;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The queue and dynamic batcher of one loaded model version.
+ *
+ * <p>The model has {@code instances} execution slots. A request that finds a slot free and nobody
+ * waiting runs at once, on the caller's thread: an idle server adds no delay. While every slot is
+ * busy, requests wait in per-priority queues, so batches grow with load. When an execution ends,
+ * whatever is queued is dispatched at once to a worker thread, as one batch of up to {@code
+ * max_batch_size} rows: the highest-priority, oldest request first, then every queued request whose
+ * other dimensions and datatypes match it, in priority and arrival order. A batch of one never runs
+ * while compatible requests wait. With {@code max_queue_delay}, a free slot waits that long (from
+ * the oldest request's arrival) for a fuller batch; {@code preferred_batch_sizes} cut batches at
+ * those sizes. A model without a batch dimension runs one request at a time.
+ *
+ * <p>Requests past their deadline are rejected without running; a full queue rejects at once. No
+ * thread polls or sleeps: dispatch happens when a request arrives, an execution ends, or a timer
+ * set for a delay or deadline fires.
+ */
+final class ModelScheduler {
+  private final LoadedVersion version;
+  private final Executor workers;
+  private final ScheduledExecutorService timer;
+  private final TimeSource time;
+  private final BatchingConfig settings;
+  private final boolean batching;
+  private final int maxBatchRows;
+  private final long maxQueueDelayNanos;
+  private final List<Integer> preferredSizesDescending;
+  // guards queues, queued, freeSlots and delayedDispatch
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ArrayDeque<PendingRequest>[] queues;
+  private int queued;
+  private int freeSlots;
+  private ScheduledFuture<?> delayedDispatch;
+
+  @SuppressWarnings("unchecked")
+  ModelScheduler(
+      LoadedVersion version, Executor workers, ScheduledExecutorService timer, TimeSource time) {
+    this.version = version;
+    this.workers = workers;
+    this.timer = timer;
+    this.time = time;
+    this.settings = version.config().batching();
+    this.batching = version.signature().batched() && version.maxBatchSize() > 0;
+    this.maxBatchRows = Math.max(1, version.maxBatchSize());
+    this.maxQueueDelayNanos = settings.maxQueueDelay().toNanos();
+    this.preferredSizesDescending =
+        settings.preferredBatchSizes().stream()
+            .filter(size -> size <= maxBatchRows)
+            .sorted(Comparator.reverseOrder())
+            .toList();
+    this.queues = new ArrayDeque[settings.priorityLevels()];
+    for (int i = 0; i < queues.length; i++) {
+      queues[i] = new ArrayDeque<>();
+    }
+    this.freeSlots = version.config().instances();
+  }
+
+  /** Queues a request, or runs it at once on this thread when a slot is free and nobody waits. */
+  void submit(PendingRequest pending) {
+    List<PendingRequest> runHere = null;
+    List<PendingRequest> handOff = null;
+    List<PendingRequest> expired = new ArrayList<>(0);
+    boolean full = false;
+    lock.lock();
+    try {
+      if (queued >= settings.maxQueueSize()) {
+        full = true;
+      } else if (freeSlots > 0 && queued == 0 && maxQueueDelayNanos == 0) {
+        freeSlots--;
+        runHere = List.of(pending);
+      } else {
+        enqueue(pending);
+        if (freeSlots > 0) {
+          handOff = takeBatch(time.nanoTime(), expired);
+          if (handOff != null) {
+            freeSlots--;
+          } else {
+            scheduleDelayedDispatch();
+          }
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (full) {
+      fail(
+          pending,
+          new QueueFullException(
+              "model '"
+                  + version.key().name()
+                  + "' version "
+                  + version.key().version()
+                  + " has "
+                  + settings.maxQueueSize()
+                  + " requests queued (max_queue_size); retry later"));
+      return;
+    }
+    expireAll(expired);
+    if (runHere != null) {
+      execute(runHere);
+      continueAfterExecution(false);
+      return;
+    }
+    watch(pending);
+    if (handOff != null) {
+      List<PendingRequest> batch = handOff;
+      workers.execute(() -> runAndContinue(batch));
+    }
+  }
+
+  /** Returns how many requests wait in the queues. */
+  int queuedRequests() {
+    lock.lock();
+    try {
+      return queued;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void enqueue(PendingRequest pending) {
+    pending.enqueuedNanos = time.nanoTime();
+    queues[pending.priority - 1].addLast(pending);
+    queued++;
+  }
+
+  /** Arms the deadline timer and the cancellation hook of a queued request. */
+  private void watch(PendingRequest pending) {
+    ScheduledFuture<?> deadline = null;
+    if (pending.hasDeadline()) {
+      long delay = Math.max(0, pending.deadlineNanos - time.nanoTime());
+      deadline = timer.schedule(() -> expireIfQueued(pending), delay, TimeUnit.NANOSECONDS);
+    }
+    ScheduledFuture<?> armed = deadline;
+    pending.response.whenComplete(
+        (response, failure) -> {
+          if (armed != null) {
+            armed.cancel(false);
+          }
+          if (failure instanceof CancellationException) {
+            cancel(pending);
+          }
+        });
+  }
+
+  private void cancel(PendingRequest pending) {
+    boolean removed;
+    lock.lock();
+    try {
+      removed = remove(pending);
+    } finally {
+      lock.unlock();
+    }
+    if (removed) {
+      pending.lease.close();
+      version
+          .statistics()
+          .recordFailure(FailureReason.CANCELLED, time.nanoTime() - pending.submittedNanos);
+    }
+  }
+
+  private void expireIfQueued(PendingRequest pending) {
+    boolean removed;
+    lock.lock();
+    try {
+      removed = remove(pending);
+    } finally {
+      lock.unlock();
+    }
+    if (removed) {
+      expireAll(List.of(pending));
+    }
+  }
+
+  private boolean remove(PendingRequest pending) {
+    if (queues[pending.priority - 1].remove(pending)) {
+      queued--;
+      return true;
+    }
+    return false;
+  }
+
+  /** Runs batches on a worker until the queue has nothing ready, then frees the slot. */
+  private void runAndContinue(List<PendingRequest> first) {
+    List<PendingRequest> batch = first;
+    while (batch != null) {
+      execute(batch);
+      batch = continueAfterExecution(true);
+    }
+  }
+
+  /**
+   * After an execution: takes the next batch and keeps the slot for it, or frees the slot. A
+   * caller's thread hands the next batch to a worker and returns to its caller; a worker returns it
+   * to run.
+   */
+  private List<PendingRequest> continueAfterExecution(boolean onWorker) {
+    List<PendingRequest> expired = new ArrayList<>(0);
+    List<PendingRequest> next;
+    lock.lock();
+    try {
+      next = queued == 0 ? null : takeBatch(time.nanoTime(), expired);
+      if (next == null) {
+        freeSlots++;
+        scheduleDelayedDispatch();
+      }
+    } finally {
+      lock.unlock();
+    }
+    expireAll(expired);
+    if (next != null && !onWorker) {
+      List<PendingRequest> batch = next;
+      workers.execute(() -> runAndContinue(batch));
+      return null;
+    }
+    return next;
+  }
+
+  /** Dispatches what waited for max_queue_delay; runs on the timer thread. */
+  private void dispatchDelayed() {
+    List<PendingRequest> expired = new ArrayList<>(0);
+    List<PendingRequest> batch = null;
+    lock.lock();
+    try {
+      delayedDispatch = null;
+      if (freeSlots > 0 && queued > 0) {
+        batch = takeBatch(time.nanoTime(), expired);
+        if (batch != null) {
+          freeSlots--;
+        } else {
+          scheduleDelayedDispatch();
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    expireAll(expired);
+    if (batch != null) {
+      List<PendingRequest> ready = batch;
+      workers.execute(() -> runAndContinue(ready));
+    }
+  }
+
+  /**
+   * Sets a timer for when the oldest waiting request's max_queue_delay ends; call with the lock
+   * held.
+   */
+  private void scheduleDelayedDispatch() {
+    if (maxQueueDelayNanos == 0 || queued == 0 || freeSlots == 0 || delayedDispatch != null) {
+      return;
+    }
+    long oldest = Long.MAX_VALUE;
+    for (ArrayDeque<PendingRequest> queue : queues) {
+      PendingRequest head = queue.peekFirst();
+      if (head != null) {
+        oldest = Math.min(oldest, head.enqueuedNanos);
+      }
+    }
+    long delay = Math.max(0, oldest + maxQueueDelayNanos - time.nanoTime());
+    delayedDispatch = timer.schedule(this::dispatchDelayed, delay, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Removes and returns the next batch, or null when nothing is ready; expired requests met on the
+   * way are moved to {@code expired}. Call with the lock held.
+   */
+  private List<PendingRequest> takeBatch(long now, List<PendingRequest> expired) {
+    PendingRequest first = null;
+    for (ArrayDeque<PendingRequest> queue : queues) {
+      while (!queue.isEmpty()) {
+        PendingRequest head = queue.peekFirst();
+        if (head.response.isDone()) {
+          queue.pollFirst();
+          queued--;
+        } else if (head.isExpired(now)) {
+          queue.pollFirst();
+          queued--;
+          expired.add(head);
+        } else {
+          first = head;
+          break;
+        }
+      }
+      if (first != null) {
+        break;
+      }
+    }
+    if (first == null) {
+      return null;
+    }
+    if (!batching) {
+      remove(first);
+      return List.of(first);
+    }
+    List<PendingRequest> candidates = new ArrayList<>();
+    int rows = 0;
+    for (ArrayDeque<PendingRequest> queue : queues) {
+      for (PendingRequest pending : queue) {
+        if (rows == maxBatchRows) {
+          break;
+        }
+        if (pending.response.isDone()
+            || pending.isExpired(now)
+            || !pending.batchKey.equals(first.batchKey)
+            || rows + pending.rows > maxBatchRows) {
+          continue;
+        }
+        candidates.add(pending);
+        rows += pending.rows;
+      }
+    }
+    int target = rows;
+    boolean preferredReached = false;
+    for (int preferred : preferredSizesDescending) {
+      if (preferred <= rows) {
+        target = preferred;
+        preferredReached = true;
+        break;
+      }
+    }
+    boolean waitForMore =
+        maxQueueDelayNanos > 0
+            && rows < maxBatchRows
+            && !preferredReached
+            && now - first.enqueuedNanos < maxQueueDelayNanos;
+    if (waitForMore) {
+      return null;
+    }
+    List<PendingRequest> batch = new ArrayList<>(candidates.size());
+    int taken = 0;
+    for (PendingRequest pending : candidates) {
+      if (batch.isEmpty() || taken + pending.rows <= target) {
+        batch.add(pending);
+        taken += pending.rows;
+        remove(pending);
+      }
+    }
+    return batch;
+  }
+
+  /** Runs one batch and completes its requests. */
+  private void execute(List<PendingRequest> batch) {
+    long start = time.nanoTime();
+    int rows = 0;
+    for (PendingRequest pending : batch) {
+      rows += pending.rows;
+    }
+    List<Tensor> outputs;
+    try {
+      outputs =
+          version
+              .model()
+              .infer(batch.size() == 1 ? batch.get(0).orderedInputs : concatenate(batch));
+    } catch (RuntimeException e) {
+      if (batch.size() > 1 && e instanceof InvalidInputException) {
+        // one request's values may be at fault: run each alone so that only it fails
+        for (PendingRequest pending : batch) {
+          execute(List.of(pending));
+        }
+        return;
+      }
+      long end = time.nanoTime();
+      version.statistics().recordExecution(rows, batch.size(), end - start);
+      for (PendingRequest pending : batch) {
+        fail(pending, e);
+      }
+      return;
+    }
+    long end = time.nanoTime();
+    version.statistics().recordExecution(rows, batch.size(), end - start);
+    if (batch.size() == 1) {
+      succeed(batch.get(0), outputs, start, end);
+      return;
+    }
+    for (Tensor output : outputs) {
+      if (output.rank() == 0 || output.dimension(0) != rows) {
+        BackendException mismatch =
+            new BackendException(
+                "model '"
+                    + version.key().name()
+                    + "' returned output '"
+                    + output.name()
+                    + "' with "
+                    + (output.rank() == 0 ? "no batch dimension" : output.dimension(0) + " rows")
+                    + " for a batch of "
+                    + rows
+                    + " rows; is dimension 0 really a batch dimension?");
+        batch.forEach(pending -> fail(pending, mismatch));
+        return;
+      }
+    }
+    long offset = 0;
+    for (PendingRequest pending : batch) {
+      List<Tensor> mine = new ArrayList<>(outputs.size());
+      for (Tensor output : outputs) {
+        mine.add(output.rows(offset, offset + pending.rows));
+      }
+      offset += pending.rows;
+      succeed(pending, mine, start, end);
+    }
+  }
+
+  private List<Tensor> concatenate(List<PendingRequest> batch) {
+    List<Tensor> first = batch.get(0).orderedInputs;
+    List<Tensor> joined = new ArrayList<>(first.size());
+    for (int i = 0; i < first.size(); i++) {
+      List<Tensor> parts = new ArrayList<>(batch.size());
+      for (PendingRequest pending : batch) {
+        parts.add(pending.orderedInputs.get(i));
+      }
+      joined.add(Tensor.concatenateRows(first.get(i).name(), parts));
+    }
+    return joined;
+  }
+
+  private void succeed(PendingRequest pending, List<Tensor> outputs, long start, long end) {
+    pending.lease.close();
+    version
+        .statistics()
+        .recordSuccess(
+            start - pending.enqueuedNanos, end - start, time.nanoTime() - pending.submittedNanos);
+    InferenceResponse response =
+        new InferenceResponse(
+            pending.request.model(),
+            version.key().version(),
+            pending.request.id(),
+            RequestValidator.select(pending.request, outputs),
+            false);
+    if (pending.response.complete(response) && pending.onSuccess != null) {
+      pending.onSuccess.accept(outputs);
+    }
+  }
+
+  private void fail(PendingRequest pending, Throwable failure) {
+    pending.lease.close();
+    version
+        .statistics()
+        .recordFailure(FailureReason.of(failure), time.nanoTime() - pending.submittedNanos);
+    pending.response.completeExceptionally(
+        failure instanceof HangarException
+            ? failure
+            : new BackendException(String.valueOf(failure), failure));
+  }
+
+  private void expireAll(List<PendingRequest> expired) {
+    long now = time.nanoTime();
+    for (PendingRequest pending : expired) {
+      fail(
+          pending,
+          new DeadlineExceededException(
+              "request to model '"
+                  + version.key().name()
+                  + "' waited "
+                  + Durations.format(Duration.ofNanos(now - pending.submittedNanos))
+                  + ", past its timeout of "
+                  + Durations.format(
+                      Duration.ofNanos(pending.deadlineNanos - pending.submittedNanos))
+                  + "; it was not run"));
+    }
+  }
+}

@@ -1,0 +1,446 @@
+package dev.hangar.core.inference;
+
+import static dev.hangar.core.testing.Harness.MB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hangar.core.config.DataSize;
+import dev.hangar.core.health.FailureReason;
+import dev.hangar.core.health.StatisticsSnapshot;
+import dev.hangar.core.model.ModelVersionKey;
+import dev.hangar.core.testing.Harness;
+import dev.hangar.spi.Tensor;
+import dev.hangar.testkit.fake.FakeBackendProvider;
+import dev.hangar.testkit.fake.FakeEngine.Execution;
+import dev.hangar.testkit.fake.Gate;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The per-model scheduler through the inference service, on the fake backend, with gates. */
+class SchedulerTest {
+  @TempDir Path root;
+  private Harness harness;
+  private final ExecutorService callers = Executors.newCachedThreadPool();
+
+  @BeforeEach
+  void setUp() {
+    harness = new Harness(root, DataSize.ofMegabytes(500), 10 * MB);
+  }
+
+  @AfterEach
+  void tearDown() {
+    callers.shutdownNow();
+    harness.close();
+  }
+
+  private void model(String name, String config) throws IOException {
+    harness.model(name, 1, 1);
+    // loaded at start, so that the fake clock never moves while a request waits for a load
+    harness.config(name, "warmup: {enabled: false}\nload_at_startup: true\n" + config);
+  }
+
+  private static Tensor rows(int count, float first) {
+    float[] values = new float[count * 4];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = first + i;
+    }
+    return Tensor.ofFloats("x", new long[] {count, 4}, values);
+  }
+
+  private static InferenceRequest request(String model, Tensor input) {
+    return InferenceRequest.of(model, List.of(input));
+  }
+
+  /** Starts a request on another thread; with a free slot it runs there and blocks at the gate. */
+  private CompletableFuture<InferenceResponse> blocker(String model, Gate gate) {
+    CompletableFuture<InferenceResponse> response =
+        CompletableFuture.supplyAsync(
+                () -> harness.inference.submit(request(model, rows(1, -1000))), callers)
+            .thenCompose(f -> f);
+    gate.awaitArrivals(1);
+    return response;
+  }
+
+  private List<Execution> executions(String model) {
+    return harness.engine.executions(model);
+  }
+
+  private StatisticsSnapshot statistics(String model) {
+    return harness.manager.statistics(new ModelVersionKey(model, 1)).orElseThrow().snapshot();
+  }
+
+  @Test
+  void anIdleModelRunsARequestAtOnceOnTheCallersThread() throws IOException {
+    model("m", "max_batch_size: 8\n");
+    harness.manager.start().join();
+    CompletableFuture<InferenceResponse> response =
+        harness.inference.submit(request("m", rows(2, 1)));
+    assertThat(response).as("no queue, no hand-off: complete when submit returns").isDone();
+    assertThat(response.join().outputs().get(0).toFloatArray()).startsWith(2, 4, 6);
+  }
+
+  @Test
+  void requestsQueuedWhileTheSlotIsBusyRunAsOneBatch() throws IOException {
+    model("m", "max_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("m");
+    CompletableFuture<InferenceResponse> first = blocker("m", gate);
+    List<CompletableFuture<InferenceResponse>> queued = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      queued.add(harness.inference.submit(request("m", rows(1, i * 100))));
+    }
+    assertThat(queued).noneMatch(CompletableFuture::isDone);
+
+    gate.open();
+
+    first.join();
+    for (int i = 0; i < 5; i++) {
+      assertThat(queued.get(i).join().outputs().get(0).toFloatArray()[0]).isEqualTo(2 * i * 100);
+    }
+    assertThat(executions("m")).extracting(Execution::rows).containsExactly(1L, 5L);
+    StatisticsSnapshot snapshot = statistics("m");
+    assertThat(snapshot.executions()).isEqualTo(2);
+    assertThat(snapshot.inferences()).isEqualTo(6);
+    assertThat(snapshot.batches()).containsOnlyKeys(1, 5);
+    assertThat(snapshot.queueTime().count()).isEqualTo(6);
+  }
+
+  @Test
+  void batchesStopAtTheMaximumAndEveryCallerGetsExactlyItsRows() throws Exception {
+    model("m", "max_batch_size: 16\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("m");
+    CompletableFuture<InferenceResponse> first = blocker("m", gate);
+    Random random = new Random(11);
+    List<Tensor> inputs = new ArrayList<>();
+    List<CompletableFuture<InferenceResponse>> responses = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      Tensor input = rows(1 + random.nextInt(5), i * 1000);
+      inputs.add(input);
+      responses.add(harness.inference.submit(request("m", input)));
+    }
+    gate.open();
+    first.join();
+    for (int i = 0; i < inputs.size(); i++) {
+      assertDoubled(responses.get(i).get(10, TimeUnit.SECONDS), inputs.get(i));
+    }
+    List<Execution> batches = executions("m").subList(1, executions("m").size());
+    assertThat(batches).allMatch(execution -> execution.rows() <= 16);
+    assertThat(batches.stream().mapToLong(Execution::rows).sum())
+        .isEqualTo(inputs.stream().mapToLong(t -> t.dimension(0)).sum());
+    assertThat(batches.size()).as("40 requests in batches of up to 16 rows").isLessThan(20);
+
+    // and free-running: many callers at once, random sizes, each gets its own rows back
+    List<CompletableFuture<Void>> rounds = new ArrayList<>();
+    for (int thread = 0; thread < 8; thread++) {
+      int seed = thread;
+      rounds.add(
+          CompletableFuture.runAsync(
+              () -> {
+                Random local = new Random(seed);
+                for (int i = 0; i < 100; i++) {
+                  Tensor input = rows(1 + local.nextInt(8), seed * 1_000_000 + i * 100);
+                  assertDoubled(harness.inference.infer(request("m", input)), input);
+                }
+              },
+              callers));
+    }
+    CompletableFuture.allOf(rounds.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+  }
+
+  private static void assertDoubled(InferenceResponse response, Tensor input) {
+    Tensor output = response.outputs().get(0);
+    assertThat(output.shape()).containsExactly(input.shape());
+    float[] in = input.toFloatArray();
+    float[] out = output.toFloatArray();
+    for (int i = 0; i < in.length; i++) {
+      assertThat(out[i]).isEqualTo(2 * in[i]);
+    }
+  }
+
+  @Test
+  void requestsOfOtherTrailingShapesGoInSeparateBatches() throws IOException {
+    FakeBackendProvider.write(
+        root.resolve("wide/1/model.fake"), "x=FP32 -1,-1", "y=FP32 -1,-1", MB);
+    harness.config("wide", "warmup: {enabled: false}\nload_at_startup: true\nmax_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("wide");
+    CompletableFuture<InferenceResponse> first =
+        CompletableFuture.supplyAsync(
+                () ->
+                    harness.inference.submit(
+                        request("wide", Tensor.ofFloats("x", new long[] {1, 2}, 0, 0))),
+                callers)
+            .thenCompose(f -> f);
+    gate.awaitArrivals(1);
+    List<CompletableFuture<InferenceResponse>> responses = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      int width = i % 2 == 0 ? 3 : 5;
+      responses.add(
+          harness.inference.submit(
+              request("wide", Tensor.ofFloats("x", new long[] {1, width}, new float[width]))));
+    }
+    gate.open();
+    first.join();
+    responses.forEach(CompletableFuture::join);
+    assertThat(executions("wide").subList(1, 3))
+        .extracting(Execution::rows)
+        .containsExactly(3L, 3L);
+    assertThat(responses.get(1).join().outputs().get(0).shape()).containsExactly(1, 5);
+  }
+
+  @Test
+  void bytesRequestsBatchAndSplitToo() throws IOException {
+    FakeBackendProvider.write(
+        root.resolve("text/1/model.fake"), "x=BYTES -1,2", "y=BYTES -1,2", MB);
+    harness.config("text", "warmup: {enabled: false}\nload_at_startup: true\nmax_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("text");
+    CompletableFuture<InferenceResponse> first =
+        CompletableFuture.supplyAsync(
+                () ->
+                    harness.inference.submit(
+                        request("text", Tensor.ofStrings("x", new long[] {1, 2}, "a", "b"))),
+                callers)
+            .thenCompose(f -> f);
+    gate.awaitArrivals(1);
+    CompletableFuture<InferenceResponse> second =
+        harness.inference.submit(
+            request("text", Tensor.ofStrings("x", new long[] {2, 2}, "", "ünï", "c", "dd")));
+    CompletableFuture<InferenceResponse> third =
+        harness.inference.submit(
+            request("text", Tensor.ofStrings("x", new long[] {1, 2}, "e", "")));
+    gate.open();
+    first.join();
+    assertThat(second.join().outputs().get(0).toStringList()).containsExactly("", "ünï", "c", "dd");
+    assertThat(third.join().outputs().get(0).toStringList()).containsExactly("e", "");
+    assertThat(executions("text")).extracting(Execution::rows).containsExactly(1L, 3L);
+  }
+
+  @Test
+  void aModelWithoutABatchDimensionIsNeverBatched() throws IOException {
+    FakeBackendProvider.write(root.resolve("fixed/1/model.fake"), "x=FP32 4", "y=FP32 4", MB);
+    harness.config("fixed", "warmup: {enabled: false}\nload_at_startup: true\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("fixed");
+    CompletableFuture<InferenceResponse> first =
+        CompletableFuture.supplyAsync(
+                () ->
+                    harness.inference.submit(
+                        request("fixed", Tensor.ofFloats("x", new long[] {4}, 1, 2, 3, 4))),
+                callers)
+            .thenCompose(f -> f);
+    gate.awaitArrivals(1);
+    List<CompletableFuture<InferenceResponse>> responses = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      responses.add(
+          harness.inference.submit(
+              request("fixed", Tensor.ofFloats("x", new long[] {4}, i, i, i, i))));
+    }
+    gate.open();
+    first.join();
+    responses.forEach(CompletableFuture::join);
+    assertThat(executions("fixed")).hasSize(4);
+  }
+
+  @Test
+  void higherPrioritiesRunFirstAndEachLevelInArrivalOrder() throws IOException {
+    model("p", "max_batch_size: 0\ndynamic_batching: {priority_levels: 3, default_priority: 2}\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("p");
+    CompletableFuture<InferenceResponse> first = blocker("p", gate);
+    List<CompletableFuture<InferenceResponse>> responses = new ArrayList<>();
+    int[] priorities = {3, 2, 1, 3, 1, 2};
+    for (int i = 0; i < priorities.length; i++) {
+      responses.add(harness.inference.submit(request("p", rows(1, i)).withPriority(priorities[i])));
+    }
+    responses.add(harness.inference.submit(request("p", rows(1, 6))));
+    gate.open();
+    first.join();
+    responses.forEach(CompletableFuture::join);
+    assertThat(executions("p").subList(1, 8))
+        .extracting(Execution::firstValue)
+        .containsExactly(2f, 4f, 1f, 5f, 6f, 0f, 3f);
+    assertThatThrownBy(() -> harness.inference.infer(request("p", rows(1, 0)).withPriority(4)))
+        .hasMessageContaining("priority must be from 1 (highest) to 3");
+  }
+
+  @Test
+  void aRequestPastItsDeadlineIsRejectedWithoutRunning() throws Exception {
+    model("d", "max_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("d");
+    CompletableFuture<InferenceResponse> first = blocker("d", gate);
+    CompletableFuture<InferenceResponse> late =
+        harness.inference.submit(request("d", rows(1, 7)).withTimeout(Duration.ofHours(1)));
+    CompletableFuture<InferenceResponse> patient =
+        harness.inference.submit(request("d", rows(1, 8)));
+    harness.time.advance(Duration.ofHours(2));
+    gate.open();
+    first.join();
+    assertThatThrownBy(late::join)
+        .hasCauseInstanceOf(DeadlineExceededException.class)
+        .hasMessageContaining("it was not run");
+    assertThat(patient.join().outputs()).hasSize(1);
+    assertThat(executions("d")).extracting(Execution::firstValue).doesNotContain(7f);
+    assertThat(statistics("d").failuresByReason())
+        .containsEntry(FailureReason.DEADLINE_EXCEEDED, 1L);
+  }
+
+  @Test
+  void theDeadlineTimerRejectsARequestStuckBehindABusySlot() throws IOException {
+    model("d", "max_batch_size: 8\ndynamic_batching: {default_timeout: 50ms}\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("d");
+    CompletableFuture<InferenceResponse> first = blocker("d", gate);
+    CompletableFuture<InferenceResponse> asksForMore =
+        harness.inference.submit(request("d", rows(1, 7)).withTimeout(Duration.ofHours(1)));
+    assertThatThrownBy(() -> asksForMore.get(30, TimeUnit.SECONDS))
+        .as("a request's timeout may only shorten the model's")
+        .isInstanceOf(ExecutionException.class)
+        .hasCauseInstanceOf(DeadlineExceededException.class);
+    gate.open();
+    first.join();
+    assertThat(executions("d")).extracting(Execution::firstValue).doesNotContain(7f);
+  }
+
+  @Test
+  void aFullQueueRejectsAtOnce() throws IOException {
+    model("q", "max_batch_size: 8\ndynamic_batching: {max_queue_size: 2}\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("q");
+    CompletableFuture<InferenceResponse> first = blocker("q", gate);
+    CompletableFuture<InferenceResponse> a = harness.inference.submit(request("q", rows(1, 1)));
+    CompletableFuture<InferenceResponse> b = harness.inference.submit(request("q", rows(1, 2)));
+    CompletableFuture<InferenceResponse> c = harness.inference.submit(request("q", rows(1, 3)));
+    assertThat(c).isCompletedExceptionally();
+    assertThatThrownBy(c::join)
+        .hasCauseInstanceOf(QueueFullException.class)
+        .hasMessageContaining("max_queue_size");
+    gate.open();
+    first.join();
+    a.join();
+    b.join();
+    assertThat(statistics("q").failuresByReason()).containsEntry(FailureReason.QUEUE_FULL, 1L);
+  }
+
+  @Test
+  void cancellingAQueuedRequestRemovesItAndReleasesItsLease() throws IOException {
+    model("c", "max_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("c");
+    CompletableFuture<InferenceResponse> first = blocker("c", gate);
+    CompletableFuture<InferenceResponse> cancelled =
+        harness.inference.submit(request("c", rows(1, 5)));
+    CompletableFuture<InferenceResponse> kept = harness.inference.submit(request("c", rows(1, 6)));
+    assertThat(harness.manager.status("c").get(0).activeRequests()).isEqualTo(3);
+
+    assertThat(cancelled.cancel(false)).isTrue();
+
+    assertThat(harness.manager.status("c").get(0).activeRequests()).isEqualTo(2);
+    gate.open();
+    first.join();
+    kept.join();
+    assertThat(executions("c")).extracting(Execution::firstValue).doesNotContain(5f);
+    assertThatThrownBy(cancelled::join).isInstanceOf(CancellationException.class);
+    assertThat(statistics("c").failuresByReason()).containsEntry(FailureReason.CANCELLED, 1L);
+  }
+
+  @Test
+  void maxQueueDelayWaitsForAFullerBatchFromTheOldestArrival() throws Exception {
+    model("w", "max_batch_size: 4\ndynamic_batching: {max_queue_delay: 20ms}\n");
+    harness.manager.start().join();
+    CompletableFuture<InferenceResponse> a = harness.inference.submit(request("w", rows(1, 1)));
+    CompletableFuture<InferenceResponse> b = harness.inference.submit(request("w", rows(1, 2)));
+    assertThat(a).as("a free slot waits for more").isNotDone();
+    harness.time.advance(Duration.ofMillis(20));
+    a.get(30, TimeUnit.SECONDS);
+    b.get(30, TimeUnit.SECONDS);
+    assertThat(executions("w")).extracting(Execution::rows).containsExactly(2L);
+
+    List<CompletableFuture<InferenceResponse>> full = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      full.add(harness.inference.submit(request("w", rows(1, i))));
+    }
+    try {
+      CompletableFuture.allOf(full.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError(
+          "executions "
+              + executions("w")
+              + " done "
+              + full.stream().map(CompletableFuture::isDone).toList(),
+          e);
+    }
+    assertThat(executions("w").get(1).rows()).as("a full batch does not wait").isEqualTo(4);
+  }
+
+  @Test
+  void preferredBatchSizesCutBatches() throws IOException {
+    model("pref", "max_batch_size: 8\ndynamic_batching: {preferred_batch_sizes: [2]}\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("pref");
+    CompletableFuture<InferenceResponse> first = blocker("pref", gate);
+    List<CompletableFuture<InferenceResponse>> responses = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      responses.add(harness.inference.submit(request("pref", rows(1, i))));
+    }
+    gate.open();
+    first.join();
+    responses.forEach(CompletableFuture::join);
+    assertThat(executions("pref")).extracting(Execution::rows).containsExactly(1L, 2L, 2L, 1L);
+  }
+
+  @Test
+  void twoInstancesRunTwoExecutionsAtOnce() throws IOException {
+    model("i", "max_batch_size: 8\ninstances: 2\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("i");
+    CompletableFuture<InferenceResponse> first = blocker("i", gate);
+    CompletableFuture<InferenceResponse> second =
+        CompletableFuture.supplyAsync(
+                () -> harness.inference.submit(request("i", rows(1, 1))), callers)
+            .thenCompose(f -> f);
+    gate.awaitArrivals(1);
+    assertThat(harness.engine.maxConcurrentExecutions()).isEqualTo(2);
+    gate.open();
+    first.join();
+    second.join();
+  }
+
+  @Test
+  void aBadRequestInABatchFailsAloneAndTheOthersSucceed() throws IOException {
+    model("b", "max_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("b");
+    CompletableFuture<InferenceResponse> first = blocker("b", gate);
+    CompletableFuture<InferenceResponse> good = harness.inference.submit(request("b", rows(1, 1)));
+    CompletableFuture<InferenceResponse> bad =
+        harness.inference.submit(request("b", rows(1, Float.NaN)));
+    CompletableFuture<InferenceResponse> other =
+        harness.inference.submit(request("b", rows(2, 10)));
+    gate.open();
+    first.join();
+    assertThat(good.join().outputs().get(0).toFloatArray()[0]).isEqualTo(2);
+    assertThat(other.join().outputs().get(0).toFloatArray()[0]).isEqualTo(20);
+    assertThatThrownBy(bad::join).hasMessageContaining("refuses NaN");
+    assertThat(executions("b"))
+        .extracting(Execution::rows)
+        .as("the batch, then each request alone")
+        .containsExactly(1L, 4L, 1L, 1L, 2L);
+  }
+}
