@@ -228,7 +228,9 @@ public final class OnnxOptimizer implements ModelOptimizer {
     Path target = cache.temporaryFile(key);
     try {
       Candidate candidate = write(original, options, target);
-      candidate.actions().forEach(action -> notes.put("action." + notes.size(), action));
+      for (int i = 0; i < candidate.actions().size(); i++) {
+        notes.put("action." + i, candidate.actions().get(i));
+      }
       if (options.int8()) {
         Optional<String> refusal = candidate.int8Refusal();
         if (refusal.isEmpty()) {
