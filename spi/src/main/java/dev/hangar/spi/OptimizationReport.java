@@ -19,6 +19,9 @@ import java.util.Optional;
  * @param output the file written, empty when nothing was (every optimization refused)
  * @param actions what was done, one line each (such as "quantized 3 MatMul and 1 Gemm to int8")
  * @param refusals what was not done, and why
+ * @param suggestedOptimization what to give under {@code optimization:} in the model's {@code
+ *     config.yaml} so that loads serve the chosen variant (built once and cached); empty when the
+ *     chosen variant needs no such block
  * @param suggestedParameters engine settings to give under {@code parameters:} in the model's
  *     {@code config.yaml} to serve the chosen variant as measured; empty when none are needed
  */
@@ -31,6 +34,7 @@ public record OptimizationReport(
     Optional<Path> output,
     List<String> actions,
     List<Refusal> refusals,
+    Optional<OptimizationOptions> suggestedOptimization,
     Map<String, String> suggestedParameters) {
 
   /** Validates and copies. */
@@ -43,6 +47,7 @@ public record OptimizationReport(
     requireNonNull(output, "output is null");
     actions = List.copyOf(requireNonNull(actions, "actions is null"));
     refusals = List.copyOf(requireNonNull(refusals, "refusals is null"));
+    requireNonNull(suggestedOptimization, "suggestedOptimization is null");
     suggestedParameters = Map.copyOf(requireNonNull(suggestedParameters, "suggestedParameters"));
     if (variants.isEmpty()) {
       throw new IllegalArgumentException("a report needs at least the original variant");
