@@ -107,7 +107,13 @@ final class OptimizeOutput {
     line(
         text,
         "written",
-        report.output().map(Path::toString).orElse("nothing (the original stays as it is)"));
+        report
+            .output()
+            .map(Path::toString)
+            .orElse(
+                report.suggestedParameters().isEmpty()
+                    ? "nothing (the original stays as it is)"
+                    : "no model file: the chosen settings are in the suggested config.yaml"));
     return text.toString();
   }
 
