@@ -186,7 +186,7 @@ final class TorchScriptOptimizer implements ModelOptimizer {
               "measured "
                   + measured.size()
                   + " settings (intra-op threads x graph executor optimization x inference mode),"
-                  + " interleaved within each thread count",
+                  + " interleaved run by run with the original",
               keep
                   ? String.format(
                       Locale.ROOT,
@@ -239,8 +239,10 @@ final class TorchScriptOptimizer implements ModelOptimizer {
   }
 
   /**
-   * Times every model at every batch size: models of one thread count interleaved run by run
-   * (libtorch's count is process-wide, so switching it on every call would measure the switch).
+   * Times every model at every batch size, all interleaved run by run so that a machine getting
+   * busier (or a JVM still compiling) slows every setting alike. libtorch's thread count is
+   * process-wide and a model's call sets it to the model's own, so each round visits the thread
+   * counts one after the other and makes one untimed call after switching, which pays the switch.
    */
   private static Map<Loaded, List<Latency>> measureGrouped(
       List<Loaded> models, ModelSignature signature, MeasurementPlan plan) {
@@ -250,28 +252,28 @@ final class TorchScriptOptimizer implements ModelOptimizer {
       byThreads.computeIfAbsent(model.candidate().threads(), t -> new ArrayList<>()).add(model);
       latencies.put(model, new ArrayList<>());
     }
-    for (Map.Entry<Integer, List<Loaded>> group : byThreads.entrySet()) {
-      JniUtils.setNumThreads(group.getKey());
-      List<Loaded> members = group.getValue();
-      for (int batchSize : signature.batched() ? plan.batchSizes() : List.of(0)) {
-        List<Tensor> inputs = inputs(signature, Math.max(1, batchSize), new Random(SEED));
-        for (int w = 0; w < plan.warmupRuns(); w++) {
-          for (Loaded member : members) {
-            member.model().infer(inputs);
-          }
-        }
-        long[][] nanos = new long[members.size()][plan.timedRuns()];
-        for (int r = 0; r < plan.timedRuns(); r++) {
+    List<List<Loaded>> groups = new ArrayList<>(byThreads.values());
+    for (int batchSize : signature.batched() ? plan.batchSizes() : List.of(0)) {
+      List<Tensor> inputs = inputs(signature, Math.max(1, batchSize), new Random(SEED));
+      Map<Loaded, long[]> nanos = new HashMap<>();
+      models.forEach(model -> nanos.put(model, new long[plan.timedRuns()]));
+      for (int round = -plan.warmupRuns(); round < plan.timedRuns(); round++) {
+        for (int g = 0; g < groups.size(); g++) {
+          List<Loaded> members = groups.get(Math.floorMod(round + g, groups.size()));
+          members.get(0).model().infer(inputs);
           for (int k = 0; k < members.size(); k++) {
-            int m = (r + k) % members.size();
+            Loaded member = members.get(Math.floorMod(round + k, members.size()));
             long start = System.nanoTime();
-            members.get(m).model().infer(inputs);
-            nanos[m][r] = System.nanoTime() - start;
+            member.model().infer(inputs);
+            long elapsed = System.nanoTime() - start;
+            if (round >= 0) {
+              nanos.get(member)[round] = elapsed;
+            }
           }
         }
-        for (int m = 0; m < members.size(); m++) {
-          latencies.get(members.get(m)).add(latency(batchSize, nanos[m]));
-        }
+      }
+      for (Loaded model : models) {
+        latencies.get(model).add(latency(batchSize, nanos.get(model)));
       }
     }
     return latencies;
