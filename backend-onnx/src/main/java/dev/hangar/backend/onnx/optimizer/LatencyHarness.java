@@ -12,8 +12,8 @@ import java.util.List;
 
 /**
  * Times {@link LoadedModel#infer} calls of several variants of one model, in process, on the same
- * inputs. Runs are interleaved (variant A, B, C, then B, C, A, ...) so that a machine that gets
- * busier during the measurement slows every variant alike.
+ * inputs, interleaved in blocks (see {@link #time}) so that a machine that gets busier during the
+ * measurement slows every variant alike.
  */
 public final class LatencyHarness {
   private LatencyHarness() {}
@@ -40,7 +40,16 @@ public final class LatencyHarness {
     return results;
   }
 
-  /** Times the models on the inputs, interleaved, and returns each run's nanoseconds per model. */
+  /** How many consecutive timed runs one variant gets before the next variant's turn. */
+  static final int BLOCK = 10;
+
+  /**
+   * Times the models on the inputs and returns each run's nanoseconds per model. Runs are
+   * interleaved in blocks: each variant in turn (the order rotating) gets one untimed call, which
+   * brings its weights back into the CPU caches the other variants evicted, then up to {@link
+   * #BLOCK} timed calls. So a model is timed as it serves, warm in cache, and a machine that gets
+   * busier during the measurement slows every variant alike.
+   */
   public static long[][] time(List<LoadedModel> models, List<Tensor> inputs, int warmup, int runs) {
     int count = models.size();
     for (int w = 0; w < warmup; w++) {
@@ -49,12 +58,18 @@ public final class LatencyHarness {
       }
     }
     long[][] nanos = new long[count][runs];
-    for (int r = 0; r < runs; r++) {
+    int round = 0;
+    for (int done = 0; done < runs; done += BLOCK, round++) {
+      int block = Math.min(BLOCK, runs - done);
       for (int k = 0; k < count; k++) {
-        int m = (r + k) % count;
-        long start = System.nanoTime();
-        models.get(m).infer(inputs);
-        nanos[m][r] = System.nanoTime() - start;
+        int m = (round + k) % count;
+        LoadedModel model = models.get(m);
+        model.infer(inputs);
+        for (int r = done; r < done + block; r++) {
+          long start = System.nanoTime();
+          model.infer(inputs);
+          nanos[m][r] = System.nanoTime() - start;
+        }
       }
     }
     return nanos;

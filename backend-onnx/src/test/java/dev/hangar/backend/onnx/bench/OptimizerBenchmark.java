@@ -32,12 +32,23 @@ import java.util.Locale;
  * </pre>
  *
  * Arguments: timed runs per variant and batch size (default 200), warmup runs (default 20), and
- * optionally {@code mlp} or {@code samples} to run one half.
+ * optionally {@code mlp} or {@code samples} to run one half. {@code write-mlp DIR} writes the MLP
+ * to {@code DIR/model.onnx} instead, for {@code hangar optimize}.
  */
 public final class OptimizerBenchmark {
   private OptimizerBenchmark() {}
 
   public static void main(String[] args) throws IOException {
+    if (args.length == 2 && args[0].equals("write-mlp")) {
+      // writes the benchmark's MLP for the command line: -Dbench.args="write-mlp /tmp/mlp"
+      Path file =
+          TestGraphs.write(
+              TestGraphs.mlp("mlp", new int[] {64, 3500, 3500, 8}, 42, false),
+              Path.of(args[1]),
+              "model");
+      System.out.println("wrote " + file + " (" + Files.size(file) + " bytes)");
+      return;
+    }
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 200;
     int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 20;
     String only = args.length > 2 ? args[2] : "all";
