@@ -101,7 +101,8 @@ final class OptimizeCommand implements Callable<Integer> {
       names = "--tune",
       description =
           "Measure intra-op thread counts (1, 2, 4, ... the cores) and batch sizes (1 to 64) and"
-              + " suggest the fastest setting whose p99 stays under --p99.")
+              + " suggest the fastest setting whose p99 stays under --p99. Alone it only tunes;"
+              + " with --level or --int8 it tunes the optimized model.")
   boolean tune;
 
   @Option(

@@ -73,7 +73,7 @@ public record OptimizationOptions(
 
   /** Returns the options of graph optimization at {@code level} only, without int8. */
   public static OptimizationOptions graphOnly(Level level) {
-    return new OptimizationOptions(level, false, DEFAULT_INT8_TOLERANCE, Granularity.PER_CHANNEL);
+    return new OptimizationOptions(level, false, DEFAULT_INT8_TOLERANCE, Granularity.PER_TENSOR);
   }
 
   /** Returns these options with int8 switched off. */

@@ -250,9 +250,12 @@ public final class OnnxOptimizer implements ModelOptimizer {
         }
         if (refusal.isPresent()) {
           notes.put("refused.int8", refusal.get());
-          Files.deleteIfExists(target);
-          target = cache.temporaryFile(key);
-          write(original, options.withoutInt8(), target);
+          if (candidate.quantization().map(Int8Quantizer.Result::changed).orElse(false)) {
+            // the quantized file goes; the same options without int8 take its place
+            Files.deleteIfExists(target);
+            target = cache.temporaryFile(key);
+            write(original, options.withoutInt8(), target);
+          }
         }
       }
       notes.put("build.millis", Long.toString((System.nanoTime() - start) / 1_000_000));
