@@ -546,6 +546,7 @@ public final class OnnxOptimizer implements ModelOptimizer {
       if (chosenVariant != measured.get(0)) {
         Path target = outputDirectory.resolve(stem + ".optimized.onnx");
         Path partial = outputDirectory.resolve(stem + ".optimized.onnx.tmp");
+        temporary.add(partial);
         Files.copy(chosenVariant.file(), partial, StandardCopyOption.REPLACE_EXISTING);
         Files.move(
             partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
