@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
       InspectCommand.class,
       InferCommand.class,
       ModelsCommand.class,
+      OptimizeCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {"", "Run 'hangar <command> --help' for a command's options and an example."})

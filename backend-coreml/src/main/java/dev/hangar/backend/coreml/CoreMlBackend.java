@@ -8,9 +8,11 @@ import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.FormatConverter;
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelLoadException;
+import dev.hangar.spi.ModelOptimizer;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.TensorSpec;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -40,21 +42,18 @@ public final class CoreMlBackend implements Backend {
     onnx.prepare();
   }
 
+  /**
+   * Loads a {@code .mlmodel} file, or the optimized {@code .onnx} file its optimizer prepared from
+   * one (see {@link CoreMlOptimizer}): the original is compiled again for its signature and input
+   * checks, and the optimized graph is loaded in its place.
+   */
   @Override
   public LoadedModel load(ModelSource source) {
+    if (source.file().getFileName().toString().endsWith(".onnx")) {
+      return loadOptimized(source);
+    }
     CoreMlCompiler.Compiled compiled = compile(source);
-    ModelSignature signature =
-        source
-            .declaredSignature()
-            .map(declared -> reconcile(declared, compiled.signature(), source))
-            .orElse(compiled.signature());
-    ModelSource compiledSource =
-        new ModelSource(
-            source.name(),
-            source.version(),
-            source.file(),
-            Optional.of(signature),
-            source.parameters());
+    ModelSource compiledSource = compiledSource(source, compiled);
     LoadedModel model;
     try {
       model = onnx.loadGraph(compiledSource, compiled.graph());
@@ -74,10 +73,65 @@ public final class CoreMlBackend implements Backend {
     return compiled.checks().isEmpty() ? model : new CoreMlLoadedModel(model, compiled.checks());
   }
 
+  private LoadedModel loadOptimized(ModelSource source) {
+    Path original =
+        onnx.optimizer()
+            .originOf(source.file())
+            .orElseThrow(
+                () ->
+                    new ModelLoadException(
+                        ErrorCategory.USER_ERROR,
+                        source.file()
+                            + " is not a CoreML model: the CoreML backend reads .mlmodel files,"
+                            + " and .onnx files only from its optimizer's cache"));
+    ModelSource mlmodel =
+        new ModelSource(
+            source.name(),
+            source.version(),
+            original,
+            source.declaredSignature(),
+            source.parameters());
+    CoreMlCompiler.Compiled compiled = compile(mlmodel);
+    ModelSource optimized =
+        new ModelSource(
+            source.name(),
+            source.version(),
+            source.file(),
+            compiledSource(mlmodel, compiled).declaredSignature(),
+            source.parameters());
+    LoadedModel model = onnx.load(optimized);
+    return compiled.checks().isEmpty() ? model : new CoreMlLoadedModel(model, compiled.checks());
+  }
+
+  /**
+   * Returns {@code source} with the signature its compiled graph is served under: the declared one,
+   * checked against the model, or the compiled one.
+   */
+  ModelSource compiledSource(ModelSource source, CoreMlCompiler.Compiled compiled) {
+    ModelSignature signature =
+        source
+            .declaredSignature()
+            .map(declared -> reconcile(declared, compiled.signature(), source))
+            .orElse(compiled.signature());
+    return new ModelSource(
+        source.name(),
+        source.version(),
+        source.file(),
+        Optional.of(signature),
+        source.parameters());
+  }
+
+  /**
+   * Offers a {@link FormatConverter} (to ONNX) and a {@link ModelOptimizer} ({@link
+   * CoreMlOptimizer}).
+   */
   @Override
   public <T> Optional<T> capability(Class<T> type) {
     if (type == FormatConverter.class) {
       return Optional.of(type.cast(new CoreMlConverter(this)));
+    }
+    if (type == ModelOptimizer.class) {
+      return Optional.of(type.cast(new CoreMlOptimizer(this, onnx)));
     }
     return Optional.empty();
   }
@@ -85,6 +139,11 @@ public final class CoreMlBackend implements Backend {
   @Override
   public void close() {
     onnx.close();
+  }
+
+  /** Returns the ONNX backend the compiled graphs run on. */
+  OnnxBackend onnx() {
+    return onnx;
   }
 
   /**

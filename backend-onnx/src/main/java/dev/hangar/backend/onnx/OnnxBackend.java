@@ -8,12 +8,14 @@ import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.TensorInfo;
 import ai.onnxruntime.ValueInfo;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.hangar.backend.onnx.optimizer.CpuFeatures;
 import dev.hangar.backend.onnx.proto.OnnxProto.ModelProto;
 import dev.hangar.spi.Backend;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelLoadException;
+import dev.hangar.spi.ModelOptimizer;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.TensorSpec;
@@ -23,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Loads {@code .onnx} files, or ONNX graphs compiled from other formats ({@link #loadGraph}), into
@@ -30,9 +33,36 @@ import java.util.Map;
  */
 public final class OnnxBackend implements Backend {
   private final OnnxNativeLibrary nativeLibrary;
+  private final Path cacheRoot;
+  // guards the optimizer's creation
+  private final Object lock = new Object();
+  private OnnxOptimizer optimizer;
 
-  OnnxBackend(OnnxNativeLibrary nativeLibrary) {
+  OnnxBackend(OnnxNativeLibrary nativeLibrary, Path cacheRoot) {
     this.nativeLibrary = nativeLibrary;
+    this.cacheRoot = cacheRoot;
+  }
+
+  /**
+   * Offers a {@link ModelOptimizer} (an {@link OnnxOptimizer}): graph optimization and int8
+   * quantization, cached under {@code <cache>/onnx/optimized/}.
+   */
+  @Override
+  public <T> Optional<T> capability(Class<T> type) {
+    if (type == ModelOptimizer.class || type == OnnxOptimizer.class) {
+      return Optional.of(type.cast(optimizer()));
+    }
+    return Optional.empty();
+  }
+
+  /** Returns this backend's optimizer, created on first use. */
+  public OnnxOptimizer optimizer() {
+    synchronized (lock) {
+      if (optimizer == null) {
+        optimizer = new OnnxOptimizer(this, nativeLibrary, cacheRoot, CpuFeatures.detect());
+      }
+      return optimizer;
+    }
   }
 
   @Override

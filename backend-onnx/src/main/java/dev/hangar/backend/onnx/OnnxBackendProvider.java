@@ -31,6 +31,7 @@ public final class OnnxBackendProvider implements BackendProvider {
 
   @Override
   public Backend create(BackendContext context) {
-    return new OnnxBackend(new OnnxNativeLibrary(context.cacheDirectoryFor(FORMAT)));
+    java.nio.file.Path cache = context.cacheDirectoryFor(FORMAT);
+    return new OnnxBackend(new OnnxNativeLibrary(cache), cache);
   }
 }

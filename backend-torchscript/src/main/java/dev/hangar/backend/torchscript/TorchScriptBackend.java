@@ -12,6 +12,7 @@ import dev.hangar.spi.Backend;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelLoadException;
+import dev.hangar.spi.ModelOptimizer;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.TensorSpec;
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Loads TorchScript ({@code .pt}) files into libtorch through DJL's PyTorch engine.
@@ -60,6 +62,28 @@ public final class TorchScriptBackend implements Backend {
 
   @Override
   public LoadedModel load(ModelSource source) {
+    return load(source, 0);
+  }
+
+  /**
+   * Offers a {@link ModelOptimizer} ({@link TorchScriptOptimizer}): settings chosen by measurement,
+   * since DJL can neither freeze nor quantize a loaded module.
+   */
+  @Override
+  public <T> Optional<T> capability(Class<T> type) {
+    if (type == ModelOptimizer.class) {
+      return Optional.of(type.cast(new TorchScriptOptimizer(this)));
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Loads a model whose calls run with {@code forcedIntraOpThreads} libtorch threads, whatever
+   * count is in force for the process (0: the usual rule, see {@link #applyThreadSettings}). For
+   * the optimizer, which measures thread counts one after the other in one process; each call of
+   * such a model sets libtorch's count to its own.
+   */
+  LoadedModel load(ModelSource source, int forcedIntraOpThreads) {
     Path file = source.file();
     long fileSize = checkReadable(file);
     TorchScriptSettings settings = TorchScriptSettings.from(source.parameters());
@@ -67,7 +91,13 @@ public final class TorchScriptBackend implements Backend {
         source.declaredSignature().orElseThrow(() -> missingSignature(source));
     checkDataTypes(signature, source);
     DtypeBridge dtypeBridge = bridge();
-    int effectiveIntraOpThreads = applyThreadSettings(settings, source);
+    int effectiveIntraOpThreads;
+    if (forcedIntraOpThreads > 0) {
+      JniUtils.setNumThreads(forcedIntraOpThreads);
+      effectiveIntraOpThreads = forcedIntraOpThreads;
+    } else {
+      effectiveIntraOpThreads = applyThreadSettings(settings, source);
+    }
     NDManager manager = runtime.engine().newBaseManager();
     try {
       PtSymbolBlock module = loadModule((PtNDManager) manager, source);

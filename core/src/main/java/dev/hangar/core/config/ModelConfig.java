@@ -4,6 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.ModelSignature;
+import dev.hangar.spi.OptimizationOptions;
+import dev.hangar.spi.OptimizationOptions.Granularity;
+import dev.hangar.spi.OptimizationOptions.Level;
 import dev.hangar.spi.TensorSpec;
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +34,8 @@ import java.util.Optional;
  * @param warmup the warmup settings
  * @param responseCache the response cache settings
  * @param health the thresholds for DEGRADED
+ * @param optimization the optimizations applied when the model loads ({@code optimization:}), done
+ *     once by the backend's optimizer and cached; empty: the model is served as it is
  */
 public record ModelConfig(
     Optional<String> backend,
@@ -47,7 +52,8 @@ public record ModelConfig(
     BatchingConfig batching,
     WarmupConfig warmup,
     CacheConfig responseCache,
-    HealthConfig health) {
+    HealthConfig health,
+    Optional<OptimizationOptions> optimization) {
 
   /** The maximum batch size of a batchable model whose config names none. */
   public static final int DEFAULT_MAX_BATCH_SIZE = 64;
@@ -69,7 +75,8 @@ public record ModelConfig(
           BatchingConfig.DEFAULTS,
           WarmupConfig.DEFAULTS,
           CacheConfig.DEFAULTS,
-          HealthConfig.DEFAULTS);
+          HealthConfig.DEFAULTS,
+          Optional.empty());
 
   /** Validates and copies. */
   public ModelConfig {
@@ -85,12 +92,49 @@ public record ModelConfig(
     requireNonNull(warmup, "warmup is null");
     requireNonNull(responseCache, "responseCache is null");
     requireNonNull(health, "health is null");
+    requireNonNull(optimization, "optimization is null");
     if (instances < 1) {
       throw new IllegalArgumentException("instances must be at least 1");
     }
     if (inputs.isEmpty() != outputs.isEmpty()) {
       throw new IllegalArgumentException("declare both inputs and outputs, or neither");
     }
+  }
+
+  /** Creates a config without optimization. */
+  public ModelConfig(
+      Optional<String> backend,
+      Optional<String> defaultModelFilename,
+      VersionPolicy versionPolicy,
+      Optional<Integer> maxBatchSize,
+      List<TensorConfig> inputs,
+      List<TensorConfig> outputs,
+      Map<String, String> parameters,
+      boolean pinned,
+      boolean loadAtStartup,
+      LoadPriority loadPriority,
+      int instances,
+      BatchingConfig batching,
+      WarmupConfig warmup,
+      CacheConfig responseCache,
+      HealthConfig health) {
+    this(
+        backend,
+        defaultModelFilename,
+        versionPolicy,
+        maxBatchSize,
+        inputs,
+        outputs,
+        parameters,
+        pinned,
+        loadAtStartup,
+        loadPriority,
+        instances,
+        batching,
+        warmup,
+        responseCache,
+        health,
+        Optional.empty());
   }
 
   /** Returns the declared signature, when the config declares inputs and outputs. */
@@ -177,6 +221,8 @@ public record ModelConfig(
         node.object("response_cache").map(ModelConfig::cache).orElse(CacheConfig.DEFAULTS);
     HealthConfig health =
         node.object("health").map(ModelConfig::health).orElse(HealthConfig.DEFAULTS);
+    Optional<OptimizationOptions> optimization =
+        node.object("optimization").map(ModelConfig::optimization);
     return new ModelConfig(
         backend,
         filename,
@@ -192,7 +238,8 @@ public record ModelConfig(
         batching,
         warmup,
         cache,
-        health);
+        health,
+        optimization);
   }
 
   private static VersionPolicy versionPolicy(
@@ -290,6 +337,31 @@ public record ModelConfig(
     CacheConfig config = new CacheConfig(node.bool("enabled").orElse(false), node.duration("ttl"));
     node.finish();
     return config;
+  }
+
+  private static OptimizationOptions optimization(ConfigNode node) {
+    Level level =
+        node.string("level")
+            .map(
+                value -> {
+                  try {
+                    return Level.fromConfigName(value);
+                  } catch (IllegalArgumentException e) {
+                    throw node.error(
+                        "level", "must be none, basic, extended or all, got '" + value + "'");
+                  }
+                })
+            .orElse(Level.ALL);
+    boolean int8 = node.bool("int8").orElse(false);
+    double tolerance =
+        node.number("int8_tolerance").orElse(OptimizationOptions.DEFAULT_INT8_TOLERANCE);
+    if (!(tolerance > 0) || Double.isInfinite(tolerance)) {
+      throw node.error("int8_tolerance", "must be a positive number, got " + tolerance);
+    }
+    boolean perChannel = node.bool("per_channel").orElse(false);
+    node.finish();
+    return new OptimizationOptions(
+        level, int8, tolerance, perChannel ? Granularity.PER_CHANNEL : Granularity.PER_TENSOR);
   }
 
   private static HealthConfig health(ConfigNode node) {

@@ -18,9 +18,12 @@ import dev.hangar.core.repository.ModelRepository;
 import dev.hangar.core.repository.ModelVersionFile;
 import dev.hangar.core.repository.RepositoryEntry;
 import dev.hangar.core.time.TimeSource;
+import dev.hangar.spi.Backend;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
 import dev.hangar.spi.LoadedModel;
+import dev.hangar.spi.ModelLoadException;
+import dev.hangar.spi.ModelOptimizer;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.ModelSource;
 import java.lang.System.Logger.Level;
@@ -670,6 +673,20 @@ public final class ModelManager implements AutoCloseable {
     }
   }
 
+  private static ModelOptimizer optimizerOf(Backend backend, String model, String format) {
+    return backend
+        .capability(ModelOptimizer.class)
+        .orElseThrow(
+            () ->
+                new ModelLoadException(
+                    ErrorCategory.USER_ERROR,
+                    "model '"
+                        + model
+                        + "' has an optimization block in its config.yaml, but the "
+                        + format
+                        + " backend has no optimizer; remove the block or serve another format"));
+  }
+
   private LoadedVersion loadNow(ModelEntry model, VersionEntry entry, LoadPriority priority) {
     ModelDefinition definition;
     ModelVersionFile file;
@@ -731,16 +748,21 @@ public final class ModelManager implements AutoCloseable {
     LoadedModel loadedModel;
     try {
       ModelConfig config = definition.config();
-      loadedModel =
-          backends
-              .backend(definition.format())
-              .load(
-                  new ModelSource(
-                      model.name,
-                      entry.key.version(),
-                      file.file(),
-                      config.declaredSignature(),
-                      new dev.hangar.spi.ModelParameters(config.parameters())));
+      Backend backend = backends.backend(definition.format());
+      ModelSource source =
+          new ModelSource(
+              model.name,
+              entry.key.version(),
+              file.file(),
+              config.declaredSignature(),
+              new dev.hangar.spi.ModelParameters(config.parameters()));
+      if (config.optimization().isPresent()) {
+        // optimized once by the backend and cached; later loads reuse the optimized file
+        source =
+            optimizerOf(backend, model.name, definition.format())
+                .prepare(source, config.optimization().get());
+      }
+      loadedModel = backend.load(source);
     } catch (RuntimeException e) {
       budget.release(account);
       reclaimer.releaseFreedMemory();

@@ -1,0 +1,259 @@
+package dev.hangar.backend.onnx.optimizer;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Optimized model files kept on disk, one per key, so that a model is optimized once and every
+ * later load reuses the result.
+ *
+ * <p>An entry is two files: {@code <id>.onnx}, the model, and {@code <id>.properties}, a sidecar
+ * written after it that records the full key, the model's size and SHA-256, and notes (what was
+ * done, what was refused). Both are written to a temporary file and moved into place. A lookup
+ * serves an entry only when the sidecar's key is the one asked for and the model file's size and
+ * SHA-256 are those recorded; anything else (a truncated or replaced file, a garbage or missing
+ * sidecar) is a corrupt entry, deleted and reported as a miss, so the caller rebuilds it.
+ *
+ * <p>Thread-safe. {@link #locked} serializes the builders of one key: in this process with a lock
+ * per key, across processes with a file lock.
+ */
+public final class OptimizedModelCache {
+  private static final System.Logger LOG = System.getLogger(OptimizedModelCache.class.getName());
+  private static final String KEY = "key";
+  private static final String SHA256 = "file.sha256";
+  private static final String SIZE = "file.size";
+  private static final String NOTE = "note.";
+
+  private final Path directory;
+  // one lock per entry id, so that two threads never build the same entry at once
+  private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+  /** A cache in {@code directory}, created when first written. */
+  public OptimizedModelCache(Path directory) {
+    this.directory = requireNonNull(directory, "directory is null");
+  }
+
+  /** Returns the cache directory. */
+  public Path directory() {
+    return directory;
+  }
+
+  /**
+   * A cache key: every field that changes the optimized file.
+   *
+   * @param fields the fields, in a fixed order, such as source digest, engine version and options
+   */
+  public record Key(Map<String, String> fields) {
+    /** Copies, keeping the order. */
+    public Key {
+      fields = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(fields));
+    }
+
+    /** Returns the key as one line, as the sidecar records it. */
+    public String canonical() {
+      StringBuilder text = new StringBuilder();
+      fields.forEach(
+          (name, value) -> {
+            if (text.length() > 0) {
+              text.append(';');
+            }
+            text.append(name).append('=').append(value);
+          });
+      return text.toString();
+    }
+
+    /** Returns the entry's file-name id: a prefix of the key's SHA-256. */
+    public String id() {
+      return Digests.sha256(canonical()).substring(0, 32);
+    }
+  }
+
+  /**
+   * A verified entry.
+   *
+   * @param file the optimized model
+   * @param notes what the builder recorded, by name
+   */
+  public record Entry(Path file, Map<String, String> notes) {
+    /** Copies. */
+    public Entry {
+      notes = Map.copyOf(notes);
+    }
+  }
+
+  /** Returns the model file an entry of this key lives in. */
+  public Path modelFile(Key key) {
+    return directory.resolve(key.id() + ".onnx");
+  }
+
+  private Path sidecar(Key key) {
+    return directory.resolve(key.id() + ".properties");
+  }
+
+  /**
+   * Returns the entry for the key when it is present and intact. A corrupt entry is logged, deleted
+   * and reported as absent.
+   */
+  public Optional<Entry> lookup(Key key) throws IOException {
+    Path sidecar = sidecar(key);
+    Path model = modelFile(key);
+    if (!Files.exists(sidecar) && !Files.exists(model)) {
+      return Optional.empty();
+    }
+    Properties properties = new Properties();
+    String problem = null;
+    try (InputStream in = Files.newInputStream(sidecar)) {
+      properties.load(in);
+    } catch (NoSuchFileException e) {
+      problem = "its sidecar is missing";
+    } catch (IllegalArgumentException e) {
+      problem = "its sidecar is unreadable: " + e.getMessage();
+    }
+    if (problem == null) {
+      problem = check(key, properties, model);
+    }
+    if (problem != null) {
+      LOG.log(
+          Level.WARNING,
+          "optimized model cache entry {0} is corrupt ({1}); rebuilding it",
+          model,
+          problem);
+      Files.deleteIfExists(model);
+      Files.deleteIfExists(sidecar);
+      return Optional.empty();
+    }
+    Map<String, String> notes = new LinkedHashMap<>();
+    for (String name : properties.stringPropertyNames()) {
+      if (name.startsWith(NOTE)) {
+        notes.put(name.substring(NOTE.length()), properties.getProperty(name));
+      }
+    }
+    return Optional.of(new Entry(model, notes));
+  }
+
+  private static String check(Key key, Properties properties, Path model) throws IOException {
+    if (!key.canonical().equals(properties.getProperty(KEY))) {
+      return "its sidecar records another key";
+    }
+    if (!Files.isRegularFile(model)) {
+      return "the model file is missing";
+    }
+    String size = properties.getProperty(SIZE, "");
+    if (!size.equals(Long.toString(Files.size(model)))) {
+      return "the model file has " + Files.size(model) + " bytes, the sidecar records " + size;
+    }
+    String digest = properties.getProperty(SHA256, "");
+    String actual = Digests.sha256(model);
+    if (!digest.equals(actual)) {
+      return "the model file's SHA-256 is " + actual + ", the sidecar records " + digest;
+    }
+    return null;
+  }
+
+  /** Returns a new temporary file name in the cache directory, for a builder to write into. */
+  public Path temporaryFile(Key key) throws IOException {
+    Files.createDirectories(directory);
+    return directory.resolve(key.id() + "." + UUID.randomUUID() + ".tmp");
+  }
+
+  /**
+   * Moves a built model into the cache under the key, with its notes, replacing any entry, and
+   * returns the entry. {@code built} must be a file in the cache directory (see {@link
+   * #temporaryFile}); it is moved, not copied.
+   */
+  public Entry store(Key key, Path built, Map<String, String> notes) throws IOException {
+    Files.createDirectories(directory);
+    Path model = modelFile(key);
+    Properties properties = new Properties();
+    properties.setProperty(KEY, key.canonical());
+    properties.setProperty(SIZE, Long.toString(Files.size(built)));
+    properties.setProperty(SHA256, Digests.sha256(built));
+    notes.forEach((name, value) -> properties.setProperty(NOTE + name, value));
+    // the sidecar goes first out of the way: a model without one is never served
+    Files.deleteIfExists(sidecar(key));
+    move(built, model);
+    Path temporarySidecar = temporaryFile(key);
+    try (OutputStream out = Files.newOutputStream(temporarySidecar)) {
+      properties.store(out, "Hangar optimized model: the key, the model file's size and SHA-256");
+    }
+    move(temporarySidecar, sidecar(key));
+    return new Entry(model, notes);
+  }
+
+  /** Copies a file into the cache's temporary space, for {@link #store}. */
+  public Path copyIn(Key key, Path file) throws IOException {
+    Path temporary = temporaryFile(key);
+    Files.copy(file, temporary, StandardCopyOption.REPLACE_EXISTING);
+    return temporary;
+  }
+
+  /** A builder of one entry. */
+  @FunctionalInterface
+  public interface Builder<T> {
+    /** Builds, under the entry's lock. */
+    T build() throws IOException;
+  }
+
+  /**
+   * Runs {@code work} holding the key's lock: one thread of this process at a time, and one process
+   * at a time where the file system supports file locks.
+   */
+  public <T> T locked(Key key, Builder<T> work) throws IOException {
+    ReentrantLock lock = locks.computeIfAbsent(key.id(), id -> new ReentrantLock());
+    lock.lock();
+    try {
+      Files.createDirectories(directory);
+      try (FileChannel channel =
+          FileChannel.open(
+              directory.resolve(key.id() + ".lock"),
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE)) {
+        FileLock fileLock;
+        try {
+          fileLock = channel.lock();
+        } catch (OverlappingFileLockException e) {
+          // another cache object of this process holds it; the atomic moves keep entries whole
+          fileLock = null;
+        }
+        try {
+          return work.build();
+        } finally {
+          if (fileLock != null) {
+            fileLock.release();
+          }
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static void move(Path source, Path target) throws IOException {
+    try {
+      Files.move(
+          source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package dev.hangar.spi;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What {@link ModelOptimizer#tune} measures: every pair of an intra-op thread count and a batch
+ * size, and the p99 latency a setting must stay under to be chosen.
+ *
+ * @param p99Target the largest p99 latency of one call a chosen setting may have
+ * @param threadCounts the intra-op thread counts to try
+ * @param batchSizes the batch sizes to try, as candidates for the model's maximum batch size
+ * @param warmupRuns runs per setting before timing
+ * @param timedRuns timed runs per setting
+ */
+public record TuningOptions(
+    Duration p99Target,
+    List<Integer> threadCounts,
+    List<Integer> batchSizes,
+    int warmupRuns,
+    int timedRuns) {
+
+  /** The default p99 target: 50 ms. */
+  public static final Duration DEFAULT_P99_TARGET = Duration.ofMillis(50);
+
+  /** Validates and copies. */
+  public TuningOptions {
+    requireNonNull(p99Target, "p99Target is null");
+    threadCounts = List.copyOf(requireNonNull(threadCounts, "threadCounts is null"));
+    batchSizes = List.copyOf(requireNonNull(batchSizes, "batchSizes is null"));
+    if (p99Target.isNegative() || p99Target.isZero()) {
+      throw new IllegalArgumentException("the p99 target must be positive");
+    }
+    if (threadCounts.isEmpty() || threadCounts.stream().anyMatch(count -> count < 1)) {
+      throw new IllegalArgumentException("thread counts must be at least 1, got " + threadCounts);
+    }
+    if (batchSizes.isEmpty() || batchSizes.stream().anyMatch(size -> size < 1)) {
+      throw new IllegalArgumentException("batch sizes must be at least 1, got " + batchSizes);
+    }
+    if (warmupRuns < 0 || timedRuns < 1) {
+      throw new IllegalArgumentException("warmup runs must be >= 0 and timed runs >= 1");
+    }
+  }
+
+  /**
+   * Returns the default search for a machine with {@code cores} cores: thread counts 1, 2, 4, ...
+   * up to the cores (the core count itself included), batch sizes 1, 2, 4, ... 64.
+   */
+  public static TuningOptions defaults(int cores, Duration p99Target) {
+    List<Integer> threads = new ArrayList<>();
+    for (int count = 1; count < cores; count *= 2) {
+      threads.add(count);
+    }
+    threads.add(Math.max(1, cores));
+    return new TuningOptions(p99Target, threads, List.of(1, 2, 4, 8, 16, 32, 64), 5, 40);
+  }
+}
