@@ -3,6 +3,7 @@ package dev.hangar.core;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
+import dev.hangar.core.health.HealthMonitor;
 import dev.hangar.core.inference.InferenceService;
 import dev.hangar.core.inference.ResponseCache;
 import dev.hangar.core.memory.MemoryReclaimer;
@@ -85,6 +86,12 @@ public final class CoreModule extends AbstractModule {
         reclaimer,
         time,
         executors.workers());
+  }
+
+  @Provides
+  @Singleton
+  HealthMonitor healthMonitor(ModelManager manager, TimeSource time) {
+    return new HealthMonitor(manager, time);
   }
 
   @Provides

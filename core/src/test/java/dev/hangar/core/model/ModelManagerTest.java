@@ -421,6 +421,15 @@ class ModelManagerTest {
     assertThat(snapshot.degradedReason())
         .hasValueSatisfying(reason -> assertThat(reason).contains("error rate 50.0%"));
 
+    var monitor = new dev.hangar.core.health.HealthMonitor(manager(), harness.time);
+    assertThat(monitor.model("h").get(0).verdict())
+        .isEqualTo(dev.hangar.core.health.ModelHealth.Verdict.DEGRADED);
+    assertThat(monitor.server().degraded())
+        .singleElement()
+        .asString()
+        .startsWith("h v1: error rate 50.0%");
+    assertThat(monitor.server().ready()).isTrue();
+
     harness.time.advance(Duration.ofMinutes(2));
     assertThat(
             manager()
@@ -430,5 +439,7 @@ class ModelManagerTest {
                 .degradedReason())
         .as("the window moved past the failures")
         .isEmpty();
+    assertThat(monitor.model("h").get(0).verdict())
+        .isEqualTo(dev.hangar.core.health.ModelHealth.Verdict.HEALTHY);
   }
 }
