@@ -11,6 +11,7 @@ import dev.hangar.core.health.ModelStatistics;
 import dev.hangar.core.memory.MemoryBudget;
 import dev.hangar.core.memory.MemoryEstimator;
 import dev.hangar.core.memory.MemoryReclaimer;
+import dev.hangar.core.memory.PeakSampler;
 import dev.hangar.core.memory.ResidentMemory;
 import dev.hangar.core.repository.BackendRegistry;
 import dev.hangar.core.repository.ModelDefinition;
@@ -744,6 +745,8 @@ public final class ModelManager implements AutoCloseable {
       throw e;
     }
     long residentBefore = memory.residentBytes();
+    // engines hold several copies of a model for a moment while loading: estimates follow the peak
+    PeakSampler sampler = PeakSampler.start(memory);
     long start = time.nanoTime();
     LoadedModel loadedModel;
     try {
@@ -764,6 +767,7 @@ public final class ModelManager implements AutoCloseable {
       }
       loadedModel = backend.load(source);
     } catch (RuntimeException e) {
+      sampler.close();
       budget.release(account);
       reclaimer.releaseFreedMemory();
       HangarException failure = asHangar(e, "loading");
@@ -801,6 +805,7 @@ public final class ModelManager implements AutoCloseable {
               config.warmup(),
               definition.directory());
     } catch (RuntimeException e) {
+      sampler.close();
       closeQuietly(loadedModel);
       budget.release(account);
       reclaimer.releaseFreedMemory();
@@ -809,9 +814,13 @@ public final class ModelManager implements AutoCloseable {
       throw failure;
     }
     warmupTimes.forEach(entry.statistics::recordWarmup);
+    sampler.close();
     long measured = memory.residentBytes() - residentBefore;
     long accounted = measured > 0 ? measured : loadedModel.memoryEstimateBytes();
-    estimator.learn(definition.format(), file.stamp().size(), accounted);
+    estimator.learn(
+        definition.format(),
+        file.stamp().size(),
+        Math.max(accounted, sampler.peakBytes() - residentBefore));
     budget.account(account, accounted);
     try {
       settle(entry, priority, accounted, need);
