@@ -40,6 +40,23 @@ final class Repositories {
     fake(repository, name, "x=FP32 -1,4", "y=FP32 -1,4", fileBytes, extra);
   }
 
+  /** Like {@link #fake(Path, String, long, String...)}, holding {@code memoryBytes} once loaded. */
+  static void fakeHolding(Path repository, String name, long fileBytes, long memoryBytes) {
+    try {
+      Path file =
+          FakeBackendProvider.write(
+              repository.resolve(name).resolve("1").resolve("model.fake"),
+              "x=FP32 -1,4",
+              "y=FP32 -1,4",
+              memoryBytes);
+      try (RandomAccessFile padded = new RandomAccessFile(file.toFile(), "rw")) {
+        padded.setLength(Math.max(padded.length(), fileBytes));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   static void fake(
       Path repository,
       String name,
