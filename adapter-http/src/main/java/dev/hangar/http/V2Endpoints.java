@@ -103,21 +103,21 @@ final class V2Endpoints {
   void modelMetadata(Context context) {
     String model = model(context);
     OptionalLong version = version(context);
-    context.future(
-        () ->
-            manager
-                .acquire(model, version)
-                .thenApply(
-                    lease -> {
-                      try (ModelLease held = lease) {
-                        return V2Views.modelMetadata(
-                            model,
-                            servedVersions(model),
-                            held.version().format(),
-                            held.version().signature());
-                      }
-                    })
-                .handle((body, failure) -> respond(context, body, failure)));
+    whenDone(
+        context,
+        manager
+            .acquire(model, version)
+            .thenApply(
+                lease -> {
+                  try (ModelLease held = lease) {
+                    return V2Views.modelMetadata(
+                        model,
+                        servedVersions(model),
+                        held.version().format(),
+                        held.version().signature());
+                  }
+                }),
+        (body, failure) -> respond(context, body, failure));
   }
 
   /** {@code GET /v2/models/{model}[/versions/{version}]/ready}: 200 when READY, else 503. */
@@ -197,32 +197,58 @@ final class V2Endpoints {
     int headerLength = headerLength(context);
     byte[] body = readBody(context);
     InferenceCodec.Decoded decoded = InferenceCodec.decode(model, version, body, headerLength);
+    whenDone(
+        context,
+        inference.submit(decoded.request()),
+        (response, failure) -> {
+          if (failure != null) {
+            ErrorResponses.write(context, failure);
+            return;
+          }
+          InferenceCodec.Encoded encoded;
+          try {
+            encoded = InferenceCodec.encode(response, decoded);
+          } catch (RuntimeException e) {
+            ErrorResponses.write(context, e);
+            return;
+          }
+          if (encoded.headerLength() >= 0) {
+            context.header(HEADER_LENGTH, Integer.toString(encoded.headerLength()));
+            context.contentType(BINARY_TYPE);
+          } else {
+            context.contentType(JSON_TYPE);
+          }
+          context.status(200).result(encoded.body());
+        });
+  }
+
+  /**
+   * Answers from {@code future}: at once on this thread when it is already complete (a READY model
+   * answers synchronously), else asynchronously, releasing the request thread while it waits.
+   */
+  private static <T> void whenDone(
+      Context context,
+      CompletableFuture<T> future,
+      java.util.function.BiConsumer<T, Throwable> writer) {
+    if (future.isDone()) {
+      T value = null;
+      Throwable failure = null;
+      try {
+        value = future.join();
+      } catch (java.util.concurrent.CompletionException
+          | java.util.concurrent.CancellationException e) {
+        failure = e;
+      }
+      writer.accept(value, failure);
+      return;
+    }
     context.future(
         () ->
-            inference
-                .submit(decoded.request())
-                .handle(
-                    (response, failure) -> {
-                      if (failure != null) {
-                        ErrorResponses.write(context, failure);
-                        return null;
-                      }
-                      InferenceCodec.Encoded encoded;
-                      try {
-                        encoded = InferenceCodec.encode(response, decoded);
-                      } catch (RuntimeException e) {
-                        ErrorResponses.write(context, e);
-                        return null;
-                      }
-                      if (encoded.headerLength() >= 0) {
-                        context.header(HEADER_LENGTH, Integer.toString(encoded.headerLength()));
-                        context.contentType(BINARY_TYPE);
-                      } else {
-                        context.contentType(JSON_TYPE);
-                      }
-                      context.status(200).result(encoded.body());
-                      return null;
-                    }));
+            future.handle(
+                (value, failure) -> {
+                  writer.accept(value, failure);
+                  return null;
+                }));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -303,13 +329,13 @@ final class V2Endpoints {
       }
     }
     LoadPriority chosen = priority;
-    context.future(
-        () ->
-            manager
-                .load(model, chosen)
-                .thenApply(
-                    done -> V2Views.JSON.createObjectNode().put("name", model).put("load", true))
-                .handle((body, failure) -> respond(context, body, failure)));
+    whenDone(
+        context,
+        manager
+            .load(model, chosen)
+            .thenApply(
+                done -> V2Views.JSON.createObjectNode().put("name", model).put("load", true)),
+        (body, failure) -> respond(context, body, failure));
   }
 
   /** {@code POST /v2/repository/models/{model}/unload}: returns once the model is closed. */
@@ -317,13 +343,13 @@ final class V2Endpoints {
     admin.check(context.header("Authorization"));
     String model = model(context);
     optionalJson(context);
-    context.future(
-        () ->
-            manager
-                .unload(model)
-                .thenApply(
-                    done -> V2Views.JSON.createObjectNode().put("name", model).put("unload", true))
-                .handle((body, failure) -> respond(context, body, failure)));
+    whenDone(
+        context,
+        manager
+            .unload(model)
+            .thenApply(
+                done -> V2Views.JSON.createObjectNode().put("name", model).put("unload", true)),
+        (body, failure) -> respond(context, body, failure));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -444,13 +470,12 @@ final class V2Endpoints {
     }
   }
 
-  private static Object respond(Context context, Object body, Throwable failure) {
+  private static void respond(Context context, Object body, Throwable failure) {
     if (failure != null) {
       ErrorResponses.write(context, failure);
     } else {
       json(context, 200, body);
     }
-    return null;
   }
 
   static void json(Context context, int status, Object body) {

@@ -81,7 +81,11 @@ final class TestServer implements AutoCloseable {
   TestServer(Path repository, DataSize budget, UnaryOperator<HttpSettings> http) {
     ServerSettings settings =
         ServerSettings.defaults(repository).withMemoryBudget(budget).withCacheDirectory(CACHE);
-    HttpSettings httpSettings = http.apply(HttpSettings.defaults().withAddress("127.0.0.1", 0));
+    HttpSettings httpSettings =
+        http.apply(
+            HttpSettings.defaults()
+                .withAddress("127.0.0.1", 0)
+                .withDrainTimeout(Duration.ofSeconds(5)));
     FakeEngine fakes = engine;
     injector =
         Guice.createInjector(
