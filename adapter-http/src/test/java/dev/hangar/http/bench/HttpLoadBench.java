@@ -120,9 +120,6 @@ public final class HttpLoadBench {
     try {
       copySample(repository, "quality_predictor");
       Path mlp = only.contains("mlp") ? writeMlp(repository) : null;
-      if (only.contains("ceiling")) {
-        ceiling();
-      }
       ServerSettings settings =
           ServerSettings.defaults(repository)
               .withMemoryBudget(DataSize.ofMegabytes(2048))
@@ -136,15 +133,35 @@ public final class HttpLoadBench {
       HttpServer server = injector.getInstance(HttpServer.class).start();
       try {
         URI infer = server.uri().resolve("/v2/models/quality_predictor/infer");
-        if (only.contains("quality")) {
-          byte[] json = qualityJson().getBytes(StandardCharsets.UTF_8);
-          warmUp(infer, json, null);
-          for (int count : connections) {
-            measure("quality_predictor JSON", count, infer, json, null);
+        byte[] json = qualityJson().getBytes(StandardCharsets.UTF_8);
+        Binary binary = qualityBinary();
+        // runs for one connection count follow each other, so that whatever else the machine
+        // does at the time weighs on the ceiling and on Hangar alike
+        Javalin bare = only.contains("ceiling") ? bareServer() : null;
+        try {
+          URI ceiling =
+              bare == null
+                  ? null
+                  : URI.create(
+                      "http://127.0.0.1:" + bare.port() + "/v2/models/quality_predictor/infer");
+          if (ceiling != null) {
+            warmUp(ceiling, json, null);
           }
-          Binary binary = qualityBinary();
+          if (only.contains("quality")) {
+            warmUp(infer, json, null);
+          }
           for (int count : connections) {
-            measure("quality_predictor binary", count, infer, binary.body, binary.headerLength);
+            if (ceiling != null) {
+              measure("ceiling (bare Javalin, constant)", count, ceiling, json, null);
+            }
+            if (only.contains("quality")) {
+              measure("quality_predictor JSON", count, infer, json, null);
+              measure("quality_predictor binary", count, infer, binary.body, binary.headerLength);
+            }
+          }
+        } finally {
+          if (bare != null) {
+            bare.stop();
           }
         }
         if (mlp != null) {
@@ -194,34 +211,23 @@ public final class HttpLoadBench {
     report.forEach(System.out::println);
   }
 
-  private void ceiling() throws Exception {
+  /** A bare Javalin endpoint that reads the body and answers a constant v2 response. */
+  private static Javalin bareServer() {
     byte[] constant =
         ("{\"model_name\":\"quality_predictor\",\"model_version\":\"1\",\"outputs\":[{\"name\":\"ssim\","
                 + "\"datatype\":\"FP32\",\"shape\":[1,1],\"data\":[0.9427973]}]}")
             .getBytes(StandardCharsets.UTF_8);
-    Javalin bare =
-        Javalin.create(
-                config -> {
-                  config.startup.showJavalinBanner = false;
-                  config.routes.post(
-                      "/v2/models/{model}/infer",
-                      context -> {
-                        context.bodyAsBytes();
-                        context.contentType("application/json").result(constant);
-                      });
-                })
-            .start("127.0.0.1", 0);
-    try {
-      URI uri =
-          URI.create("http://127.0.0.1:" + bare.port() + "/v2/models/quality_predictor/infer");
-      byte[] json = qualityJson().getBytes(StandardCharsets.UTF_8);
-      warmUp(uri, json, null);
-      for (int count : connections) {
-        measure("ceiling (bare Javalin, constant)", count, uri, json, null);
-      }
-    } finally {
-      bare.stop();
-    }
+    return Javalin.create(
+            config -> {
+              config.startup.showJavalinBanner = false;
+              config.routes.post(
+                  "/v2/models/{model}/infer",
+                  context -> {
+                    context.bodyAsBytes();
+                    context.contentType("application/json").result(constant);
+                  });
+            })
+        .start("127.0.0.1", 0);
   }
 
   /** Gives the JIT a run at a server before anything is measured; prints but does not report. */
