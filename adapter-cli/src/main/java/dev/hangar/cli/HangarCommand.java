@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
     description =
         "A model server for the JVM: ONNX, TorchScript and CoreML models, kept warm inside a memory budget.",
     subcommands = {
+      ServeCommand.class,
       InspectCommand.class,
       InferCommand.class,
       ModelsCommand.class,

@@ -37,6 +37,9 @@ public final class Main {
     System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
     // DJL probes for CUDA on every start and warns when there is none: not news on a CPU server
     System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
+    // Jetty and Javalin narrate their start-up; `hangar serve` logs its own one line instead
+    System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", verbose ? "info" : "warn");
+    System.setProperty("org.slf4j.simpleLogger.log.io.javalin", verbose ? "info" : "warn");
     // ONNX Runtime's loader logs through java.util.logging
     Logger.getLogger("").setLevel(verbose ? Level.FINE : Level.WARNING);
   }

@@ -6,7 +6,6 @@ import dev.hangar.core.health.FailureReason;
 import dev.hangar.core.model.LoadedVersion;
 import dev.hangar.core.time.TimeSource;
 import dev.hangar.spi.BackendException;
-import dev.hangar.spi.HangarException;
 import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.Tensor;
 import java.time.Duration;
@@ -459,10 +458,8 @@ final class ModelScheduler {
     version
         .statistics()
         .recordFailure(FailureReason.of(failure), time.nanoTime() - pending.submittedNanos);
-    pending.response.completeExceptionally(
-        failure instanceof HangarException
-            ? failure
-            : new BackendException(String.valueOf(failure), failure));
+    // unwrapped: an adapter reports an unexpected exception as an internal error, without its text
+    pending.response.completeExceptionally(failure);
   }
 
   private void expireAll(List<PendingRequest> expired) {

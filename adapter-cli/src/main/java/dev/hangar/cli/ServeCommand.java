@@ -1,0 +1,169 @@
+package dev.hangar.cli;
+
+import dev.hangar.core.CoreExecutors;
+import dev.hangar.core.ServerSettings;
+import dev.hangar.core.config.DataSize;
+import dev.hangar.core.config.Durations;
+import dev.hangar.core.model.ModelManager;
+import dev.hangar.core.model.RepositoryPoller;
+import dev.hangar.http.HttpModule;
+import dev.hangar.http.HttpServer;
+import dev.hangar.http.HttpSettings;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code hangar serve}: the KServe v2 HTTP server over the repository.
+ *
+ * <p>Shutdown on SIGTERM or SIGINT: the server stops accepting, requests in flight drain (bounded
+ * by {@code --drain-timeout}), every model unloads, and the process exits 0. The signals are caught
+ * so that the exit status is 0; a JVM shutdown hook runs the same sequence for any other way the
+ * JVM ends.
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description =
+        "Serve the repository over HTTP: the KServe v2 REST API with binary tensors, the model"
+            + " repository, statistics and Prometheus metrics at /metrics.",
+    footer = {
+      "",
+      "Example:",
+      "  hangar serve --repo models",
+      "  curl -s localhost:8000/v2/models/quality_predictor/infer -d '{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10], \"data\": [0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]}]}'"
+    })
+final class ServeCommand implements Callable<Integer> {
+  private static final System.Logger LOG = System.getLogger(ServeCommand.class.getName());
+
+  @Mixin RepositoryOptions repository;
+
+  @Option(
+      names = "--host",
+      paramLabel = "ADDRESS",
+      defaultValue = HttpSettings.DEFAULT_HOST,
+      description =
+          "The address to listen on (default: ${DEFAULT-VALUE}). On any other address, loading and unloading models needs --admin-token.")
+  String host;
+
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      defaultValue = "8000",
+      description = "The port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int port;
+
+  @Option(
+      names = "--poll",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "Rescan the repository this often (such as 5s) and apply what changed.")
+  Duration poll;
+
+  @Option(
+      names = "--admin-token",
+      paramLabel = "TOKEN",
+      defaultValue = "${env:HANGAR_ADMIN_TOKEN}",
+      description =
+          "The bearer token the repository load/unload endpoints require (env HANGAR_ADMIN_TOKEN).")
+  String adminToken;
+
+  @Option(
+      names = "--max-body",
+      paramLabel = "SIZE",
+      defaultValue = "64MB",
+      converter = RepositoryOptions.DataSizeConverter.class,
+      description =
+          "The largest request body accepted (default: ${DEFAULT-VALUE}); larger ones get 413.")
+  DataSize maxBody;
+
+  @Option(
+      names = "--drain-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description = "How long shutdown waits for requests in flight (default: ${DEFAULT-VALUE}).")
+  Duration drainTimeout;
+
+  private final CountDownLatch stop = new CountDownLatch(1);
+  // guards the shutdown sequence, which the main thread or the shutdown hook runs once
+  private final Object shutdownLock = new Object();
+  private boolean shutDown;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    HttpSettings http =
+        HttpSettings.defaults()
+            .withAddress(host, port)
+            .withMaxBody(maxBody)
+            .withDrainTimeout(drainTimeout)
+            .withAdminToken(Optional.ofNullable(adminToken));
+    ServerSettings settings = repository.settings().withPollInterval(Optional.ofNullable(poll));
+    HangarRuntime hangar = HangarRuntime.create(settings, repository.plugins, new HttpModule(http));
+    RepositoryPoller poller = null;
+    HttpServer server = null;
+    try {
+      ModelManager manager = hangar.manager();
+      var startup = manager.start();
+      if (poll != null) {
+        poller = new RepositoryPoller(manager, hangar.instance(CoreExecutors.class).timer(), poll);
+        poller.start();
+      }
+      server = hangar.instance(HttpServer.class).start();
+      HttpServer started = server;
+      RepositoryPoller polling = poller;
+      Thread hook = new Thread(() -> shutdown(started, polling, hangar), "hangar-shutdown-hook");
+      Runtime.getRuntime().addShutdownHook(hook);
+      Signals.onTermination(stop::countDown);
+      startup.join();
+      LOG.log(
+          Level.INFO,
+          "Hangar is ready at {0} (repository {1}, memory budget {2}{3})",
+          server.uri(),
+          settings.repository(),
+          DataSize.format(manager.budgetBytes()),
+          poll == null ? "" : ", polling every " + Durations.format(poll));
+      stop.await();
+      LOG.log(Level.INFO, "shutting down: draining requests in flight, then unloading models");
+      shutdown(server, poller, hangar);
+      return 0;
+    } catch (RuntimeException | InterruptedException | Error e) {
+      shutdown(server, poller, hangar);
+      throw e;
+    }
+  }
+
+  private void shutdown(HttpServer server, RepositoryPoller poller, HangarRuntime hangar) {
+    synchronized (shutdownLock) {
+      if (shutDown) {
+        return;
+      }
+      shutDown = true;
+      stop.countDown();
+      try {
+        if (server != null) {
+          server.close();
+        }
+      } finally {
+        if (poller != null) {
+          poller.close();
+        }
+        hangar.close();
+      }
+      LOG.log(Level.INFO, "Hangar stopped");
+    }
+  }
+
+  /** Parses durations such as 5s for picocli. */
+  static final class DurationConverter implements picocli.CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      return Durations.parse(value);
+    }
+  }
+}

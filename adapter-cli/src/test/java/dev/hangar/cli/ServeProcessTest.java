@@ -1,0 +1,113 @@
+package dev.hangar.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** {@code hangar serve} in a child JVM: it serves, and SIGTERM drains, unloads and exits 0. */
+class ServeProcessTest {
+  private static final Pattern READY = Pattern.compile("Hangar is ready at (http://\\S+)");
+
+  @Test
+  void servesTheRepositoryAndExitsZeroOnSigterm() throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    Process process =
+        new ProcessBuilder(
+                java.toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.hangar.cli.Main",
+                "serve",
+                "--repo",
+                OneShotCommandsTest.MODELS,
+                "--cache-dir",
+                OneShotCommandsTest.CACHE,
+                "--port",
+                "0")
+            .redirectErrorStream(true)
+            .start();
+    List<String> lines = new CopyOnWriteArrayList<>();
+    CompletableFuture<String> url = new CompletableFuture<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                  lines.add(line);
+                  Matcher matcher = READY.matcher(line);
+                  if (matcher.find()) {
+                    url.complete(matcher.group(1));
+                  }
+                }
+                url.completeExceptionally(new AssertionError("exited before ready: " + lines));
+              } catch (IOException e) {
+                url.completeExceptionally(e);
+              }
+            });
+    reader.start();
+    try {
+      URI base = URI.create(url.get(90, TimeUnit.SECONDS));
+      HttpClient client = HttpClient.newHttpClient();
+      HttpResponse<String> ready =
+          client.send(
+              HttpRequest.newBuilder(base.resolve("/v2/health/ready")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(ready.statusCode()).isEqualTo(200);
+      HttpResponse<String> infer =
+          client.send(
+              HttpRequest.newBuilder(base.resolve("/v2/models/quality_predictor/infer"))
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10],"
+                              + " \"data\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}]}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(infer.statusCode()).as(infer.body()).isEqualTo(200);
+      assertThat(infer.body()).contains("\"model_name\":\"quality_predictor\"");
+
+      // SIGTERM; through the handle, which (unlike Process.destroy) leaves the output open to read
+      assertThat(process.toHandle().destroy()).isTrue();
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited within 60s").isTrue();
+      reader.join(10_000);
+      assertThat(process.exitValue()).as(String.join("\n", lines)).isZero();
+      assertThat(lines)
+          .anyMatch(line -> line.contains("shutting down: draining requests in flight"))
+          .anyMatch(line -> line.contains("quality_predictor version 1: UNLOADING -> UNLOADED"))
+          .anyMatch(line -> line.contains("Hangar stopped"));
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  @Test
+  void serveHelpNamesEveryOption() {
+    CliRunner.Result result = CliRunner.run("serve", "--help");
+    assertThat(result.exitCode()).isZero();
+    assertThat(result.out())
+        .contains("--repo")
+        .contains("--host")
+        .contains("--port")
+        .contains("--memory")
+        .contains("--poll")
+        .contains("--admin-token")
+        .contains("--max-body")
+        .contains("--drain-timeout");
+  }
+}

@@ -1,0 +1,284 @@
+package dev.hangar.http;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.hangar.core.health.FailureReason;
+import dev.hangar.core.health.LatencySummary;
+import dev.hangar.core.health.StatisticsSnapshot;
+import dev.hangar.core.model.ModelManager;
+import dev.hangar.core.model.ModelState;
+import dev.hangar.core.model.ModelStatus;
+import dev.hangar.core.model.ModelVersionKey;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Prometheus metrics read from core's state: each scrape takes one {@link StatisticsSnapshot} per
+ * model version and the manager's status list, and the meters read those. Nothing is counted here
+ * twice; the one counter of this class, evictions, counts the manager's transitions to EVICTED.
+ *
+ * <p>Function counters and timers hold this object weakly; the server holds it as long as it runs.
+ *
+ * <p>Names follow Triton's where they mean the same (Prometheus counters carry the {@code _total}
+ * suffix); the rest start with {@code hangar_}. Per-version meters have the labels {@code model}
+ * and {@code version}; the module README lists them all.
+ */
+public final class HangarMetrics {
+  private final ModelManager manager;
+  private final PrometheusMeterRegistry registry;
+  // the latest snapshots, read by the meters; written only under scrapeLock
+  private final Map<ModelVersionKey, StatisticsSnapshot> snapshots = new ConcurrentHashMap<>();
+  private final Map<ModelVersionKey, ModelStatus> statuses = new ConcurrentHashMap<>();
+  private final Map<ModelVersionKey, List<Meter>> meters = new HashMap<>();
+  // guards meters and makes refresh-then-scrape one step
+  private final Object scrapeLock = new Object();
+
+  /** Registers the process-wide meters and listens for evictions. */
+  @Inject
+  public HangarMetrics(ModelManager manager, PrometheusMeterRegistry registry) {
+    this.manager = requireNonNull(manager, "manager is null");
+    this.registry = requireNonNull(registry, "registry is null");
+    Gauge.builder("hangar_process_resident_memory_bytes", manager, m -> m.residentBytes())
+        .description("Resident memory of the server process")
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder("hangar_memory_budget_bytes", manager, m -> m.budgetBytes())
+        .description("The memory budget of the whole process (--memory)")
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder("hangar_memory_accounted_bytes", manager, m -> m.accountedBytes())
+        .description("The server's baseline plus the memory accounted to every loaded model")
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder("hangar_models_loaded", this, metrics -> metrics.loadedVersions())
+        .description("Model versions holding engine resources (warming, ready or unloading)")
+        .strongReference(true)
+        .register(registry);
+    manager.onTransition(
+        transition -> {
+          if (transition.to() == ModelState.EVICTED) {
+            Counter.builder("hangar_model_evictions")
+                .description("Model versions unloaded to make room for another model")
+                .tags(tags(transition.key()))
+                .register(registry)
+                .increment();
+          }
+        });
+  }
+
+  /** Refreshes the snapshots and returns the Prometheus text exposition. */
+  public String scrape() {
+    synchronized (scrapeLock) {
+      refresh();
+      return registry.scrape();
+    }
+  }
+
+  /** Returns the registry, for adapters that add their own meters. */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  private double loadedVersions() {
+    return statuses.values().stream().filter(status -> status.state().isResident()).count();
+  }
+
+  private void refresh() {
+    Map<ModelVersionKey, ModelStatus> current = new HashMap<>();
+    for (ModelStatus status : manager.list()) {
+      if (status.version() > 0) {
+        current.put(status.key(), status);
+      }
+    }
+    for (ModelVersionKey key : List.copyOf(meters.keySet())) {
+      if (!current.containsKey(key)) {
+        meters.remove(key).forEach(registry::remove);
+        snapshots.remove(key);
+        statuses.remove(key);
+      }
+    }
+    statuses.putAll(current);
+    for (ModelVersionKey key : current.keySet()) {
+      manager.statistics(key).ifPresent(statistics -> snapshots.put(key, statistics.snapshot()));
+      if (!meters.containsKey(key) && snapshots.containsKey(key)) {
+        meters.put(key, register(key));
+      }
+    }
+  }
+
+  private List<Meter> register(ModelVersionKey key) {
+    Tags tags = tags(key);
+    List<Meter> registered = new ArrayList<>();
+    registered.add(
+        counter(
+            key,
+            "nv_inference_request_success",
+            "Successful inference requests (cache hits included)",
+            StatisticsSnapshot::successes));
+    for (FailureReason reason : FailureReason.values()) {
+      registered.add(
+          FunctionCounter.builder(
+                  "nv_inference_request_failure",
+                  this,
+                  metrics ->
+                      metrics.read(key, stats -> stats.failuresByReason().getOrDefault(reason, 0L)))
+              .description("Failed inference requests, by reason")
+              .tags(tags.and("reason", reason.name().toLowerCase(Locale.ROOT)))
+              .register(registry));
+    }
+    registered.add(
+        counter(
+            key,
+            "nv_inference_count",
+            "Requests run by the model (rows of batches count once per request)",
+            StatisticsSnapshot::inferences));
+    registered.add(
+        counter(
+            key,
+            "nv_inference_exec_count",
+            "Executions of the model (one per batch)",
+            StatisticsSnapshot::executions));
+    registered.add(
+        counter(
+            key,
+            "nv_inference_request_duration_us",
+            "Cumulative end-to-end time of successful requests, in microseconds",
+            stats -> micros(stats.requestLatency())));
+    registered.add(
+        counter(
+            key,
+            "nv_inference_queue_duration_us",
+            "Cumulative time successful requests waited in the queue, in microseconds",
+            stats -> micros(stats.queueTime())));
+    registered.add(
+        counter(
+            key,
+            "nv_inference_compute_infer_duration_us",
+            "Cumulative time successful requests spent in the model, in microseconds",
+            stats -> micros(stats.computeTime())));
+    registered.add(
+        counter(
+            key,
+            "nv_cache_num_hits_per_model",
+            "Responses served from the response cache",
+            StatisticsSnapshot::cacheHits));
+    registered.add(
+        counter(
+            key,
+            "nv_cache_num_misses_per_model",
+            "Response cache lookups that found nothing",
+            StatisticsSnapshot::cacheMisses));
+    registered.add(
+        counter(
+            key,
+            "nv_cache_hit_duration_per_model",
+            "Cumulative time of response cache lookups that hit, in microseconds",
+            stats -> micros(stats.cacheHitLatency())));
+    for (String quantile : List.of("0.5", "0.9", "0.99")) {
+      Function<LatencySummary, Duration> pick =
+          switch (quantile) {
+            case "0.5" -> LatencySummary::p50;
+            case "0.9" -> LatencySummary::p90;
+            default -> LatencySummary::p99;
+          };
+      registered.add(
+          Gauge.builder(
+                  "hangar_inference_request_latency_seconds",
+                  this,
+                  metrics ->
+                      metrics.read(key, stats -> pick.apply(stats.requestLatency()).toNanos())
+                          / 1e9)
+              .description("Latency quantiles of successful requests since start")
+              .tags(tags.and("quantile", quantile))
+              .strongReference(true)
+              .register(registry));
+    }
+    registered.add(
+        Gauge.builder(
+                "hangar_model_memory_bytes",
+                this,
+                metrics -> metrics.status(key, status -> (double) status.memoryBytes()))
+            .description("Memory accounted to the model version (0 when not loaded)")
+            .tags(tags)
+            .strongReference(true)
+            .register(registry));
+    registered.add(
+        Gauge.builder(
+                "hangar_model_active_requests",
+                this,
+                metrics -> metrics.status(key, status -> (double) status.activeRequests()))
+            .description("Requests queued or running on the model version")
+            .tags(tags)
+            .strongReference(true)
+            .register(registry));
+    registered.add(
+        Gauge.builder(
+                "hangar_model_ready",
+                this,
+                metrics ->
+                    metrics.status(key, status -> status.state() == ModelState.READY ? 1 : 0))
+            .description("1 when the model version serves requests, else 0")
+            .tags(tags)
+            .strongReference(true)
+            .register(registry));
+    registered.add(
+        FunctionTimer.builder(
+                "hangar_model_load_duration",
+                this,
+                metrics -> (long) metrics.read(key, stats -> stats.loadTimes().size()),
+                metrics ->
+                    metrics.read(
+                        key,
+                        stats -> stats.loadTimes().stream().mapToLong(Duration::toNanos).sum()),
+                TimeUnit.NANOSECONDS)
+            .description("Loads of the model version and their total time")
+            .tags(tags)
+            .register(registry));
+    return registered;
+  }
+
+  private FunctionCounter counter(
+      ModelVersionKey key,
+      String name,
+      String description,
+      ToDoubleFunction<StatisticsSnapshot> fn) {
+    return FunctionCounter.builder(name, this, metrics -> metrics.read(key, fn))
+        .description(description)
+        .tags(tags(key))
+        .register(registry);
+  }
+
+  private double read(ModelVersionKey key, ToDoubleFunction<StatisticsSnapshot> fn) {
+    StatisticsSnapshot snapshot = snapshots.get(key);
+    return snapshot == null ? 0 : fn.applyAsDouble(snapshot);
+  }
+
+  private double status(ModelVersionKey key, ToDoubleFunction<ModelStatus> fn) {
+    ModelStatus status = statuses.get(key);
+    return status == null ? 0 : fn.applyAsDouble(status);
+  }
+
+  private static double micros(LatencySummary summary) {
+    return summary.total().toNanos() / 1000.0;
+  }
+
+  private static Tags tags(ModelVersionKey key) {
+    return Tags.of("model", key.name(), "version", Long.toString(key.version()));
+  }
+}

@@ -1,0 +1,171 @@
+package dev.hangar.http;
+
+import static java.util.Objects.requireNonNull;
+
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.HttpResponseException;
+import java.lang.System.Logger.Level;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * The KServe v2 REST server: Javalin on Jetty, with every route of {@link V2Endpoints}.
+ *
+ * <p>{@link #close()} shuts down gracefully: the connector stops accepting, requests in flight get
+ * up to the drain timeout to finish, then Jetty stops. It does not close core; whoever assembled
+ * core closes it afterwards (unloading the models).
+ */
+public final class HttpServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(HttpServer.class.getName());
+
+  private final HttpSettings settings;
+  private final V2Endpoints endpoints;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private Javalin app;
+
+  HttpServer(HttpSettings settings, V2Endpoints endpoints) {
+    this.settings = requireNonNull(settings, "settings is null");
+    this.endpoints = requireNonNull(endpoints, "endpoints is null");
+  }
+
+  /**
+   * Starts listening.
+   *
+   * @return this server
+   * @throws IllegalStateException when it was started before
+   */
+  public synchronized HttpServer start() {
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("the HTTP server was started already");
+    }
+    app = Javalin.create(this::configure);
+    app.start();
+    return this;
+  }
+
+  /** Returns the port listened on (the chosen one when the settings say 0). */
+  public int port() {
+    return app.port();
+  }
+
+  /** Returns the base URL, such as {@code http://127.0.0.1:8000}. */
+  public URI uri() {
+    String host = settings.host();
+    if (host.equals("0.0.0.0") || host.equals("::")) {
+      host = "127.0.0.1";
+    }
+    if (host.contains(":")) {
+      host = "[" + host + "]";
+    }
+    return URI.create("http://" + host + ":" + port());
+  }
+
+  /** Stops accepting, drains requests in flight (bounded by the drain timeout) and stops. */
+  @Override
+  public synchronized void close() {
+    if (app == null || !closed.compareAndSet(false, true)) {
+      return;
+    }
+    long start = System.nanoTime();
+    try {
+      app.stop();
+    } catch (RuntimeException e) {
+      // Jetty reports requests still in flight when the drain timeout passed; stop regardless
+      LOG.log(
+          Level.WARNING,
+          "requests were still in flight after the drain timeout ({0}); stopped anyway: {1}",
+          settings.drainTimeout(),
+          e.toString());
+    }
+    LOG.log(
+        Level.INFO,
+        "HTTP server stopped after draining for {0} ms",
+        Duration.ofNanos(System.nanoTime() - start).toMillis());
+  }
+
+  private void configure(JavalinConfig config) {
+    config.startup.showJavalinBanner = false;
+    config.startup.showOldJavalinVersionWarning = false;
+    config.http.maxRequestSize = settings.maxBody().bytes();
+    config.http.generateEtags = false;
+    config.jetty.modifyServer(
+        server -> {
+          server.setStopTimeout(settings.drainTimeout().toMillis());
+          server.setStopAtShutdown(false);
+          server.setErrorHandler(new JsonErrorHandler());
+          // counts requests in flight; Server.stop() waits for them up to the stop timeout
+          server.setHandler(new GracefulHandler());
+        });
+    config.jetty.modifyHttpConfiguration(this::configureHttp);
+    config.jetty.addConnector(
+        (server, http) -> {
+          configureHttp(http);
+          ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+          connector.setHost(settings.host());
+          connector.setPort(settings.port());
+          connector.setIdleTimeout(settings.idleTimeout().toMillis());
+          // on shutdown, keep-alive connections with no request in flight close at once
+          connector.setShutdownIdleTimeout(250);
+          return connector;
+        });
+    config.routes.exception(
+        Exception.class, (failure, context) -> ErrorResponses.write(context, failure));
+    // Javalin's own answers (no such route, method not allowed) as {"error": ...} too
+    config.routes.exception(
+        HttpResponseException.class,
+        (failure, context) ->
+            ErrorResponses.write(
+                context, new HttpProblem(failure.getStatus(), failure.getMessage())));
+    V2Endpoints v2 = endpoints;
+    config.routes.get("/v2/health/live", v2::live);
+    config.routes.get("/v2/health/ready", v2::ready);
+    config.routes.get("/v2", v2::serverMetadata);
+    config.routes.get("/metrics", v2::metrics);
+    config.routes.get("/v2/models/stats", v2::allStatistics);
+    config.routes.post("/v2/repository/index", v2::repositoryIndex);
+    config.routes.post("/v2/repository/models/{model}/load", v2::load);
+    config.routes.post("/v2/repository/models/{model}/unload", v2::unload);
+    for (String base :
+        new String[] {"/v2/models/{model}", "/v2/models/{model}/versions/{version}"}) {
+      config.routes.get(base, v2::modelMetadata);
+      config.routes.get(base + "/ready", v2::modelReady);
+      config.routes.get(base + "/config", v2::modelConfig);
+      config.routes.get(base + "/stats", v2::modelStatistics);
+      config.routes.post(base + "/infer", v2::infer);
+    }
+  }
+
+  private void configureHttp(HttpConfiguration http) {
+    http.setSendServerVersion(false);
+    http.setSendXPoweredBy(false);
+    http.setIdleTimeout(settings.stallTimeout().toMillis());
+  }
+
+  /** Jetty's own errors (a malformed URI, a bad header) as {@code {"error": ...}}. */
+  private static final class JsonErrorHandler extends ErrorHandler {
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+      int status = response.getStatus();
+      String message = (String) request.getAttribute(ERROR_MESSAGE);
+      if (message == null || message.isBlank()) {
+        message = org.eclipse.jetty.http.HttpStatus.getMessage(status);
+      }
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, V2Endpoints.JSON_TYPE);
+      response.write(true, ByteBuffer.wrap(ErrorResponses.body(message)), callback);
+      return true;
+    }
+  }
+}

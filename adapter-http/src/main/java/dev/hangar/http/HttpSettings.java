@@ -1,0 +1,120 @@
+package dev.hangar.http;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.hangar.core.config.DataSize;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The settings of the HTTP server.
+ *
+ * @param host the address to bind (default {@code 127.0.0.1}); on any other address the repository
+ *     load/unload endpoints need {@code adminToken}
+ * @param port the port (default 8000; 0 picks a free one)
+ * @param maxBody the largest request body accepted (default 64MB); larger ones get 413
+ * @param idleTimeout how long a keep-alive connection may sit idle before it is closed (default
+ *     30s)
+ * @param stallTimeout how long one request's headers or body may stall between bytes before the
+ *     connection is dropped (default 10s)
+ * @param drainTimeout how long a shutdown waits for requests in flight (default 30s)
+ * @param adminToken the bearer token the load/unload endpoints require, when set
+ */
+public record HttpSettings(
+    String host,
+    int port,
+    DataSize maxBody,
+    Duration idleTimeout,
+    Duration stallTimeout,
+    Duration drainTimeout,
+    Optional<String> adminToken) {
+  /** The default address: loopback only. */
+  public static final String DEFAULT_HOST = "127.0.0.1";
+
+  /** The default port, as Triton's and KServe's HTTP port. */
+  public static final int DEFAULT_PORT = 8000;
+
+  /** The default body limit. */
+  public static final DataSize DEFAULT_MAX_BODY = DataSize.ofMegabytes(64);
+
+  /** Validates. */
+  public HttpSettings {
+    requireNonNull(host, "host is null");
+    requireNonNull(maxBody, "maxBody is null");
+    requireNonNull(idleTimeout, "idleTimeout is null");
+    requireNonNull(stallTimeout, "stallTimeout is null");
+    requireNonNull(drainTimeout, "drainTimeout is null");
+    requireNonNull(adminToken, "adminToken is null");
+    if (host.isBlank()) {
+      throw new IllegalArgumentException("the host is blank");
+    }
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("the port must be from 0 to 65535, got " + port);
+    }
+    if (maxBody.bytes() < 1 || maxBody.bytes() > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          "the body limit must be from 1 byte to 2GB, got " + maxBody);
+    }
+    for (Duration timeout : new Duration[] {idleTimeout, stallTimeout}) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("timeouts must be positive, got " + timeout);
+      }
+    }
+    if (drainTimeout.isNegative()) {
+      throw new IllegalArgumentException("the drain timeout cannot be negative");
+    }
+    adminToken = adminToken.filter(token -> !token.isBlank());
+  }
+
+  /** Returns the defaults: 127.0.0.1:8000, 64MB bodies, no admin token. */
+  public static HttpSettings defaults() {
+    return new HttpSettings(
+        DEFAULT_HOST,
+        DEFAULT_PORT,
+        DEFAULT_MAX_BODY,
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(30),
+        Optional.empty());
+  }
+
+  /** Returns these settings bound to another address and port. */
+  public HttpSettings withAddress(String newHost, int newPort) {
+    return new HttpSettings(
+        newHost, newPort, maxBody, idleTimeout, stallTimeout, drainTimeout, adminToken);
+  }
+
+  /** Returns these settings with another body limit. */
+  public HttpSettings withMaxBody(DataSize size) {
+    return new HttpSettings(host, port, size, idleTimeout, stallTimeout, drainTimeout, adminToken);
+  }
+
+  /** Returns these settings with an admin token (empty: none). */
+  public HttpSettings withAdminToken(Optional<String> token) {
+    return new HttpSettings(host, port, maxBody, idleTimeout, stallTimeout, drainTimeout, token);
+  }
+
+  /** Returns these settings with another drain timeout. */
+  public HttpSettings withDrainTimeout(Duration timeout) {
+    return new HttpSettings(host, port, maxBody, idleTimeout, stallTimeout, timeout, adminToken);
+  }
+
+  /** Returns these settings with other idle and stall timeouts. */
+  public HttpSettings withTimeouts(Duration idle, Duration stall) {
+    return new HttpSettings(host, port, maxBody, idle, stall, drainTimeout, adminToken);
+  }
+
+  /** Returns whether the server listens on a loopback address only. */
+  public boolean isLoopback() {
+    if (host.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,361 @@
+package dev.hangar.http;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hangar.core.inference.InferenceRequest;
+import dev.hangar.core.inference.InferenceResponse;
+import dev.hangar.core.v2.V2Json;
+import dev.hangar.spi.DataType;
+import dev.hangar.spi.InvalidInputException;
+import dev.hangar.spi.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * The v2 inference request and response bodies, in JSON and with Triton's binary tensor data
+ * extension.
+ *
+ * <p>A body may be JSON alone, or (with an {@code Inference-Header-Content-Length} header) a JSON
+ * header followed by the binary data of the inputs that say {@code "binary_data_size"} (or {@code
+ * "binary_data": true}), in input order. Binary data is little-endian, row-major; BYTES elements
+ * are a 4-byte little-endian length and the bytes, exactly the layout of {@link Tensor}, so binary
+ * tensors are taken over without a copy and every value keeps its bits.
+ *
+ * <p>Request parameters: {@code binary_data_output} (all outputs binary unless an output says
+ * otherwise), {@code priority} (1 is the highest; 0 means the model's default) and {@code timeout}
+ * (microseconds, as Triton; 0 means the model's default). Unknown parameters are ignored.
+ */
+final class InferenceCodec {
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  private static final JsonFactory FACTORY = JSON.getFactory();
+
+  private InferenceCodec() {}
+
+  /**
+   * A decoded request and how its outputs are to be written.
+   *
+   * @param request the request for core
+   * @param binaryByDefault whether outputs are binary unless they say otherwise
+   * @param binaryOutputs outputs that say whether they are binary
+   */
+  record Decoded(
+      InferenceRequest request, boolean binaryByDefault, Map<String, Boolean> binaryOutputs) {
+    boolean isBinary(String output) {
+      return binaryOutputs.getOrDefault(output, binaryByDefault);
+    }
+  }
+
+  /**
+   * An encoded response body.
+   *
+   * @param body the bytes
+   * @param headerLength the length of the JSON header when binary data follows it, else -1
+   */
+  record Encoded(byte[] body, int headerLength) {}
+
+  /**
+   * Decodes a request body.
+   *
+   * @param headerLength the {@code Inference-Header-Content-Length}, or -1 when absent
+   * @throws InvalidInputException naming what is wrong
+   */
+  static Decoded decode(String model, OptionalLong version, byte[] body, int headerLength) {
+    if (headerLength > body.length) {
+      throw new InvalidInputException(
+          "Inference-Header-Content-Length is "
+              + headerLength
+              + " but the body has only "
+              + body.length
+              + " bytes");
+    }
+    if (headerLength == 0) {
+      throw new InvalidInputException(
+          "Inference-Header-Content-Length 0 (a raw binary request without a JSON header) is not"
+              + " supported; send the JSON header with \"binary_data_size\" on each binary input");
+    }
+    int jsonLength = headerLength < 0 ? body.length : headerLength;
+    JsonNode root = parse(body, jsonLength);
+    if (!root.isObject()) {
+      throw new InvalidInputException("the request body must be a JSON object");
+    }
+    String id = "";
+    JsonNode idNode = root.get("id");
+    if (idNode != null && !idNode.isNull()) {
+      if (!idNode.isTextual()) {
+        throw new InvalidInputException("\"id\" must be a string");
+      }
+      id = idNode.textValue();
+    }
+    JsonNode parameters = objectOrEmpty(root.get("parameters"), "the request's \"parameters\"");
+    boolean binaryByDefault = bool(parameters, "binary_data_output", "the request");
+    OptionalInt priority = OptionalInt.empty();
+    long priorityValue = nonNegativeInteger(parameters, "priority");
+    if (priorityValue > Integer.MAX_VALUE) {
+      throw new InvalidInputException("parameter \"priority\" is too large: " + priorityValue);
+    }
+    if (priorityValue > 0) {
+      priority = OptionalInt.of((int) priorityValue);
+    }
+    long timeoutMicros = nonNegativeInteger(parameters, "timeout");
+    if (timeoutMicros > Long.MAX_VALUE / 1000) {
+      throw new InvalidInputException("parameter \"timeout\" is too large: " + timeoutMicros);
+    }
+    Optional<Duration> timeout =
+        timeoutMicros > 0 ? Optional.of(Duration.ofNanos(timeoutMicros * 1000)) : Optional.empty();
+
+    List<Tensor> inputs = readInputs(root.get("inputs"), body, jsonLength);
+    List<String> outputs = new ArrayList<>();
+    Map<String, Boolean> binaryOutputs = new HashMap<>();
+    JsonNode outputNodes = root.get("outputs");
+    if (outputNodes != null && !outputNodes.isNull()) {
+      if (!outputNodes.isArray()) {
+        throw new InvalidInputException("\"outputs\" must be a list of {\"name\": ...} objects");
+      }
+      for (JsonNode output : outputNodes) {
+        JsonNode name = output.get("name");
+        if (name == null || !name.isTextual()) {
+          throw new InvalidInputException("every requested output needs \"name\" as a string");
+        }
+        if (binaryOutputs.containsKey(name.textValue()) || outputs.contains(name.textValue())) {
+          throw new InvalidInputException(
+              "output '" + name.textValue() + "' is requested more than once");
+        }
+        outputs.add(name.textValue());
+        JsonNode outputParameters =
+            objectOrEmpty(output.get("parameters"), "output '" + name.textValue() + "' parameters");
+        JsonNode binary = outputParameters.get("binary_data");
+        if (binary != null && !binary.isNull()) {
+          binaryOutputs.put(
+              name.textValue(), bool(outputParameters, "binary_data", "output " + name));
+        }
+      }
+    }
+    InferenceRequest request =
+        new InferenceRequest(model, version, inputs, outputs, priority, timeout, id);
+    return new Decoded(request, binaryByDefault, Map.copyOf(binaryOutputs));
+  }
+
+  private static List<Tensor> readInputs(JsonNode nodes, byte[] body, int jsonLength) {
+    if (nodes == null || !nodes.isArray()) {
+      throw new InvalidInputException("the request needs \"inputs\": a list of tensors");
+    }
+    List<Tensor> inputs = new ArrayList<>(nodes.size());
+    Set<String> names = new HashSet<>();
+    int offset = jsonLength;
+    for (JsonNode node : nodes) {
+      if (!node.isObject()) {
+        throw new InvalidInputException("every input must be a JSON object");
+      }
+      JsonNode nameNode = node.get("name");
+      if (nameNode == null || !nameNode.isTextual()) {
+        throw new InvalidInputException("every input needs \"name\" as a string");
+      }
+      String name = nameNode.textValue();
+      if (!names.add(name)) {
+        throw new InvalidInputException("input '" + name + "' is given more than once");
+      }
+      JsonNode parameters =
+          objectOrEmpty(node.get("parameters"), "input '" + name + "' parameters");
+      JsonNode sizeNode = parameters.get("binary_data_size");
+      boolean binary =
+          (sizeNode != null && !sizeNode.isNull())
+              || bool(parameters, "binary_data", "input '" + name + "'");
+      if (!binary) {
+        inputs.add(V2Json.readTensor(node));
+        continue;
+      }
+      if (node.hasNonNull("data")) {
+        throw new InvalidInputException(
+            "input '" + name + "' has both \"data\" and binary data; send one of them");
+      }
+      DataType type = V2Json.readDataType(node, name);
+      long[] shape = V2Json.readShape(node, name);
+      long size =
+          sizeNode != null && !sizeNode.isNull()
+              ? binarySize(name, sizeNode)
+              : impliedSize(name, type, shape, body, offset);
+      if (size > body.length - offset) {
+        throw new InvalidInputException(
+            "input '"
+                + name
+                + "' has binary_data_size "
+                + size
+                + " but only "
+                + (body.length - offset)
+                + " bytes of binary data remain after the JSON header"
+                + (jsonLength == body.length
+                    ? " (is Inference-Header-Content-Length missing?)"
+                    : ""));
+      }
+      ByteBuffer data = ByteBuffer.wrap(body, offset, (int) size);
+      try {
+        inputs.add(Tensor.of(name, type, shape, data));
+      } catch (IllegalArgumentException | ArithmeticException e) {
+        throw new InvalidInputException("input '" + name + "': " + e.getMessage());
+      }
+      offset += (int) size;
+    }
+    if (offset != body.length) {
+      throw new InvalidInputException(
+          (body.length - offset)
+              + " bytes of binary data follow the JSON header but no input claims them"
+              + " (each binary input needs \"binary_data_size\")");
+    }
+    return inputs;
+  }
+
+  private static long binarySize(String name, JsonNode node) {
+    if (!node.isIntegralNumber() || !node.canConvertToLong() || node.longValue() < 0) {
+      throw new InvalidInputException(
+          "input '" + name + "' binary_data_size must be a non-negative integer, got " + node);
+    }
+    return node.longValue();
+  }
+
+  /** The size of a binary input that gives no binary_data_size: from its shape, or its elements. */
+  private static long impliedSize(
+      String name, DataType type, long[] shape, byte[] body, int offset) {
+    long count = 1;
+    try {
+      for (long dimension : shape) {
+        count = Math.multiplyExact(count, dimension);
+      }
+      if (type.isFixedWidth()) {
+        return Math.multiplyExact(count, type.byteSize());
+      }
+    } catch (ArithmeticException e) {
+      throw new InvalidInputException("input '" + name + "' shape is too large");
+    }
+    ByteBuffer view = ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN);
+    long position = offset;
+    for (long i = 0; i < count; i++) {
+      if (body.length - position < 4) {
+        throw new InvalidInputException(
+            "input '" + name + "' binary BYTES data ends before element " + i);
+      }
+      long length = view.getInt((int) position) & 0xFFFF_FFFFL;
+      position += 4 + length;
+    }
+    return position - offset;
+  }
+
+  /** Encodes a response; outputs are binary where the request asked for it. */
+  static Encoded encode(InferenceResponse response, Decoded request) {
+    ByteArrayOutputStream header = new ByteArrayOutputStream(256);
+    List<Tensor> binary = new ArrayList<>();
+    try (JsonGenerator json = FACTORY.createGenerator(header, JsonEncoding.UTF8)) {
+      json.writeStartObject();
+      json.writeStringField("model_name", response.model());
+      json.writeStringField("model_version", Long.toString(response.version()));
+      if (!response.id().isEmpty()) {
+        json.writeStringField("id", response.id());
+      }
+      json.writeArrayFieldStart("outputs");
+      for (Tensor output : response.outputs()) {
+        json.writeStartObject();
+        json.writeStringField("name", output.name());
+        json.writeStringField("datatype", output.dataType().name());
+        json.writeArrayFieldStart("shape");
+        for (long dimension : output.shape()) {
+          json.writeNumber(dimension);
+        }
+        json.writeEndArray();
+        if (request.isBinary(output.name())) {
+          json.writeObjectFieldStart("parameters");
+          json.writeNumberField("binary_data_size", output.byteSize());
+          json.writeEndObject();
+          binary.add(output);
+        } else {
+          json.writeFieldName("data");
+          V2Json.writeData(json, output);
+        }
+        json.writeEndObject();
+      }
+      json.writeEndArray();
+      json.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (binary.isEmpty()) {
+      return new Encoded(header.toByteArray(), -1);
+    }
+    int headerLength = header.size();
+    for (Tensor tensor : binary) {
+      ByteBuffer data = tensor.data();
+      if (data.hasArray()) {
+        header.write(data.array(), data.arrayOffset() + data.position(), data.remaining());
+      } else {
+        byte[] copy = new byte[data.remaining()];
+        data.get(copy);
+        header.writeBytes(copy);
+      }
+    }
+    return new Encoded(header.toByteArray(), headerLength);
+  }
+
+  private static JsonNode parse(byte[] body, int length) {
+    if (length == 0) {
+      throw new InvalidInputException("the request body is empty; send a v2 inference request");
+    }
+    try {
+      return JSON.readTree(body, 0, length);
+    } catch (JsonProcessingException e) {
+      throw new InvalidInputException("the request is not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static JsonNode objectOrEmpty(JsonNode node, String what) {
+    if (node == null || node.isNull()) {
+      return JSON.createObjectNode();
+    }
+    if (!node.isObject()) {
+      throw new InvalidInputException(what + " must be a JSON object");
+    }
+    return node;
+  }
+
+  private static boolean bool(JsonNode parameters, String name, String owner) {
+    JsonNode value = parameters.get(name);
+    if (value == null || value.isNull()) {
+      return false;
+    }
+    if (!value.isBoolean()) {
+      throw new InvalidInputException(
+          owner + " parameter \"" + name + "\" must be true or false, got " + value);
+    }
+    return value.booleanValue();
+  }
+
+  private static long nonNegativeInteger(JsonNode parameters, String name) {
+    JsonNode value = parameters.get(name);
+    if (value == null || value.isNull()) {
+      return 0;
+    }
+    if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 0) {
+      throw new InvalidInputException(
+          "parameter \"" + name + "\" must be a non-negative integer, got " + value);
+    }
+    return value.longValue();
+  }
+}

@@ -1,0 +1,484 @@
+package dev.hangar.http;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hangar.core.config.LoadPriority;
+import dev.hangar.core.inference.InferenceService;
+import dev.hangar.core.model.ModelLease;
+import dev.hangar.core.model.ModelManager;
+import dev.hangar.core.model.ModelNotFoundException;
+import dev.hangar.core.model.ModelState;
+import dev.hangar.core.model.ModelStatus;
+import dev.hangar.core.model.ModelVersionKey;
+import dev.hangar.core.repository.ModelDefinition;
+import dev.hangar.core.repository.ModelRepository;
+import dev.hangar.spi.InvalidInputException;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
+
+/**
+ * The handlers of every endpoint. Each one checks what the URL and body say, calls core, and
+ * translates the answer; failures become {@link ErrorResponses}.
+ */
+final class V2Endpoints {
+  /** The extensions reported by {@code GET /v2}. */
+  static final List<String> EXTENSIONS =
+      List.of(
+          "binary_tensor_data",
+          "model_repository",
+          "schedule_policy",
+          "statistics",
+          "model_configuration");
+
+  static final String JSON_TYPE = "application/json";
+  static final String BINARY_TYPE = "application/octet-stream";
+  static final String HEADER_LENGTH = "Inference-Header-Content-Length";
+  private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
+
+  private final ModelManager manager;
+  private final InferenceService inference;
+  private final HangarMetrics metrics;
+  private final HttpSettings settings;
+  private final AdminGuard admin;
+  private final String serverVersion;
+
+  V2Endpoints(
+      ModelManager manager,
+      InferenceService inference,
+      HangarMetrics metrics,
+      HttpSettings settings,
+      String serverVersion) {
+    this.manager = requireNonNull(manager, "manager is null");
+    this.inference = requireNonNull(inference, "inference is null");
+    this.metrics = requireNonNull(metrics, "metrics is null");
+    this.settings = requireNonNull(settings, "settings is null");
+    this.admin = new AdminGuard(settings);
+    this.serverVersion = requireNonNull(serverVersion, "serverVersion is null");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Health and server metadata
+
+  void live(Context context) {
+    ObjectNode body = V2Views.JSON.createObjectNode().put("live", true);
+    json(context, 200, body);
+  }
+
+  void ready(Context context) {
+    List<String> waiting = manager.notReady();
+    ObjectNode body = V2Views.JSON.createObjectNode().put("ready", waiting.isEmpty());
+    if (waiting.isEmpty()) {
+      json(context, 200, body);
+      return;
+    }
+    body.put("error", "not ready; waiting for " + String.join(", ", waiting));
+    context.header("Retry-After", ErrorResponses.RETRY_AFTER_SECONDS);
+    json(context, 503, body);
+  }
+
+  void serverMetadata(Context context) {
+    ObjectNode body = V2Views.JSON.createObjectNode();
+    body.put("name", "hangar");
+    body.put("version", serverVersion);
+    ArrayNode extensions = body.putArray("extensions");
+    EXTENSIONS.forEach(extensions::add);
+    json(context, 200, body);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Models
+
+  /** {@code GET /v2/models/{model}[/versions/{version}]}: loads the model when it is not loaded. */
+  void modelMetadata(Context context) {
+    String model = model(context);
+    OptionalLong version = version(context);
+    whenDone(
+        context,
+        manager
+            .acquire(model, version)
+            .thenApply(
+                lease -> {
+                  try (ModelLease held = lease) {
+                    return V2Views.modelMetadata(
+                        model,
+                        servedVersions(model),
+                        held.version().format(),
+                        held.version().signature());
+                  }
+                }),
+        (body, failure) -> respond(context, body, failure));
+  }
+
+  /** {@code GET /v2/models/{model}[/versions/{version}]/ready}: 200 when READY, else 503. */
+  void modelReady(Context context) {
+    String model = model(context);
+    OptionalLong version = version(context);
+    ModelStatus status = status(model, version);
+    ObjectNode body = V2Views.JSON.createObjectNode();
+    body.put("name", model);
+    body.put("version", Long.toString(status.version()));
+    boolean ready = status.state() == ModelState.READY;
+    body.put("ready", ready);
+    if (ready) {
+      json(context, 200, body);
+      return;
+    }
+    body.put(
+        "error",
+        "model '"
+            + model
+            + "' version "
+            + status.version()
+            + " is "
+            + status.state()
+            + status.reason().map(reason -> " (" + reason + ")").orElse(""));
+    context.header("Retry-After", ErrorResponses.RETRY_AFTER_SECONDS);
+    json(context, 503, body);
+  }
+
+  /** {@code GET /v2/models/{model}[/versions/{version}]/config}. */
+  void modelConfig(Context context) {
+    String model = model(context);
+    OptionalLong version = version(context);
+    ModelStatus status = status(model, version);
+    ModelDefinition definition =
+        manager
+            .definition(model)
+            .orElseThrow(
+                () ->
+                    new dev.hangar.core.model.ModelUnavailableException(
+                        "model '"
+                            + model
+                            + "' cannot be served: "
+                            + status.reason().orElse("its files cannot be read")));
+    Optional<ModelLease> lease = Optional.empty();
+    if (status.state() == ModelState.READY) {
+      // READY: the lease comes at once and shows what is served; should the version have gone in
+      // between, whatever arrives later is released at once
+      CompletableFuture<ModelLease> leasing = manager.acquire(model, version);
+      try {
+        lease = Optional.ofNullable(leasing.getNow(null));
+      } catch (java.util.concurrent.CompletionException e) {
+        lease = Optional.empty();
+      }
+      if (lease.isEmpty()) {
+        leasing.thenAccept(ModelLease::close);
+      }
+    }
+    try {
+      ObjectNode body =
+          V2Views.modelConfig(
+              model,
+              definition.format(),
+              definition.servedVersions(),
+              lease.map(held -> held.version().config()).orElse(definition.config()),
+              lease.map(held -> held.version().signature()),
+              lease.map(held -> held.version().maxBatchSize()));
+      json(context, 200, body);
+    } finally {
+      lease.ifPresent(ModelLease::close);
+    }
+  }
+
+  void infer(Context context) {
+    String model = model(context);
+    OptionalLong version = version(context);
+    int headerLength = headerLength(context);
+    byte[] body = readBody(context);
+    InferenceCodec.Decoded decoded = InferenceCodec.decode(model, version, body, headerLength);
+    whenDone(
+        context,
+        inference.submit(decoded.request()),
+        (response, failure) -> {
+          if (failure != null) {
+            ErrorResponses.write(context, failure);
+            return;
+          }
+          InferenceCodec.Encoded encoded;
+          try {
+            encoded = InferenceCodec.encode(response, decoded);
+          } catch (RuntimeException e) {
+            ErrorResponses.write(context, e);
+            return;
+          }
+          if (encoded.headerLength() >= 0) {
+            context.header(HEADER_LENGTH, Integer.toString(encoded.headerLength()));
+            context.contentType(BINARY_TYPE);
+          } else {
+            context.contentType(JSON_TYPE);
+          }
+          context.status(200).result(encoded.body());
+        });
+  }
+
+  /**
+   * Answers from {@code future}: at once on this thread when it is already complete (a READY model
+   * answers synchronously), else asynchronously, releasing the request thread while it waits.
+   */
+  private static <T> void whenDone(
+      Context context,
+      CompletableFuture<T> future,
+      java.util.function.BiConsumer<T, Throwable> writer) {
+    if (future.isDone()) {
+      T value = null;
+      Throwable failure = null;
+      try {
+        value = future.join();
+      } catch (java.util.concurrent.CompletionException
+          | java.util.concurrent.CancellationException e) {
+        failure = e;
+      }
+      writer.accept(value, failure);
+      return;
+    }
+    context.future(
+        () ->
+            future.handle(
+                (value, failure) -> {
+                  writer.accept(value, failure);
+                  return null;
+                }));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Statistics and metrics
+
+  void allStatistics(Context context) {
+    ObjectNode body = V2Views.JSON.createObjectNode();
+    ArrayNode stats = body.putArray("model_stats");
+    for (ModelStatus status : manager.list()) {
+      addStatistics(stats, status.key());
+    }
+    json(context, 200, body);
+  }
+
+  void modelStatistics(Context context) {
+    String model = model(context);
+    OptionalLong version = version(context);
+    ObjectNode body = V2Views.JSON.createObjectNode();
+    ArrayNode stats = body.putArray("model_stats");
+    List<ModelStatus> statuses = manager.status(model);
+    if (version.isPresent()) {
+      ModelStatus status = status(model, version);
+      addStatistics(stats, status.key());
+    } else {
+      statuses.forEach(status -> addStatistics(stats, status.key()));
+    }
+    json(context, 200, body);
+  }
+
+  private void addStatistics(ArrayNode stats, ModelVersionKey key) {
+    manager
+        .statistics(key)
+        .ifPresent(
+            statistics ->
+                stats.add(
+                    V2Views.modelStatistics(key.name(), key.version(), statistics.snapshot())));
+  }
+
+  void metrics(Context context) {
+    context
+        .status(200)
+        .contentType("text/plain; version=0.0.4; charset=utf-8")
+        .result(metrics.scrape());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Repository
+
+  /** {@code POST /v2/repository/index}, body optional: {@code {"ready": true}}. */
+  void repositoryIndex(Context context) {
+    JsonNode request = optionalJson(context);
+    boolean readyOnly = request.path("ready").asBoolean(false);
+    ArrayNode body = V2Views.JSON.createArrayNode();
+    for (ModelStatus status : manager.list()) {
+      if (!readyOnly || status.state() == ModelState.READY) {
+        body.add(V2Views.indexEntry(status));
+      }
+    }
+    json(context, 200, body);
+  }
+
+  /**
+   * {@code POST /v2/repository/models/{model}/load}; body optional: {@code {"parameters":
+   * {"priority": "high"}}} lets the load evict busy models (see docs/configuration.md).
+   */
+  void load(Context context) {
+    admin.check(context.header("Authorization"));
+    String model = model(context);
+    JsonNode request = optionalJson(context);
+    LoadPriority priority = LoadPriority.NORMAL;
+    JsonNode given = request.path("parameters").path("priority");
+    if (!given.isMissingNode() && !given.isNull()) {
+      try {
+        priority = LoadPriority.valueOf(given.asText().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInputException(
+            "load parameter \"priority\" must be \"normal\" or \"high\", got " + given);
+      }
+    }
+    LoadPriority chosen = priority;
+    whenDone(
+        context,
+        manager
+            .load(model, chosen)
+            .thenApply(
+                done -> V2Views.JSON.createObjectNode().put("name", model).put("load", true)),
+        (body, failure) -> respond(context, body, failure));
+  }
+
+  /** {@code POST /v2/repository/models/{model}/unload}: returns once the model is closed. */
+  void unload(Context context) {
+    admin.check(context.header("Authorization"));
+    String model = model(context);
+    optionalJson(context);
+    whenDone(
+        context,
+        manager
+            .unload(model)
+            .thenApply(
+                done -> V2Views.JSON.createObjectNode().put("name", model).put("unload", true)),
+        (body, failure) -> respond(context, body, failure));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private List<Long> servedVersions(String model) {
+    return manager.definition(model).map(ModelDefinition::servedVersions).orElse(List.of());
+  }
+
+  /** The status of the version asked for, or of the default version. */
+  private ModelStatus status(String model, OptionalLong version) {
+    List<ModelStatus> statuses = manager.status(model);
+    if (version.isPresent()) {
+      return statuses.stream()
+          .filter(status -> status.version() == version.getAsLong())
+          .findFirst()
+          .orElseThrow(
+              () ->
+                  new ModelNotFoundException(
+                      "model '" + model + "' has no version " + version.getAsLong()));
+    }
+    return statuses.stream().filter(ModelStatus::isDefault).findFirst().orElse(statuses.get(0));
+  }
+
+  /** The model name of the path, checked before anything touches the manager or the disk. */
+  static String model(Context context) {
+    String name = context.pathParam("model");
+    if (!ModelRepository.isValidName(name)) {
+      throw new InvalidInputException(
+          "'"
+              + name
+              + "' is not a valid model name: letters, digits, '_', '.' and '-', starting with a"
+              + " letter or digit, no '..', at most 128 characters");
+    }
+    return name;
+  }
+
+  static OptionalLong version(Context context) {
+    if (!context.pathParamMap().containsKey("version")) {
+      return OptionalLong.empty();
+    }
+    String text = context.pathParam("version");
+    if (!VERSION.matcher(text).matches()) {
+      throw new InvalidInputException(
+          "'" + text + "' is not a model version; versions are positive integers");
+    }
+    return OptionalLong.of(Long.parseLong(text));
+  }
+
+  private static int headerLength(Context context) {
+    String value = context.header(HEADER_LENGTH);
+    if (value == null) {
+      return -1;
+    }
+    try {
+      int length = Integer.parseInt(value.trim());
+      if (length < 0) {
+        throw new NumberFormatException();
+      }
+      return length;
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(
+          HEADER_LENGTH + " must be a non-negative integer, got '" + value + "'");
+    }
+  }
+
+  /** Reads the body, refusing one over the limit with 413 before or while reading it. */
+  private byte[] readBody(Context context) {
+    long limit = settings.maxBody().bytes();
+    long declared = context.req().getContentLengthLong();
+    if (declared > limit) {
+      throw tooLarge(declared + " bytes");
+    }
+    try (InputStream in = context.req().getInputStream()) {
+      if (declared >= 0) {
+        byte[] body = in.readNBytes((int) declared);
+        if (body.length != declared) {
+          throw new InvalidInputException(
+              "the body ended after " + body.length + " of " + declared + " bytes");
+        }
+        return body;
+      }
+      byte[] body = in.readNBytes((int) limit + 1);
+      if (body.length > limit) {
+        throw tooLarge("more than " + limit + " bytes");
+      }
+      return body;
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the request body failed: " + e.getMessage(), e);
+    }
+  }
+
+  private HttpProblem tooLarge(String size) {
+    return new HttpProblem(
+        413,
+        "the request body is "
+            + size
+            + "; the limit is "
+            + settings.maxBody()
+            + " ("
+            + settings.maxBody().bytes()
+            + " bytes, --max-body)");
+  }
+
+  private JsonNode optionalJson(Context context) {
+    byte[] body = readBody(context);
+    if (body.length == 0) {
+      return V2Views.JSON.createObjectNode();
+    }
+    try {
+      JsonNode node = V2Views.JSON.readTree(body);
+      if (node == null || !node.isObject()) {
+        throw new InvalidInputException("the request body must be a JSON object");
+      }
+      return node;
+    } catch (IOException e) {
+      throw new InvalidInputException("the request body is not valid JSON: " + e.getMessage());
+    }
+  }
+
+  private static void respond(Context context, Object body, Throwable failure) {
+    if (failure != null) {
+      ErrorResponses.write(context, failure);
+    } else {
+      json(context, 200, body);
+    }
+  }
+
+  static void json(Context context, int status, Object body) {
+    context.status(status).contentType(JSON_TYPE).result(V2Views.bytes(body));
+  }
+}

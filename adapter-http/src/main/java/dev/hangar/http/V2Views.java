@@ -1,0 +1,241 @@
+package dev.hangar.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hangar.core.config.BatchingConfig;
+import dev.hangar.core.config.CacheConfig;
+import dev.hangar.core.config.HealthConfig;
+import dev.hangar.core.config.ModelConfig;
+import dev.hangar.core.config.TensorConfig;
+import dev.hangar.core.config.WarmupConfig;
+import dev.hangar.core.health.BatchStatistics;
+import dev.hangar.core.health.StatisticsSnapshot;
+import dev.hangar.core.model.ModelState;
+import dev.hangar.core.model.ModelStatus;
+import dev.hangar.spi.ModelSignature;
+import dev.hangar.spi.TensorSpec;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The JSON shapes of the v2 protocol and of Triton's extensions, built from core's values. Pure
+ * translation: no decision about models is made here.
+ */
+final class V2Views {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private V2Views() {}
+
+  /** The v2 platform name of a backend format ({@code <project>_<format>}). */
+  static String platform(String format) {
+    return switch (format) {
+      case "onnx" -> "onnxruntime_onnx";
+      case "torchscript" -> "pytorch_libtorch";
+      case "coreml" -> "coreml_mlmodel";
+      default -> format;
+    };
+  }
+
+  /** {@code $metadata_model_response}. */
+  static ObjectNode modelMetadata(
+      String name, List<Long> versions, String format, ModelSignature signature) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("name", name);
+    ArrayNode versionList = node.putArray("versions");
+    versions.forEach(version -> versionList.add(Long.toString(version)));
+    node.put("platform", platform(format));
+    node.set("inputs", tensors(signature.inputs()));
+    node.set("outputs", tensors(signature.outputs()));
+    return node;
+  }
+
+  private static ArrayNode tensors(List<TensorSpec> specs) {
+    ArrayNode list = JSON.createArrayNode();
+    for (TensorSpec spec : specs) {
+      ObjectNode tensor = list.addObject();
+      tensor.put("name", spec.name());
+      tensor.put("datatype", spec.dataType().name());
+      ArrayNode shape = tensor.putArray("shape");
+      for (long dimension : spec.shape()) {
+        shape.add(dimension);
+      }
+    }
+    return list;
+  }
+
+  /**
+   * Triton's repository index entry state: READY, LOADING, UNLOADING or UNAVAILABLE (with Hangar's
+   * own state in the reason when that says more).
+   */
+  static ObjectNode indexEntry(ModelStatus status) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("name", status.name());
+    if (status.version() > 0) {
+      node.put("version", Long.toString(status.version()));
+    }
+    String state =
+        switch (status.state()) {
+          case READY -> "READY";
+          case LOADING, WARMING -> "LOADING";
+          case UNLOADING -> "UNLOADING";
+          case AVAILABLE, UNLOADED, EVICTED, FAILED -> "UNAVAILABLE";
+        };
+    node.put("state", state);
+    String reason = status.reason().orElse("");
+    if (status.state() == ModelState.AVAILABLE
+        || status.state() == ModelState.UNLOADED
+        || status.state() == ModelState.EVICTED) {
+      String label = status.state().name().toLowerCase(java.util.Locale.ROOT);
+      reason = reason.isEmpty() ? label : label + ": " + reason;
+    }
+    node.put("reason", reason);
+    return node;
+  }
+
+  /** One entry of Triton's {@code model_stats}. */
+  static ObjectNode modelStatistics(String name, long version, StatisticsSnapshot stats) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("name", name);
+    node.put("version", Long.toString(version));
+    node.put("last_inference", stats.lastInference().map(at -> at.toEpochMilli()).orElse(0L));
+    node.put("inference_count", stats.inferences());
+    node.put("execution_count", stats.executions());
+    ObjectNode inference = node.putObject("inference_stats");
+    duration(inference, "success", stats.requestLatency().count(), stats.requestLatency().total());
+    duration(inference, "fail", stats.failures(), stats.failureLatency().total());
+    duration(inference, "queue", stats.queueTime().count(), stats.queueTime().total());
+    // Hangar times the model's execution as a whole: copying inputs and outputs is inside it
+    duration(inference, "compute_input", stats.computeTime().count(), Duration.ZERO);
+    duration(inference, "compute_infer", stats.computeTime().count(), stats.computeTime().total());
+    duration(inference, "compute_output", stats.computeTime().count(), Duration.ZERO);
+    duration(inference, "cache_hit", stats.cacheHits(), stats.cacheHitLatency().total());
+    duration(inference, "cache_miss", stats.cacheMisses(), Duration.ZERO);
+    node.putObject("response_stats");
+    ArrayNode batches = node.putArray("batch_stats");
+    for (Map.Entry<Integer, BatchStatistics> entry : stats.batches().entrySet()) {
+      ObjectNode batch = batches.addObject();
+      batch.put("batch_size", entry.getKey());
+      long count = entry.getValue().count();
+      duration(batch, "compute_input", count, Duration.ZERO);
+      duration(batch, "compute_infer", count, entry.getValue().computeTime());
+      duration(batch, "compute_output", count, Duration.ZERO);
+    }
+    node.putArray("memory_usage");
+    return node;
+  }
+
+  private static void duration(ObjectNode parent, String field, long count, Duration total) {
+    ObjectNode node = parent.putObject(field);
+    node.put("count", count);
+    node.put("ns", total.toNanos());
+  }
+
+  /**
+   * The effective configuration of a model, under the keys of {@code config.yaml}; {@code
+   * max_batch_size}, {@code inputs} and {@code outputs} are the served ones when a version is
+   * loaded ({@code loaded}), else what the file declares.
+   */
+  static ObjectNode modelConfig(
+      String name,
+      String format,
+      List<Long> versions,
+      ModelConfig config,
+      Optional<ModelSignature> signature,
+      Optional<Integer> maxBatchSize) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("name", name);
+    node.put("backend", format);
+    node.put("platform", platform(format));
+    ArrayNode versionList = node.putArray("versions");
+    versions.forEach(version -> versionList.add(Long.toString(version)));
+    node.put("version_policy", config.versionPolicy().toString());
+    config.defaultModelFilename().ifPresent(file -> node.put("default_model_filename", file));
+    Optional<Integer> batch = maxBatchSize.or(config::maxBatchSize);
+    if (batch.isPresent()) {
+      node.put("max_batch_size", batch.get());
+    } else {
+      node.putNull("max_batch_size");
+    }
+    node.put("loaded", signature.isPresent());
+    if (signature.isPresent()) {
+      node.set("inputs", tensors(signature.get().inputs()));
+      node.set("outputs", tensors(signature.get().outputs()));
+    } else {
+      node.set("inputs", declared(config.inputs()));
+      node.set("outputs", declared(config.outputs()));
+    }
+    ObjectNode parameters = node.putObject("parameters");
+    config.parameters().entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(entry -> parameters.put(entry.getKey(), entry.getValue()));
+    node.put("pinned", config.pinned());
+    node.put("load_at_startup", config.loadAtStartup());
+    node.put("load_priority", config.loadPriority().name().toLowerCase(java.util.Locale.ROOT));
+    node.put("instances", config.instances());
+    BatchingConfig batching = config.batching();
+    ObjectNode scheduling = node.putObject("dynamic_batching");
+    scheduling.put("max_queue_delay_us", batching.maxQueueDelay().toNanos() / 1000);
+    ArrayNode preferred = scheduling.putArray("preferred_batch_sizes");
+    batching.preferredBatchSizes().forEach(preferred::add);
+    scheduling.put("max_queue_size", batching.maxQueueSize());
+    scheduling.put("priority_levels", batching.priorityLevels());
+    scheduling.put("default_priority", batching.defaultPriority());
+    if (batching.defaultTimeout().isPresent()) {
+      scheduling.put("default_timeout_us", batching.defaultTimeout().get().toNanos() / 1000);
+    } else {
+      scheduling.putNull("default_timeout_us");
+    }
+    WarmupConfig warmup = config.warmup();
+    ObjectNode warm = node.putObject("warmup");
+    warm.put("enabled", warmup.enabled());
+    warm.put("iterations", warmup.iterations());
+    ArrayNode sizes = warm.putArray("batch_sizes");
+    warmup.batchSizes().forEach(sizes::add);
+    warm.put("free_dimension_size", warmup.freeDimensionSize());
+    ArrayNode samples = warm.putArray("samples");
+    warmup.samples().forEach(samples::add);
+    CacheConfig cache = config.responseCache();
+    ObjectNode cacheNode = node.putObject("response_cache");
+    cacheNode.put("enabled", cache.enabled());
+    if (cache.ttl().isPresent()) {
+      cacheNode.put("ttl_ms", cache.ttl().get().toMillis());
+    } else {
+      cacheNode.putNull("ttl_ms");
+    }
+    HealthConfig health = config.health();
+    ObjectNode healthNode = node.putObject("health");
+    healthNode.put("max_error_rate", health.maxErrorRate());
+    if (health.maxP99Latency().isPresent()) {
+      healthNode.put("max_p99_latency_ms", health.maxP99Latency().get().toMillis());
+    } else {
+      healthNode.putNull("max_p99_latency_ms");
+    }
+    healthNode.put("window_ms", health.window().toMillis());
+    healthNode.put("min_requests", health.minRequests());
+    return node;
+  }
+
+  private static ArrayNode declared(List<TensorConfig> tensors) {
+    ArrayNode list = JSON.createArrayNode();
+    for (TensorConfig tensor : tensors) {
+      ObjectNode node = list.addObject();
+      node.put("name", tensor.name());
+      node.put("datatype", tensor.datatype().name());
+      ArrayNode shape = node.putArray("shape");
+      tensor.shape().forEach(shape::add);
+    }
+    return list;
+  }
+
+  /** Serializes a JSON tree. */
+  static byte[] bytes(Object node) {
+    try {
+      return JSON.writeValueAsBytes(node);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,188 @@
+package dev.hangar.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hangar.core.config.DataSize;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Body limits, names that try to leave the repository, and the admin token. */
+class LimitsAndSecurityTest {
+  static final String ECHO =
+      "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 4], \"data\": [1, 2, 3, 4]}]}";
+
+  @TempDir Path temporary;
+
+  @Test
+  void bodiesOverTheLimitAre413WithAJsonError() {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    try (TestServer server =
+        new TestServer(
+            repository, DataSize.ofMegabytes(4096), http -> http.withMaxBody(new DataSize(1024)))) {
+      assertThat(server.post("/v2/models/echo/infer", ECHO).status()).isEqualTo(200);
+      byte[] big = new byte[4096];
+      java.util.Arrays.fill(big, (byte) ' ');
+      System.arraycopy(ECHO.getBytes(StandardCharsets.UTF_8), 0, big, 0, ECHO.length());
+
+      TestServer.Reply declared =
+          server.post("/v2/models/echo/infer", big, "Content-Type", "application/json");
+      assertThat(declared.status()).isEqualTo(413);
+      V2Schemas.assertValid("error_response", declared.json());
+      assertThat(declared.json().path("error").asText())
+          .contains("4096 bytes")
+          .contains("--max-body");
+
+      // chunked: no Content-Length, the limit applies while reading
+      TestServer.Reply chunked =
+          server.send(
+              HttpRequest.newBuilder(server.uri.resolve("/v2/models/echo/infer"))
+                  .POST(
+                      HttpRequest.BodyPublishers.ofInputStream(
+                          () -> new ByteArrayInputStream(big))));
+      assertThat(chunked.status()).isEqualTo(413);
+      assertThat(chunked.json().path("error").asText()).contains("more than 1024 bytes");
+
+      // the repository endpoints have the same limit
+      assertThat(server.post("/v2/repository/index", big).status()).isEqualTo(413);
+      assertThat(server.post("/v2/models/echo/infer", ECHO).status()).isEqualTo(200);
+    }
+    assertThat(HttpSettings.defaults().maxBody()).isEqualTo(DataSize.ofMegabytes(64));
+  }
+
+  @Test
+  void namesThatLeaveTheRepositoryAreRefusedAndNothingOutsideIsRead() throws IOException {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    // a model next to the repository, which no request may reach
+    Repositories.fake(temporary, "secret", Repositories.MB);
+    Repositories.fake(temporary.resolve("outside"), "secret", Repositories.MB);
+    try (TestServer server = new TestServer(repository)) {
+      List<String> attacks =
+          List.of(
+              "/v2/models/..%2Fsecret/infer",
+              "/v2/models/..%2F..%2Fetc/infer",
+              "/v2/models/..%2Foutside%2Fsecret/infer",
+              "/v2/models/%2e%2e%2fsecret/infer",
+              "/v2/models/%2E%2E/infer",
+              "/v2/models/..%5Csecret/infer",
+              "/v2/models/%252e%252e%252fsecret/infer",
+              "/v2/models/a%2Fb/infer",
+              "/v2/models/.../infer",
+              "/v2/models/..%00/infer",
+              "/v2/models/../secret/infer",
+              "/v2/models/../../secret/infer",
+              "/v2/models/echo/../../secret/infer",
+              "/v2/repository/models/..%2Fsecret/load",
+              "/v2/repository/models/..%2Foutside%2Fsecret/load",
+              "/v2/models/..%2Fsecret",
+              "/v2/models/..%2Fsecret/config",
+              "/v2/models/..%2Fsecret/ready",
+              "/v2/models/..%2Fsecret/stats",
+              "/v2/models/%2Fetc%2Fpasswd/config");
+      for (String path : attacks) {
+        String method = path.endsWith("/infer") || path.endsWith("/load") ? "POST" : "GET";
+        RawReply reply = raw(server, method, path, method.equals("POST") ? ECHO : "");
+        assertThat(reply.status()).as(method + " " + path + " -> " + reply.body()).isIn(400, 404);
+        assertThat(reply.body()).as(path).startsWith("{\"error\":");
+      }
+      assertThat(server.engine.loads("secret")).isZero();
+      assertThat(server.manager.list()).extracting(status -> status.name()).containsExactly("echo");
+      assertThat(raw(server, "POST", "/v2/models/echo/infer", ECHO).status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void onANonLoopbackAddressLoadAndUnloadNeedTheAdminToken() {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    try (TestServer open =
+        new TestServer(
+            repository, DataSize.ofMegabytes(4096), http -> http.withAddress("0.0.0.0", 0))) {
+      TestServer.Reply disabled = open.post("/v2/repository/models/echo/load", "");
+      assertThat(disabled.status()).isEqualTo(403);
+      assertThat(disabled.json().path("error").asText())
+          .contains("disabled")
+          .contains("--admin-token");
+      assertThat(open.post("/v2/repository/models/echo/unload", "").status()).isEqualTo(403);
+      // everything else stays open
+      assertThat(open.post("/v2/models/echo/infer", ECHO).status()).isEqualTo(200);
+      assertThat(open.post("/v2/repository/index", "").status()).isEqualTo(200);
+    }
+    try (TestServer guarded =
+        new TestServer(
+            repository,
+            DataSize.ofMegabytes(4096),
+            http -> http.withAddress("0.0.0.0", 0).withAdminToken(Optional.of("s3cret-token")))) {
+      TestServer.Reply missing = guarded.post("/v2/repository/models/echo/load", "");
+      assertThat(missing.status()).isEqualTo(401);
+      assertThat(missing.header("WWW-Authenticate")).isEqualTo("Bearer");
+      assertThat(load(guarded, "Bearer wrong").status()).isEqualTo(401);
+      assertThat(load(guarded, "Bearer s3cret-toke").status()).isEqualTo(401);
+      assertThat(load(guarded, "Basic s3cret-token").status()).isEqualTo(401);
+      assertThat(load(guarded, "Bearer s3cret-token").status()).isEqualTo(200);
+      assertThat(
+              guarded
+                  .send(
+                      HttpRequest.newBuilder(
+                              guarded.uri.resolve("/v2/repository/models/echo/unload"))
+                          .header("Authorization", "bearer s3cret-token")
+                          .POST(HttpRequest.BodyPublishers.noBody()))
+                  .status())
+          .isEqualTo(200);
+    }
+    try (TestServer local =
+        new TestServer(
+            repository,
+            DataSize.ofMegabytes(4096),
+            http -> http.withAdminToken(Optional.of("t")))) {
+      // a token, once set, is required on loopback too
+      assertThat(local.post("/v2/repository/models/echo/load", "").status()).isEqualTo(401);
+      assertThat(load(local, "Bearer t").status()).isEqualTo(200);
+    }
+  }
+
+  private static TestServer.Reply load(TestServer server, String authorization) {
+    return server.send(
+        HttpRequest.newBuilder(server.uri.resolve("/v2/repository/models/echo/load"))
+            .header("Authorization", authorization)
+            .POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  record RawReply(int status, String body) {}
+
+  /** Sends a request exactly as written, without a client normalizing its path. */
+  static RawReply raw(TestServer server, String method, String path, String body)
+      throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+      socket.setSoTimeout(30_000);
+      byte[] content = body.getBytes(StandardCharsets.UTF_8);
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          (method
+                  + " "
+                  + path
+                  + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: "
+                  + content.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
+      out.write(content);
+      out.flush();
+      InputStream in = socket.getInputStream();
+      String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      int status = Integer.parseInt(response.substring(9, 12));
+      int start = response.indexOf("\r\n\r\n");
+      return new RawReply(status, start < 0 ? "" : response.substring(start + 4).trim());
+    }
+  }
+}

@@ -1,0 +1,233 @@
+package dev.hangar.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hangar.backend.onnx.graph.OnnxTensorProtos;
+import dev.hangar.backend.onnx.proto.OnnxProto.TensorProto;
+import dev.hangar.core.config.DataSize;
+import dev.hangar.core.v2.V2Json;
+import dev.hangar.spi.DataType;
+import dev.hangar.spi.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The 71 ONNX backend node tests of backend-onnx's test resources, served over HTTP: each case
+ * through JSON and through the binary extension, compared with ONNX's expected outputs by ONNX's
+ * rule (same dtype and shape, strings exact, rtol 1e-3 and atol 1e-7, NaN equal to NaN). Binary and
+ * JSON answers of a case must also agree: JSON carries every value of every type exactly except NaN
+ * payloads, which all read back as the one quiet NaN.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class OnnxConformanceOverHttpTest {
+  static final Path CASES =
+      Path.of(
+          System.getProperty("hangar.onnx.cases", "../backend-onnx/src/test/resources/onnx-node"));
+  private static final double RTOL = 1e-3;
+  private static final double ATOL = 1e-7;
+
+  TestServer server;
+
+  @BeforeAll
+  void start(@TempDir Path repository) throws IOException {
+    for (String name : cases().toList()) {
+      Path version = Files.createDirectories(repository.resolve(name).resolve("1"));
+      Files.copy(CASES.resolve(name).resolve("model.onnx"), version.resolve("model.onnx"));
+      // served as declared (no batching), and no synthetic warmup: some graphs need real inputs
+      Repositories.config(repository, name, "max_batch_size: 0\nwarmup:\n  enabled: false\n");
+    }
+    server = new TestServer(repository, DataSize.ofMegabytes(8192), http -> http);
+  }
+
+  @AfterAll
+  void stop() {
+    server.close();
+  }
+
+  static Stream<String> cases() throws IOException {
+    try (Stream<Path> entries = Files.list(CASES)) {
+      return entries
+          .filter(Files::isDirectory)
+          .map(path -> path.getFileName().toString())
+          .sorted()
+          .toList()
+          .stream();
+    }
+  }
+
+  @Test
+  void allSeventyOneCasesArePresent() throws IOException {
+    assertThat(cases()).hasSize(71);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void jsonAndBinaryBothMatchTheExpectedOutputs(String name) throws IOException {
+    Path data = CASES.resolve(name).resolve("test_data_set_0");
+    List<Tensor> inputs = read(data, "input_");
+    List<Tensor> expected = read(data, "output_");
+
+    TestServer.Reply json = server.post("/v2/models/" + name + "/infer", jsonRequest(inputs));
+    assertThat(json.status()).as(json.text()).isEqualTo(200);
+    V2Schemas.assertValid("inference_response", json.json());
+    List<Tensor> fromJson = new ArrayList<>();
+    for (JsonNode output : json.json().path("outputs")) {
+      fromJson.add(V2Json.readTensor(output));
+    }
+
+    BinaryBodies.Body body = binaryRequest(inputs);
+    TestServer.Reply binary =
+        server.post("/v2/models/" + name + "/infer", body.bytes(), body.headers());
+    assertThat(binary.status()).as(binary.text()).isEqualTo(200);
+    BinaryBodies.Parts parts = BinaryBodies.split(binary);
+    JsonNode header = TestServer.JSON.readTree(parts.header());
+    V2Schemas.assertValid("inference_response", header);
+    List<Tensor> fromBinary = new ArrayList<>();
+    int index = 0;
+    for (JsonNode output : header.path("outputs")) {
+      fromBinary.add(
+          Tensor.of(
+              output.path("name").asText(),
+              DataType.fromProtocolName(output.path("datatype").asText()),
+              V2Json.readShape(output, "output"),
+              ByteBuffer.wrap(parts.data().get(index++))));
+    }
+
+    assertThat(fromJson).hasSameSizeAs(expected);
+    assertThat(fromBinary).hasSameSizeAs(expected);
+    for (Tensor want : expected) {
+      Tensor viaJson = named(fromJson, want.name());
+      Tensor viaBinary = named(fromBinary, want.name());
+      assertMatches(viaJson, want);
+      assertMatches(viaBinary, want);
+      assertSameValues(viaJson, viaBinary);
+    }
+  }
+
+  /** JSON and binary answers agree bit for bit, but for NaN payloads (JSON has one NaN). */
+  static void assertSameValues(Tensor json, Tensor binary) {
+    assertThat(json.dataType()).isEqualTo(binary.dataType());
+    assertThat(json.shape()).containsExactly(binary.shape());
+    if (!binary.dataType().isFloatingPoint()) {
+      assertThat(json.data()).as(json.name() + " bytes").isEqualTo(binary.data());
+      return;
+    }
+    double[] viaJson = json.toDoubleArray();
+    double[] viaBinary = binary.toDoubleArray();
+    for (int i = 0; i < viaBinary.length; i++) {
+      if (Double.isNaN(viaBinary[i])) {
+        assertThat(viaJson[i]).isNaN();
+      } else {
+        assertThat(Double.doubleToRawLongBits(viaJson[i]))
+            .as(json.name() + " element " + i)
+            .isEqualTo(Double.doubleToRawLongBits(viaBinary[i]));
+      }
+    }
+  }
+
+  static void assertMatches(Tensor actual, Tensor expected) {
+    String label = "output '" + expected.name() + "'";
+    assertThat(actual.dataType()).as(label + " datatype").isEqualTo(expected.dataType());
+    assertThat(actual.shape()).as(label + " shape").containsExactly(expected.shape());
+    if (expected.dataType() == DataType.BYTES || expected.dataType() == DataType.BOOL) {
+      assertThat(actual.data()).as(label + " values").isEqualTo(expected.data());
+      return;
+    }
+    if (!expected.dataType().isFloatingPoint()) {
+      assertThat(actual.toLongArray()).as(label).containsExactly(expected.toLongArray());
+      return;
+    }
+    double[] got = actual.toDoubleArray();
+    double[] want = expected.toDoubleArray();
+    for (int i = 0; i < want.length; i++) {
+      if (Double.isNaN(want[i])) {
+        assertThat(got[i]).as(label + " element " + i).isNaN();
+      } else if (Double.isInfinite(want[i])) {
+        assertThat(got[i]).as(label + " element " + i).isEqualTo(want[i]);
+      } else {
+        assertThat(Math.abs(got[i] - want[i]))
+            .as(label + " element " + i + ": got " + got[i] + ", expected " + want[i])
+            .isLessThanOrEqualTo(ATOL + RTOL * Math.abs(want[i]));
+      }
+    }
+  }
+
+  static String jsonRequest(List<Tensor> inputs) throws IOException {
+    StringWriter text = new StringWriter();
+    try (JsonGenerator json = TestServer.JSON.getFactory().createGenerator(text)) {
+      json.writeStartObject();
+      json.writeArrayFieldStart("inputs");
+      for (Tensor input : inputs) {
+        V2Json.writeTensor(json, input);
+      }
+      json.writeEndArray();
+      json.writeEndObject();
+    }
+    return text.toString();
+  }
+
+  static BinaryBodies.Body binaryRequest(List<Tensor> inputs) throws IOException {
+    StringWriter text = new StringWriter();
+    ByteArrayOutputStream data = new ByteArrayOutputStream();
+    try (JsonGenerator json = TestServer.JSON.getFactory().createGenerator(text)) {
+      json.writeStartObject();
+      json.writeObjectFieldStart("parameters");
+      json.writeBooleanField("binary_data_output", true);
+      json.writeEndObject();
+      json.writeArrayFieldStart("inputs");
+      for (Tensor input : inputs) {
+        json.writeStartObject();
+        json.writeStringField("name", input.name());
+        json.writeStringField("datatype", input.dataType().name());
+        json.writeArrayFieldStart("shape");
+        for (long dimension : input.shape()) {
+          json.writeNumber(dimension);
+        }
+        json.writeEndArray();
+        json.writeObjectFieldStart("parameters");
+        json.writeNumberField("binary_data_size", input.byteSize());
+        json.writeEndObject();
+        json.writeEndObject();
+        byte[] bytes = new byte[input.byteSize()];
+        input.data().get(bytes);
+        data.writeBytes(bytes);
+      }
+      json.writeEndArray();
+      json.writeEndObject();
+    }
+    return BinaryBodies.of(text.toString(), data.toByteArray());
+  }
+
+  static List<Tensor> read(Path directory, String prefix) throws IOException {
+    List<Tensor> tensors = new ArrayList<>();
+    for (int i = 0; Files.exists(directory.resolve(prefix + i + ".pb")); i++) {
+      tensors.add(
+          OnnxTensorProtos.toTensor(
+              TensorProto.parseFrom(Files.readAllBytes(directory.resolve(prefix + i + ".pb")))));
+    }
+    return tensors;
+  }
+
+  private static Tensor named(List<Tensor> tensors, String name) {
+    return tensors.stream()
+        .filter(tensor -> tensor.name().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no output " + name));
+  }
+}

@@ -1,0 +1,577 @@
+package dev.hangar.http;
+
+import static dev.hangar.http.Repositories.MB;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hangar.core.config.DataSize;
+import dev.hangar.spi.BackendException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every endpoint on a real socket: the v2 core API, the extensions, the error statuses, and the
+ * responses against the spec's schemas.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class V2EndpointsTest {
+  static final String FEATURES = "[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]";
+
+  Path repository;
+  TestServer server;
+
+  @BeforeAll
+  void start(@TempDir Path temporary) {
+    repository = temporary;
+    Repositories.copySample(repository, "quality_predictor");
+    Repositories.fake(repository, "echo", MB);
+    Repositories.fake(repository, "idle", MB);
+    Repositories.fake(
+        repository, "multi", "a=FP32 -1,2;b=INT64 -1,2", "c=FP32 -1,2;d=INT64 -1,2", MB);
+    Repositories.fake(repository, "broken", MB, "fail=load");
+    Repositories.fake(repository, "faulty", MB);
+    Repositories.fake(repository, "failing", MB);
+    // estimated at (at least) its file size: more than the 4GB budget can ever hold
+    Repositories.fake(repository, "huge", 5L << 30);
+    server = new TestServer(repository, DataSize.ofMegabytes(4096), http -> http);
+  }
+
+  @AfterAll
+  void stop() {
+    server.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Health and metadata
+
+  @Test
+  void liveReadyAndServerMetadata() {
+    TestServer.Reply live = server.get("/v2/health/live");
+    assertThat(live.status()).isEqualTo(200);
+    V2Schemas.assertValid("live_server_response", live.json());
+    assertThat(live.json().path("live").asBoolean()).isTrue();
+
+    TestServer.Reply ready = server.get("/v2/health/ready");
+    assertThat(ready.status()).as(ready.text()).isEqualTo(200);
+    V2Schemas.assertValid("ready_server_response", ready.json());
+
+    for (String path : List.of("/v2", "/v2/")) {
+      TestServer.Reply metadata = server.get(path);
+      assertThat(metadata.status()).isEqualTo(200);
+      assertThat(metadata.header("Content-Type")).startsWith("application/json");
+      V2Schemas.assertValid("metadata_server_response", metadata.json());
+      assertThat(metadata.json().path("name").asText()).isEqualTo("hangar");
+      assertThat(metadata.json().path("version").asText()).isNotBlank();
+      assertThat(metadata.json().path("extensions"))
+          .extracting(JsonNode::asText)
+          .containsExactlyInAnyOrder(
+              "binary_tensor_data",
+              "model_repository",
+              "schedule_policy",
+              "statistics",
+              "model_configuration");
+    }
+  }
+
+  @Test
+  void modelMetadataWithAndWithoutVersion() {
+    for (String path :
+        List.of("/v2/models/quality_predictor", "/v2/models/quality_predictor/versions/1")) {
+      TestServer.Reply reply = server.get(path);
+      assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+      V2Schemas.assertValid("metadata_model_response", reply.json());
+      assertThat(reply.text())
+          .isEqualTo(
+              "{\"name\":\"quality_predictor\",\"versions\":[\"1\"],\"platform\":\"onnxruntime_onnx\","
+                  + "\"inputs\":[{\"name\":\"features\",\"datatype\":\"FP32\",\"shape\":[-1,10]}],"
+                  + "\"outputs\":[{\"name\":\"ssim\",\"datatype\":\"FP32\",\"shape\":[-1,1]}]}");
+    }
+  }
+
+  @Test
+  void modelReadinessFollowsTheModelsState() {
+    TestServer.Reply ready = server.get("/v2/models/quality_predictor/ready");
+    assertThat(ready.status()).isEqualTo(200);
+    V2Schemas.assertValid("ready_model_response", ready.json());
+    assertThat(ready.json().path("ready").asBoolean()).isTrue();
+    assertThat(server.get("/v2/models/quality_predictor/versions/1/ready").status()).isEqualTo(200);
+
+    TestServer.Reply idle = server.get("/v2/models/idle/ready");
+    assertThat(idle.status()).isEqualTo(503);
+    assertThat(idle.header("Retry-After")).isEqualTo("1");
+    V2Schemas.assertValid("ready_model_response", idle.json());
+    assertThat(idle.json().path("ready").asBoolean()).isFalse();
+    assertThat(idle.json().path("error").asText()).contains("AVAILABLE");
+
+    assertThat(server.post("/v2/repository/models/idle/load", "").status()).isEqualTo(200);
+    assertThat(server.get("/v2/models/idle/ready").status()).isEqualTo(200);
+    assertThat(server.get("/v2/models/idle/versions/2/ready").status()).isEqualTo(404);
+  }
+
+  @Test
+  void configShowsTheEffectiveConfiguration() {
+    TestServer.Reply reply = server.get("/v2/models/quality_predictor/config");
+    assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+    JsonNode config = reply.json();
+    assertThat(config.path("name").asText()).isEqualTo("quality_predictor");
+    assertThat(config.path("backend").asText()).isEqualTo("onnx");
+    assertThat(config.path("max_batch_size").asInt()).isEqualTo(64);
+    assertThat(config.path("load_at_startup").asBoolean()).isTrue();
+    assertThat(config.path("parameters").path("intra_op_threads").asText()).isEqualTo("1");
+    assertThat(config.path("inputs").get(0).path("shape").toString()).isEqualTo("[-1,10]");
+    assertThat(config.path("dynamic_batching").path("priority_levels").asInt()).isEqualTo(3);
+    assertThat(server.get("/v2/models/quality_predictor/versions/1/config").status())
+        .isEqualTo(200);
+
+    TestServer.Reply unloaded = server.get("/v2/models/broken/config");
+    assertThat(unloaded.status()).isEqualTo(200);
+    assertThat(unloaded.json().path("loaded").asBoolean()).isFalse();
+    assertThat(unloaded.json().path("max_batch_size").isNull()).isTrue();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inference
+
+  @Test
+  void inferJsonMatchesTheReferenceOutputs() throws Exception {
+    List<String> reference =
+        Files.readAllLines(TestServer.MODELS.resolve("reference/quality_predictor.txt"));
+    String row = reference.get(4).trim().replace(' ', ',');
+    float expected = Float.parseFloat(reference.get(13).trim());
+    TestServer.Reply reply =
+        server.post(
+            "/v2/models/quality_predictor/infer",
+            "{\"id\": \"req-7\", \"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\","
+                + " \"shape\": [1, 10], \"data\": [["
+                + row
+                + "]]}]}");
+    assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+    assertThat(reply.header("Content-Type")).startsWith("application/json");
+    V2Schemas.assertValid("inference_response", reply.json());
+    JsonNode body = reply.json();
+    assertThat(body.path("model_name").asText()).isEqualTo("quality_predictor");
+    assertThat(body.path("model_version").asText()).isEqualTo("1");
+    assertThat(body.path("id").asText()).isEqualTo("req-7");
+    JsonNode output = body.path("outputs").get(0);
+    assertThat(output.path("name").asText()).isEqualTo("ssim");
+    assertThat(output.path("datatype").asText()).isEqualTo("FP32");
+    assertThat(output.path("shape").toString()).isEqualTo("[1,1]");
+    assertThat((float) output.path("data").get(0).asDouble())
+        .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5f));
+  }
+
+  @Test
+  void nestedAndFlatDataGiveTheSameAnswerAndNoIdMeansNoId() {
+    TestServer.Reply flat = inferQuality("[" + FEATURES.substring(1, FEATURES.length() - 1) + "]");
+    TestServer.Reply nested = inferQuality("[" + FEATURES + "]");
+    assertThat(flat.status()).isEqualTo(200);
+    assertThat(nested.text()).isEqualTo(flat.text());
+    assertThat(flat.json().has("id")).isFalse();
+  }
+
+  @Test
+  void binaryInputsAndOutputsCarryTheSameBitsAsJson() {
+    float[] features = {0.2f, 0.1f, 0.5f, 0.3f, 0.1f, 0.6f, 0.8f, 0.4f, 0.5f, 0.2f};
+    ByteBuffer data = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
+    for (float value : features) {
+      data.putFloat(value);
+    }
+    BinaryBodies.Body body =
+        BinaryBodies.of(
+            "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10],"
+                + " \"parameters\": {\"binary_data_size\": 40}}],"
+                + " \"parameters\": {\"binary_data_output\": true}}",
+            data.array());
+    TestServer.Reply binary =
+        server.post("/v2/models/quality_predictor/infer", body.bytes(), body.headers());
+    assertThat(binary.status()).as(binary.text()).isEqualTo(200);
+    assertThat(binary.header("Content-Type")).isEqualTo("application/octet-stream");
+    BinaryBodies.Parts parts = BinaryBodies.split(binary);
+    V2Schemas.assertValid("inference_response", json(parts.header()));
+    assertThat(
+            json(parts.header())
+                .path("outputs")
+                .get(0)
+                .path("parameters")
+                .path("binary_data_size")
+                .asInt())
+        .isEqualTo(4);
+    float fromBinary =
+        ByteBuffer.wrap(parts.data().get(0)).order(ByteOrder.LITTLE_ENDIAN).getFloat();
+
+    TestServer.Reply json = inferQuality("[" + FEATURES + "]");
+    float fromJson = (float) json.json().path("outputs").get(0).path("data").get(0).asDouble();
+    assertThat(Float.floatToRawIntBits(fromBinary)).isEqualTo(Float.floatToRawIntBits(fromJson));
+
+    // binary_data on an input without a size: the size follows from the shape
+    BinaryBodies.Body implied =
+        BinaryBodies.of(
+            "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10],"
+                + " \"parameters\": {\"binary_data\": true}}]}",
+            data.array());
+    TestServer.Reply impliedReply =
+        server.post("/v2/models/quality_predictor/infer", implied.bytes(), implied.headers());
+    assertThat(impliedReply.status()).as(impliedReply.text()).isEqualTo(200);
+    assertThat(impliedReply.header("Inference-Header-Content-Length")).isNull();
+    assertThat(impliedReply.text()).isEqualTo(json.text());
+  }
+
+  @Test
+  void outputsAreChosenOrderedAndEncodedPerOutput() {
+    String inputs =
+        "\"inputs\": [{\"name\": \"a\", \"datatype\": \"FP32\", \"shape\": [1, 2], \"data\": [1.5, -2]},"
+            + " {\"name\": \"b\", \"datatype\": \"INT64\", \"shape\": [1, 2], \"data\": [7, -9]}]";
+    TestServer.Reply reply =
+        server.post(
+            "/v2/models/multi/infer",
+            "{"
+                + inputs
+                + ", \"parameters\": {\"binary_data_output\": true},"
+                + " \"outputs\": [{\"name\": \"d\"}, {\"name\": \"c\", \"parameters\": {\"binary_data\": false}}]}");
+    assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+    BinaryBodies.Parts parts = BinaryBodies.split(reply);
+    JsonNode header = json(parts.header());
+    V2Schemas.assertValid("inference_response", header);
+    assertThat(header.path("outputs").get(0).path("name").asText()).isEqualTo("d");
+    assertThat(header.path("outputs").get(0).has("data")).isFalse();
+    assertThat(header.path("outputs").get(1).path("name").asText()).isEqualTo("c");
+    assertThat(header.path("outputs").get(1).path("data").toString()).isEqualTo("[3.0,-4.0]");
+    ByteBuffer d = ByteBuffer.wrap(parts.data().get(0)).order(ByteOrder.LITTLE_ENDIAN);
+    assertThat(new long[] {d.getLong(), d.getLong()}).containsExactly(7, -9);
+
+    TestServer.Reply one =
+        server.post("/v2/models/multi/infer", "{" + inputs + ", \"outputs\": [{\"name\": \"c\"}]}");
+    assertThat(one.json().path("outputs")).hasSize(1);
+    TestServer.Reply unknown =
+        server.post("/v2/models/multi/infer", "{" + inputs + ", \"outputs\": [{\"name\": \"e\"}]}");
+    assertThat(unknown.status()).isEqualTo(400);
+    assertThat(unknown.json().path("error").asText()).contains("unknown output 'e'");
+  }
+
+  @Test
+  void schedulePolicyParametersReachTheRequest() {
+    assertThat(inferQualityWith("{\"priority\": 1, \"timeout\": 5000000}").status()).isEqualTo(200);
+    assertThat(inferQualityWith("{\"priority\": 0, \"timeout\": 0}").status()).isEqualTo(200);
+    TestServer.Reply outOfRange = inferQualityWith("{\"priority\": 9}");
+    assertThat(outOfRange.status()).isEqualTo(400);
+    assertThat(outOfRange.json().path("error").asText()).contains("priority must be from 1");
+    assertThat(inferQualityWith("{\"priority\": \"high\"}").status()).isEqualTo(400);
+    assertThat(inferQualityWith("{\"timeout\": -5}").status()).isEqualTo(400);
+    assertThat(inferQualityWith("{\"binary_data_output\": \"yes\"}").status()).isEqualTo(400);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Errors
+
+  @Test
+  void badRequestsAre400WithOneLineErrors() {
+    List<String> bodies =
+        List.of(
+            "{not json",
+            "[1, 2]",
+            "{}",
+            "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"INT64\", \"shape\": [1, 10], \"data\": [1,2,3,4,5,6,7,8,9,10]}]}",
+            "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 2], \"data\": [1, 2]}]}",
+            "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10], \"data\": [1, 2]}]}",
+            "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FLOAT\", \"shape\": [1, 1], \"data\": [1]}]}",
+            "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10], \"data\": [\"x\",2,3,4,5,6,7,8,9,10]}]}",
+            "{\"id\": 7, \"inputs\": []}",
+            "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10]}]}",
+            "{\"inputs\": []} trailing");
+    for (String body : bodies) {
+      TestServer.Reply reply = server.post("/v2/models/quality_predictor/infer", body);
+      assertThat(reply.status()).as(body + " -> " + reply.text()).isEqualTo(400);
+      V2Schemas.assertValid("error_response", reply.json());
+      assertThat(reply.json().path("error").asText())
+          .doesNotContain("\n")
+          .doesNotContain("at dev.");
+    }
+  }
+
+  @Test
+  void badBinaryBodiesAre400() {
+    byte[] eight = new byte[8];
+    String header =
+        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 4],"
+            + " \"parameters\": {\"binary_data_size\": SIZE}}]}";
+    BinaryBodies.Body shortData = BinaryBodies.of(header.replace("SIZE", "16"), eight);
+    assertThat(error(server.post("/v2/models/echo/infer", shortData.bytes(), shortData.headers())))
+        .contains("only 8 bytes of binary data remain");
+    BinaryBodies.Body wrongSize = BinaryBodies.of(header.replace("SIZE", "8"), eight);
+    assertThat(error(server.post("/v2/models/echo/infer", wrongSize.bytes(), wrongSize.headers())))
+        .contains("needs 16 bytes");
+    BinaryBodies.Body leftover = BinaryBodies.of(header.replace("SIZE", "16"), new byte[20]);
+    assertThat(error(server.post("/v2/models/echo/infer", leftover.bytes(), leftover.headers())))
+        .contains("4 bytes of binary data follow");
+    assertThat(
+            error(
+                server.post(
+                    "/v2/models/echo/infer",
+                    shortData.bytes(),
+                    "Inference-Header-Content-Length",
+                    "100000")))
+        .contains("Inference-Header-Content-Length is 100000");
+    assertThat(
+            error(
+                server.post(
+                    "/v2/models/echo/infer",
+                    shortData.bytes(),
+                    "Inference-Header-Content-Length",
+                    "x")))
+        .contains("must be a non-negative integer");
+    BinaryBodies.Body badBytes =
+        BinaryBodies.of(
+            "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"BYTES\", \"shape\": [1],"
+                + " \"parameters\": {\"binary_data_size\": 6}}]}",
+            new byte[] {9, 0, 0, 0, 'a', 'b'});
+    assertThat(error(server.post("/v2/models/echo/infer", badBytes.bytes(), badBytes.headers())))
+        .contains("bad length 9");
+  }
+
+  @Test
+  void unknownModelsVersionsAndEndpointsAre404() {
+    TestServer.Reply model = server.post("/v2/models/quality_predicter/infer", "{\"inputs\": []}");
+    assertThat(model.status()).isEqualTo(404);
+    V2Schemas.assertValid("error_response", model.json());
+    assertThat(model.json().path("error").asText()).contains("did you mean 'quality_predictor'");
+    assertThat(server.get("/v2/models/nope").status()).isEqualTo(404);
+    assertThat(server.get("/v2/models/nope/ready").status()).isEqualTo(404);
+    assertThat(server.get("/v2/models/nope/stats").status()).isEqualTo(404);
+    assertThat(server.get("/v2/models/nope/config").status()).isEqualTo(404);
+
+    TestServer.Reply version =
+        server.post(
+            "/v2/models/quality_predictor/versions/7/infer", inferBody("[" + FEATURES + "]"));
+    assertThat(version.status()).isEqualTo(404);
+    assertThat(version.json().path("error").asText()).contains("no version 7");
+    assertThat(server.get("/v2/models/quality_predictor/versions/0").status()).isEqualTo(400);
+
+    TestServer.Reply endpoint = server.get("/v3/anything");
+    assertThat(endpoint.status()).isEqualTo(404);
+    V2Schemas.assertValid("error_response", endpoint.json());
+  }
+
+  @Test
+  void aModelThatFailsToLoadIs503WithRetryAfter() {
+    TestServer.Reply reply = server.post("/v2/models/broken/infer", echoBody());
+    assertThat(reply.status()).as(reply.text()).isEqualTo(503);
+    assertThat(reply.header("Retry-After")).isEqualTo("1");
+    V2Schemas.assertValid("error_response", reply.json());
+    assertThat(reply.json().path("error").asText()).contains("failed to load");
+  }
+
+  @Test
+  void aModelOverTheMemoryBudgetIs507() {
+    TestServer.Reply reply = server.post("/v2/models/huge/infer", echoBody());
+    assertThat(reply.status()).as(reply.text()).isEqualTo(507);
+    V2Schemas.assertValid("error_response", reply.json());
+    assertThat(reply.json().path("error").asText()).contains("memory budget");
+    assertThat(server.get("/v2/models/huge").status()).isEqualTo(507);
+  }
+
+  @Test
+  void engineFailuresAre500WithoutStackTraces() {
+    assertThat(server.post("/v2/models/faulty/infer", echoBody()).status()).isEqualTo(200);
+    assertThat(server.post("/v2/models/failing/infer", echoBody()).status()).isEqualTo(200);
+    server.engine.failExecutions("faulty", new IllegalStateException("secret detail"));
+    TestServer.Reply bug = server.post("/v2/models/faulty/infer", echoBody());
+    assertThat(bug.status()).isEqualTo(500);
+    V2Schemas.assertValid("error_response", bug.json());
+    assertThat(bug.json().path("error").asText())
+        .isEqualTo("internal error: IllegalStateException (logged by the server)");
+
+    server.engine.failExecutions("failing", new BackendException("the engine ran out of arena"));
+    TestServer.Reply engine = server.post("/v2/models/failing/infer", echoBody());
+    assertThat(engine.status()).isEqualTo(500);
+    assertThat(engine.json().path("error").asText()).isEqualTo("the engine ran out of arena");
+    assertThat(engine.text()).doesNotContain("at dev.hangar");
+  }
+
+  @Test
+  void everyCategoryHasItsStatus() {
+    assertThat(ErrorResponses.status(dev.hangar.spi.ErrorCategory.USER_ERROR)).isEqualTo(400);
+    assertThat(ErrorResponses.status(dev.hangar.spi.ErrorCategory.NOT_FOUND)).isEqualTo(404);
+    assertThat(ErrorResponses.status(dev.hangar.spi.ErrorCategory.UNAVAILABLE)).isEqualTo(503);
+    assertThat(ErrorResponses.status(dev.hangar.spi.ErrorCategory.INSUFFICIENT_RESOURCES))
+        .isEqualTo(507);
+    assertThat(ErrorResponses.status(dev.hangar.spi.ErrorCategory.BACKEND_FAILURE)).isEqualTo(500);
+    assertThat(ErrorResponses.status(dev.hangar.spi.ErrorCategory.INTERNAL)).isEqualTo(500);
+    // queue-full and deadline errors are UNAVAILABLE, so 503 with Retry-After
+    assertThat(new dev.hangar.core.inference.QueueFullException("full").category())
+        .isEqualTo(dev.hangar.spi.ErrorCategory.UNAVAILABLE);
+    assertThat(new dev.hangar.core.inference.DeadlineExceededException("late").category())
+        .isEqualTo(dev.hangar.spi.ErrorCategory.UNAVAILABLE);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Statistics, repository, metrics
+
+  @Test
+  void statisticsInTritonsShape() {
+    assertThat(inferQuality("[" + FEATURES + "]").status()).isEqualTo(200);
+    TestServer.Reply all = server.get("/v2/models/stats");
+    assertThat(all.status()).isEqualTo(200);
+    V2Schemas.assertValid("model_statistics_response", all.json());
+    TestServer.Reply one = server.get("/v2/models/quality_predictor/stats");
+    V2Schemas.assertValid("model_statistics_response", one.json());
+    JsonNode stats = one.json().path("model_stats").get(0);
+    assertThat(stats.path("name").asText()).isEqualTo("quality_predictor");
+    assertThat(stats.path("version").asText()).isEqualTo("1");
+    assertThat(stats.path("inference_count").asLong()).isPositive();
+    assertThat(stats.path("execution_count").asLong()).isPositive();
+    assertThat(stats.path("last_inference").asLong()).isPositive();
+    assertThat(stats.path("inference_stats").path("success").path("count").asLong()).isPositive();
+    assertThat(stats.path("inference_stats").path("success").path("ns").asLong()).isPositive();
+    assertThat(stats.path("batch_stats").get(0).path("batch_size").asInt()).isEqualTo(1);
+    TestServer.Reply versioned = server.get("/v2/models/quality_predictor/versions/1/stats");
+    assertThat(versioned.json())
+        .isEqualTo(
+            server.get("/v2/models/quality_predictor/versions/1/stats").json().isEmpty()
+                ? null
+                : versioned.json());
+    assertThat(server.get("/v2/models/quality_predictor/versions/3/stats").status()).isEqualTo(404);
+  }
+
+  @Test
+  void repositoryIndexLoadAndUnload() {
+    TestServer.Reply index = server.post("/v2/repository/index", "");
+    assertThat(index.status()).isEqualTo(200);
+    V2Schemas.assertValid("repository_index_response", index.json());
+    assertThat(index.json())
+        .extracting(node -> node.path("name").asText())
+        .contains("quality_predictor", "echo", "huge");
+
+    TestServer.Reply load = server.post("/v2/repository/models/multi/load", "{}");
+    assertThat(load.status()).as(load.text()).isEqualTo(200);
+    TestServer.Reply ready = server.post("/v2/repository/index", "{\"ready\": true}");
+    assertThat(ready.json())
+        .extracting(node -> node.path("name").asText())
+        .contains("multi")
+        .doesNotContain("huge");
+    assertThat(ready.json())
+        .allSatisfy(node -> assertThat(node.path("state").asText()).isEqualTo("READY"));
+
+    TestServer.Reply unload = server.post("/v2/repository/models/multi/unload", "");
+    assertThat(unload.status()).as(unload.text()).isEqualTo(200);
+    JsonNode multi =
+        java.util.stream.StreamSupport.stream(
+                server.post("/v2/repository/index", "").json().spliterator(), false)
+            .filter(node -> node.path("name").asText().equals("multi"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(multi.path("state").asText()).isEqualTo("UNAVAILABLE");
+    assertThat(multi.path("reason").asText()).startsWith("unloaded");
+
+    assertThat(server.post("/v2/repository/models/nope/load", "").status()).isEqualTo(404);
+    assertThat(server.post("/v2/repository/models/nope/unload", "").status()).isEqualTo(404);
+    assertThat(
+            server
+                .post(
+                    "/v2/repository/models/multi/load",
+                    "{\"parameters\": {\"priority\": \"urgent\"}}")
+                .status())
+        .isEqualTo(400);
+    assertThat(
+            server
+                .post(
+                    "/v2/repository/models/multi/load",
+                    "{\"parameters\": {\"priority\": \"high\"}}")
+                .status())
+        .isEqualTo(200);
+    assertThat(server.post("/v2/repository/models/multi/load", "[").status()).isEqualTo(400);
+  }
+
+  @Test
+  void prometheusMetricsComeFromCoresStatistics() {
+    assertThat(inferQuality("[" + FEATURES + "]").status()).isEqualTo(200);
+    assertThat(server.post("/v2/models/quality_predictor/infer", "{\"inputs\": []}").status())
+        .isEqualTo(400);
+    TestServer.Reply metrics = server.get("/metrics");
+    assertThat(metrics.status()).isEqualTo(200);
+    assertThat(metrics.header("Content-Type")).startsWith("text/plain");
+    String text = metrics.text();
+    String labels = "{model=\"quality_predictor\",version=\"1\"}";
+    assertThat(text)
+        .contains("nv_inference_request_success_total" + labels)
+        .contains(
+            "nv_inference_request_failure_total{model=\"quality_predictor\",reason=\"invalid_input\",version=\"1\"}")
+        .contains("nv_inference_count_total" + labels)
+        .contains("nv_inference_exec_count_total" + labels)
+        .contains("nv_inference_request_duration_us_total" + labels)
+        .contains("nv_inference_queue_duration_us_total" + labels)
+        .contains("nv_inference_compute_infer_duration_us_total" + labels)
+        .contains("nv_cache_num_hits_per_model_total" + labels)
+        .contains("nv_cache_num_misses_per_model_total" + labels)
+        .contains("hangar_model_memory_bytes" + labels)
+        .contains("hangar_model_load_duration_seconds_count" + labels)
+        .contains(
+            "hangar_inference_request_latency_seconds{model=\"quality_predictor\",quantile=\"0.99\",version=\"1\"}")
+        .contains("hangar_memory_budget_bytes 4.294967296E9")
+        .contains("hangar_process_resident_memory_bytes")
+        .contains("hangar_models_loaded");
+    assertThat(value(text, "nv_inference_request_success_total" + labels))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(
+            value(
+                text,
+                "nv_inference_request_failure_total{model=\"quality_predictor\",reason=\"invalid_input\",version=\"1\"}"))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(value(text, "hangar_model_load_duration_seconds_count" + labels)).isEqualTo(1);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  static double value(String metrics, String series) {
+    return metrics
+        .lines()
+        .filter(line -> line.startsWith(series + " "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(series.length() + 1).trim()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no series " + series + " in\n" + metrics));
+  }
+
+  private TestServer.Reply inferQuality(String data) {
+    return server.post("/v2/models/quality_predictor/infer", inferBody(data));
+  }
+
+  private TestServer.Reply inferQualityWith(String parameters) {
+    return server.post(
+        "/v2/models/quality_predictor/infer",
+        "{\"parameters\": "
+            + parameters
+            + ", \"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10], \"data\": "
+            + FEATURES
+            + "}]}");
+  }
+
+  private static String inferBody(String data) {
+    return "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10], \"data\": "
+        + data
+        + "}]}";
+  }
+
+  private static String echoBody() {
+    return "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 4], \"data\": [1, 2, 3, 4]}]}";
+  }
+
+  private static String error(TestServer.Reply reply) {
+    assertThat(reply.status()).as(reply.text()).isEqualTo(400);
+    return reply.json().path("error").asText();
+  }
+
+  private static JsonNode json(String text) {
+    try {
+      return TestServer.JSON.readTree(text);
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+}
