@@ -23,7 +23,7 @@ public final class WriteMlp {
   }
 
   /** Writes the MLP into {@code directory} from a child JVM and returns the file. */
-  static Path inChildJvm(Path directory) throws IOException, InterruptedException {
+  public static Path inChildJvm(Path directory) throws IOException, InterruptedException {
     Process process =
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),

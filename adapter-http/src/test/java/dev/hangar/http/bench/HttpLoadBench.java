@@ -60,7 +60,7 @@ import org.HdrHistogram.Histogram;
  * Client and server share the JVM and the machine's cores. Run it with
  *
  * <pre>
- * ./mvnw -B -Pbench -DskipTests -pl adapter-http -am verify -Dbench.args="--seconds 8"
+ * ./mvnw -B -DskipTests -pl adapter-http -am verify -Dbench=http -Dbench.args="--seconds 8"
  * </pre>
  *
  * Options: {@code --seconds N} (measured time per run, default 8), {@code --warmup N} (default 5),

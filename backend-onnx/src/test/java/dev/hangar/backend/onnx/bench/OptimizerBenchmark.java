@@ -27,7 +27,7 @@ import java.util.Locale;
  * a test: it reports, it asserts nothing.
  *
  * <pre>
- * ./mvnw -Pbench -DskipTests -pl backend-onnx -am verify \
+ * ./mvnw -DskipTests -pl backend-onnx -am verify -Dbench=onnx \
  *     -Dbench.main=dev.hangar.backend.onnx.bench.OptimizerBenchmark -Dbench.args="200 20"
  * </pre>
  *

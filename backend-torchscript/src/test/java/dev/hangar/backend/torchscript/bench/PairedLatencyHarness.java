@@ -9,7 +9,7 @@ import java.util.Arrays;
  * TorchScriptLatencyBenchmark} gives the same calls' percentiles, each in its own iterations.
  *
  * <pre>
- * ./mvnw -Pbench -DskipTests -pl backend-torchscript -am verify \
+ * ./mvnw -DskipTests -pl backend-torchscript -am verify -Dbench=torchscript \
  *     -Dbench.main=dev.hangar.backend.torchscript.bench.PairedLatencyHarness -Dbench.args=200000
  * </pre>
  */

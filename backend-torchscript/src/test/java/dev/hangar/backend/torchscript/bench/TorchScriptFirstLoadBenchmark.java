@@ -38,7 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * first calls to a fresh model with the graph executor's optimization on and off.
  *
  * <pre>
- * ./mvnw -Pbench -DskipTests -pl backend-torchscript -am verify \
+ * ./mvnw -DskipTests -pl backend-torchscript -am verify -Dbench=torchscript \
  *     -Dbench.args="TorchScriptFirstLoad -f 3 -wi 0 -i 1"
  * </pre>
  */

@@ -42,7 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * mapping of outputs to the signature and the output checks.
  *
  * <pre>
- * ./mvnw -Pbench -DskipTests -pl backend-torchscript -am verify \
+ * ./mvnw -DskipTests -pl backend-torchscript -am verify -Dbench=torchscript \
  *     -Dbench.args="TorchScriptLatency -f 1 -wi 3 -i 5"
  * </pre>
  */
