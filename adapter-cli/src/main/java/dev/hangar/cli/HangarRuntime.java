@@ -58,6 +58,24 @@ final class HangarRuntime implements AutoCloseable {
     return injector.getInstance(BackendRegistry.class);
   }
 
+  /**
+   * Returns the backend provider that reads {@code file}.
+   *
+   * @throws UsageException naming the file and the extensions the installed backends read
+   */
+  dev.hangar.spi.BackendProvider providerFor(Path file) {
+    BackendRegistry backends = backends();
+    return backends
+        .providerFor(file)
+        .orElseThrow(
+            () ->
+                new UsageException(
+                    "no installed backend reads "
+                        + file
+                        + "; the backends read "
+                        + backends.fileExtensions()));
+  }
+
   <T> T instance(Class<T> type) {
     return injector.getInstance(type);
   }

@@ -6,7 +6,6 @@ import dev.hangar.core.model.ModelLease;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelNotFoundException;
 import dev.hangar.core.model.ModelStatus;
-import dev.hangar.core.repository.BackendRegistry;
 import dev.hangar.core.repository.ModelDefinition;
 import dev.hangar.spi.Backend;
 import dev.hangar.spi.BackendProvider;
@@ -54,7 +53,7 @@ final class InspectCommand implements Callable<Integer> {
     try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
       Path file = Path.of(target);
       if (Files.isRegularFile(file)) {
-        spec.commandLine().getOut().print(inspectFile(hangar.backends(), file));
+        spec.commandLine().getOut().print(inspectFile(hangar, file));
       } else {
         spec.commandLine().getOut().print(inspectModel(hangar.manager(), target));
       }
@@ -62,18 +61,9 @@ final class InspectCommand implements Callable<Integer> {
     }
   }
 
-  private static String inspectFile(BackendRegistry backends, Path file) {
-    BackendProvider provider =
-        backends
-            .providerFor(file)
-            .orElseThrow(
-                () ->
-                    new UsageException(
-                        "no installed backend reads "
-                            + file
-                            + "; the backends read "
-                            + backends.fileExtensions()));
-    Backend backend = backends.backend(provider.format());
+  private static String inspectFile(HangarRuntime hangar, Path file) {
+    BackendProvider provider = hangar.providerFor(file);
+    Backend backend = hangar.backends().backend(provider.format());
     String name = file.getFileName().toString();
     long start = System.nanoTime();
     try (LoadedModel model = backend.load(ModelSource.of(name, 1, file))) {

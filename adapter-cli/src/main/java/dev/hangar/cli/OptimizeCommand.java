@@ -4,7 +4,6 @@ import dev.hangar.core.config.Durations;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelNotFoundException;
 import dev.hangar.core.model.ModelStatus;
-import dev.hangar.core.repository.BackendRegistry;
 import dev.hangar.core.repository.ModelDefinition;
 import dev.hangar.core.repository.ModelVersionFile;
 import dev.hangar.spi.BackendProvider;
@@ -250,17 +249,7 @@ final class OptimizeCommand implements Callable<Integer> {
   private Target resolve(HangarRuntime hangar) {
     Path file = Path.of(target);
     if (Files.isRegularFile(file)) {
-      BackendRegistry backends = hangar.backends();
-      BackendProvider provider =
-          backends
-              .providerFor(file)
-              .orElseThrow(
-                  () ->
-                      new UsageException(
-                          "no installed backend reads "
-                              + file
-                              + "; the backends read "
-                              + backends.fileExtensions()));
+      BackendProvider provider = hangar.providerFor(file);
       String name = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
       return new Target(ModelSource.of(name, 1, file), provider.format(), Optional.empty());
     }

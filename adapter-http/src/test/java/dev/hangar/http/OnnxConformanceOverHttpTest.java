@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hangar.backend.onnx.graph.OnnxTensorProtos;
-import dev.hangar.backend.onnx.proto.OnnxProto.TensorProto;
+import dev.hangar.backend.onnx.ConformanceCases;
 import dev.hangar.core.config.DataSize;
 import dev.hangar.core.v2.V2Json;
 import dev.hangar.spi.DataType;
@@ -36,11 +35,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OnnxConformanceOverHttpTest {
-  static final Path CASES =
-      Path.of(
-          System.getProperty("hangar.onnx.cases", "../backend-onnx/src/test/resources/onnx-node"));
-  private static final double RTOL = 1e-3;
-  private static final double ATOL = 1e-7;
 
   TestServer server;
 
@@ -48,7 +42,7 @@ class OnnxConformanceOverHttpTest {
   void start(@TempDir Path repository) throws IOException {
     for (String name : cases().toList()) {
       Path version = Files.createDirectories(repository.resolve(name).resolve("1"));
-      Files.copy(CASES.resolve(name).resolve("model.onnx"), version.resolve("model.onnx"));
+      Files.copy(ConformanceCases.model(name), version.resolve("model.onnx"));
       // served as declared (no batching), and no synthetic warmup: some graphs need real inputs
       Repositories.config(repository, name, "max_batch_size: 0\nwarmup:\n  enabled: false\n");
     }
@@ -61,14 +55,7 @@ class OnnxConformanceOverHttpTest {
   }
 
   static Stream<String> cases() throws IOException {
-    try (Stream<Path> entries = Files.list(CASES)) {
-      return entries
-          .filter(Files::isDirectory)
-          .map(path -> path.getFileName().toString())
-          .sorted()
-          .toList()
-          .stream();
-    }
+    return ConformanceCases.names().stream();
   }
 
   @Test
@@ -79,9 +66,8 @@ class OnnxConformanceOverHttpTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void jsonAndBinaryBothMatchTheExpectedOutputs(String name) throws IOException {
-    Path data = CASES.resolve(name).resolve("test_data_set_0");
-    List<Tensor> inputs = read(data, "input_");
-    List<Tensor> expected = read(data, "output_");
+    List<Tensor> inputs = ConformanceCases.inputs(name);
+    List<Tensor> expected = ConformanceCases.expectedOutputs(name);
 
     TestServer.Reply json = server.post("/v2/models/" + name + "/infer", jsonRequest(inputs));
     assertThat(json.status()).as(json.text()).isEqualTo(200);
@@ -114,8 +100,8 @@ class OnnxConformanceOverHttpTest {
     for (Tensor want : expected) {
       Tensor viaJson = named(fromJson, want.name());
       Tensor viaBinary = named(fromBinary, want.name());
-      assertMatches(viaJson, want);
-      assertMatches(viaBinary, want);
+      ConformanceCases.assertMatches(viaJson, want);
+      ConformanceCases.assertMatches(viaBinary, want);
       assertSameValues(viaJson, viaBinary);
     }
   }
@@ -137,33 +123,6 @@ class OnnxConformanceOverHttpTest {
         assertThat(Double.doubleToRawLongBits(viaJson[i]))
             .as(json.name() + " element " + i)
             .isEqualTo(Double.doubleToRawLongBits(viaBinary[i]));
-      }
-    }
-  }
-
-  static void assertMatches(Tensor actual, Tensor expected) {
-    String label = "output '" + expected.name() + "'";
-    assertThat(actual.dataType()).as(label + " datatype").isEqualTo(expected.dataType());
-    assertThat(actual.shape()).as(label + " shape").containsExactly(expected.shape());
-    if (expected.dataType() == DataType.BYTES || expected.dataType() == DataType.BOOL) {
-      assertThat(actual.data()).as(label + " values").isEqualTo(expected.data());
-      return;
-    }
-    if (!expected.dataType().isFloatingPoint()) {
-      assertThat(actual.toLongArray()).as(label).containsExactly(expected.toLongArray());
-      return;
-    }
-    double[] got = actual.toDoubleArray();
-    double[] want = expected.toDoubleArray();
-    for (int i = 0; i < want.length; i++) {
-      if (Double.isNaN(want[i])) {
-        assertThat(got[i]).as(label + " element " + i).isNaN();
-      } else if (Double.isInfinite(want[i])) {
-        assertThat(got[i]).as(label + " element " + i).isEqualTo(want[i]);
-      } else {
-        assertThat(Math.abs(got[i] - want[i]))
-            .as(label + " element " + i + ": got " + got[i] + ", expected " + want[i])
-            .isLessThanOrEqualTo(ATOL + RTOL * Math.abs(want[i]));
       }
     }
   }
@@ -212,16 +171,6 @@ class OnnxConformanceOverHttpTest {
       json.writeEndObject();
     }
     return BinaryBodies.of(text.toString(), data.toByteArray());
-  }
-
-  static List<Tensor> read(Path directory, String prefix) throws IOException {
-    List<Tensor> tensors = new ArrayList<>();
-    for (int i = 0; Files.exists(directory.resolve(prefix + i + ".pb")); i++) {
-      tensors.add(
-          OnnxTensorProtos.toTensor(
-              TensorProto.parseFrom(Files.readAllBytes(directory.resolve(prefix + i + ".pb")))));
-    }
-    return tensors;
   }
 
   private static Tensor named(List<Tensor> tensors, String name) {

@@ -3,19 +3,12 @@ package dev.hangar.models;
 import static dev.hangar.testkit.TensorAssertions.assertTensorsClose;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hangar.core.CoreExecutors;
 import dev.hangar.core.config.DataSize;
 import dev.hangar.core.inference.InferenceRequest;
 import dev.hangar.core.inference.InferenceService;
-import dev.hangar.core.memory.MemoryReclaimer;
-import dev.hangar.core.memory.ResidentMemory;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelState;
 import dev.hangar.core.model.ModelStatus;
-import dev.hangar.core.repository.BackendRegistry;
-import dev.hangar.core.repository.ModelRepository;
-import dev.hangar.core.time.TimeSource;
-import dev.hangar.spi.BackendContext;
 import dev.hangar.testkit.ReferenceCase;
 import dev.hangar.testkit.ReferenceFile;
 import java.io.IOException;
@@ -38,44 +31,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 class SampleModelsTest {
   static final Path MODELS = Path.of(System.getProperty("hangar.models.dir", "."));
 
-  private CoreExecutors executors;
-  private BackendRegistry backends;
+  private ServingCore core;
   private ModelManager manager;
   private InferenceService inference;
 
   @BeforeAll
   void start() {
-    executors = new CoreExecutors();
-    backends =
-        BackendRegistry.discover(
-            getClass().getClassLoader(),
-            new BackendContext(
-                Path.of(System.getProperty("hangar.cache.dir", "target/hangar-cache"))));
-    manager =
-        new ModelManager(
-            new ModelRepository(MODELS, backends),
-            backends,
-            DataSize.ofMegabytes(500),
-            ResidentMemory.forPlatform(),
-            MemoryReclaimer.forPlatform(),
-            TimeSource.SYSTEM,
-            executors.workers());
-    manager.start().join();
-    inference =
-        new InferenceService(
-            manager,
-            new dev.hangar.core.inference.ResponseCache(
-                DataSize.ofMegabytes(64), TimeSource.SYSTEM),
-            executors.workers(),
-            executors.timer(),
-            TimeSource.SYSTEM);
+    core = new ServingCore(MODELS, DataSize.ofMegabytes(500));
+    manager = core.manager;
+    inference = core.inference;
   }
 
   @AfterAll
   void stop() {
-    manager.close();
-    backends.close();
-    executors.close();
+    core.close();
   }
 
   Stream<String> sampleModels() {

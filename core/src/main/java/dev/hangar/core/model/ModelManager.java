@@ -893,12 +893,9 @@ public final class ModelManager implements AutoCloseable {
   /** Makes room for a load, evicting as its priority allows; runs on the loader thread. */
   private void admit(VersionEntry target, Object account, long need, LoadPriority priority) {
     while (true) {
-      VersionEntry victim;
-      LoadedVersion victimLoad;
       lock.lock();
       try {
-        long resident = memory.residentBytes();
-        long used = Math.max(resident, budget.accountedBytes());
+        long used = Math.max(memory.residentBytes(), budget.accountedBytes());
         if (used + need <= budget.limitBytes()) {
           budget.account(account, need);
           return;
@@ -917,17 +914,19 @@ public final class ModelManager implements AutoCloseable {
                   + DataSize.format(budget.baselineBytes())
                   + "; raise the budget (--memory)");
         }
-        victim = chooseVictim(target, priority);
-        if (victim == null) {
-          throw insufficient(target, need, resident, used, priority);
-        }
-        victimLoad = victim.loaded;
-        beginUnload(victim, "evicted (least recently used) to make room for " + target.key);
       } finally {
         lock.unlock();
       }
-      finishUnload(
-          victim, victimLoad, ModelState.EVICTED, "evicted to make room for " + target.key);
+      if (!evictOne(target, priority)) {
+        lock.lock();
+        try {
+          long resident = memory.residentBytes();
+          throw insufficient(
+              target, need, resident, Math.max(resident, budget.accountedBytes()), priority);
+        } finally {
+          lock.unlock();
+        }
+      }
     }
   }
 
@@ -937,35 +936,43 @@ public final class ModelManager implements AutoCloseable {
    */
   private void settle(VersionEntry target, LoadPriority priority, long measured, long estimated) {
     while (budget.accountedBytes() > budget.limitBytes()) {
-      VersionEntry victim;
-      LoadedVersion victimLoad;
-      lock.lock();
-      try {
-        victim = chooseVictim(target, priority);
-        if (victim == null) {
-          throw new InsufficientMemoryException(
-              "model '"
-                  + target.key.name()
-                  + "' version "
-                  + target.key.version()
-                  + " holds "
-                  + DataSize.format(measured)
-                  + " once loaded (estimated "
-                  + DataSize.format(estimated)
-                  + "), which passes the "
-                  + DataSize.format(budget.limitBytes())
-                  + " memory budget with nothing left to evict; it was unloaded");
-        }
-        victimLoad = victim.loaded;
-        beginUnload(
-            victim,
-            "evicted (least recently used): " + target.key + " measured more than estimated");
-      } finally {
-        lock.unlock();
+      if (!evictOne(target, priority)) {
+        throw new InsufficientMemoryException(
+            "model '"
+                + target.key.name()
+                + "' version "
+                + target.key.version()
+                + " holds "
+                + DataSize.format(measured)
+                + " once loaded (estimated "
+                + DataSize.format(estimated)
+                + "), which passes the "
+                + DataSize.format(budget.limitBytes())
+                + " memory budget with nothing left to evict; it was unloaded");
       }
-      finishUnload(
-          victim, victimLoad, ModelState.EVICTED, "evicted to make room for " + target.key);
     }
+  }
+
+  /**
+   * Evicts the least recently used version the priority allows, waiting for its in-flight requests;
+   * returns false when there is none. Runs on the loader thread.
+   */
+  private boolean evictOne(VersionEntry target, LoadPriority priority) {
+    VersionEntry victim;
+    LoadedVersion victimLoad;
+    lock.lock();
+    try {
+      victim = chooseVictim(target, priority);
+      if (victim == null) {
+        return false;
+      }
+      victimLoad = victim.loaded;
+      beginUnload(victim, "evicted (least recently used) to make room for " + target.key);
+    } finally {
+      lock.unlock();
+    }
+    finishUnload(victim, victimLoad, ModelState.EVICTED, "evicted to make room for " + target.key);
+    return true;
   }
 
   private VersionEntry chooseVictim(VersionEntry target, LoadPriority priority) {

@@ -8,6 +8,7 @@ import dev.hangar.core.config.DataSize;
 import dev.hangar.core.health.StatisticsSnapshot;
 import dev.hangar.core.inference.InferenceRequest;
 import dev.hangar.core.model.ModelVersionKey;
+import dev.hangar.models.ServingCore;
 import dev.hangar.models.WriteMlp;
 import dev.hangar.spi.Tensor;
 import java.nio.FloatBuffer;
@@ -46,12 +47,12 @@ public final class BatchingThroughputHarness {
     Path work = Files.createTempDirectory("hangar-batching");
     Path mlp = WriteMlp.inChildJvm(work.resolve("weights"));
     Path repository = work.resolve("repository");
-    BenchServer.model(
+    ServingCore.model(
         repository, "mlp_batched", mlp, "max_batch_size: 64\nload_at_startup: true\n");
-    BenchServer.model(
+    ServingCore.model(
         repository, "mlp_unbatched", mlp, "max_batch_size: 0\nload_at_startup: true\n");
     // ONNX Runtime's idle threads spin by default, taking the CPU callers need on a small machine
-    BenchServer.model(
+    ServingCore.model(
         repository,
         "mlp_batched_nospin",
         mlp,
@@ -72,7 +73,7 @@ public final class BatchingThroughputHarness {
         rawBatch64,
         rawBatch64 / rawBatch1);
 
-    try (BenchServer server = new BenchServer(repository, DataSize.ofMegabytes(1024))) {
+    try (ServingCore server = new ServingCore(repository, DataSize.ofMegabytes(1024))) {
       System.out.printf(
           "%-19s %8s %12s %10s %10s %10s %12s%n",
           "model", "callers", "samples/s", "p50 ms", "p99 ms", "avg batch", "vs raw b64");
@@ -103,7 +104,7 @@ public final class BatchingThroughputHarness {
       double samplesPerSecond, double p50Millis, double p99Millis, double averageBatch) {}
 
   private static Point measure(
-      BenchServer server, String model, int callers, long warmupNanos, long measureNanos)
+      ServingCore server, String model, int callers, long warmupNanos, long measureNanos)
       throws InterruptedException {
     Recorder latencies = new Recorder(3);
     AtomicBoolean measuring = new AtomicBoolean(false);

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import dev.hangar.core.config.DataSize;
 import dev.hangar.core.inference.InferenceRequest;
 import dev.hangar.core.inference.InferenceResponse;
+import dev.hangar.models.ServingCore;
 import dev.hangar.spi.Tensor;
 import java.io.IOException;
 import java.nio.FloatBuffer;
@@ -53,7 +54,7 @@ public class EngineLatencyBenchmark {
   };
 
   private Path repository;
-  private BenchServer server;
+  private ServingCore server;
   private OrtEnvironment environment;
   private OrtSession session;
   private InferenceRequest request;
@@ -65,10 +66,10 @@ public class EngineLatencyBenchmark {
     Path onnx = models.resolve("quality_predictor/1/model.onnx").toAbsolutePath();
     repository = Files.createTempDirectory("hangar-latency");
     String config = Files.readString(models.resolve("quality_predictor/config.yaml"));
-    BenchServer.model(repository, "quality_predictor", onnx, config);
-    BenchServer.model(
+    ServingCore.model(repository, "quality_predictor", onnx, config);
+    ServingCore.model(
         repository, "quality_predictor_cached", onnx, config + "response_cache: {enabled: true}\n");
-    server = new BenchServer(repository, DataSize.ofMegabytes(500));
+    server = new ServingCore(repository, DataSize.ofMegabytes(500));
     request =
         InferenceRequest.of(
             "quality_predictor",

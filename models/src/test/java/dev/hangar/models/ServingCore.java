@@ -1,4 +1,4 @@
-package dev.hangar.models.bench;
+package dev.hangar.models;
 
 import dev.hangar.core.CoreExecutors;
 import dev.hangar.core.config.DataSize;
@@ -15,17 +15,21 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Core assembled in process over a repository, as `hangar serve` assembles it, for benchmarks. */
-final class BenchServer implements AutoCloseable {
-  final CoreExecutors executors = new CoreExecutors();
-  final BackendRegistry backends;
-  final ModelManager manager;
-  final InferenceService inference;
+/**
+ * Core assembled in process over a repository with every backend on the class path, as {@code
+ * hangar serve} assembles it, for this module's tests and benchmarks.
+ */
+public final class ServingCore implements AutoCloseable {
+  public final CoreExecutors executors = new CoreExecutors();
+  public final BackendRegistry backends;
+  public final ModelManager manager;
+  public final InferenceService inference;
 
-  BenchServer(Path repository, DataSize budget) {
+  /** Assembles core over {@code repository} and starts the manager. */
+  public ServingCore(Path repository, DataSize budget) {
     backends =
         BackendRegistry.discover(
-            BenchServer.class.getClassLoader(),
+            ServingCore.class.getClassLoader(),
             new BackendContext(
                 Path.of(System.getProperty("hangar.cache.dir", "target/hangar-cache"))));
     manager =
@@ -48,7 +52,8 @@ final class BenchServer implements AutoCloseable {
   }
 
   /** Writes {@code repository/name/1/<file>} (a link to {@code model}) and its config. */
-  static void model(Path repository, String name, Path model, String config) throws IOException {
+  public static void model(Path repository, String name, Path model, String config)
+      throws IOException {
     Path version = Files.createDirectories(repository.resolve(name).resolve("1"));
     Files.createLink(version.resolve(model.getFileName()), model);
     Files.writeString(repository.resolve(name).resolve("config.yaml"), config);
