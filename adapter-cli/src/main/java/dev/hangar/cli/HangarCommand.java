@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
       InferCommand.class,
       ModelsCommand.class,
       OptimizeCommand.class,
+      ConvertCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {"", "Run 'hangar <command> --help' for a command's options and an example."})
@@ -57,7 +58,9 @@ public final class HangarCommand implements Runnable {
     PrintWriter err = commandLine.getErr();
     Throwable cause = unwrap(failure);
     String message =
-        cause instanceof HangarException || cause instanceof IllegalArgumentException
+        cause instanceof HangarException
+                || cause instanceof IllegalArgumentException
+                || cause instanceof UsageException
             ? cause.getMessage()
             : cause.getClass().getSimpleName() + ": " + cause.getMessage();
     err.println("error: " + firstLine(message));
