@@ -11,19 +11,33 @@ import java.util.Locale;
  * binary tensor extension).
  */
 public enum DataType {
+  /** Boolean, one byte: 0 or 1. */
   BOOL(1),
+  /** Unsigned 8-bit integer. */
   UINT8(1),
+  /** Unsigned 16-bit integer. */
   UINT16(2),
+  /** Unsigned 32-bit integer. */
   UINT32(4),
+  /** Unsigned 64-bit integer. */
   UINT64(8),
+  /** Signed 8-bit integer. */
   INT8(1),
+  /** Signed 16-bit integer. */
   INT16(2),
+  /** Signed 32-bit integer. */
   INT32(4),
+  /** Signed 64-bit integer. */
   INT64(8),
+  /** IEEE 754 half precision, carried as its 16 bits. */
   FP16(2),
+  /** bfloat16, carried as its 16 bits. */
   BF16(2),
+  /** IEEE 754 single precision. */
   FP32(4),
+  /** IEEE 754 double precision. */
   FP64(8),
+  /** Byte strings of any length (a 4-byte little-endian length, then the bytes). */
   BYTES(-1);
 
   private final int byteSize;
