@@ -113,9 +113,9 @@ class ConcurrencyAndShutdownTest {
             repository,
             DataSize.ofMegabytes(4096),
             http -> http.withDrainTimeout(Duration.ofSeconds(20)));
+    assertThat(server.post("/v2/models/slow/infer", ECHO).status()).isEqualTo(200);
+    Gate gate = server.engine.holdExecutions("slow");
     try {
-      assertThat(server.post("/v2/models/slow/infer", ECHO).status()).isEqualTo(200);
-      Gate gate = server.engine.holdExecutions("slow");
       CompletableFuture<HttpResponse<String>> inFlight =
           server.client.sendAsync(
               HttpRequest.newBuilder(server.uri.resolve("/v2/models/slow/infer"))
@@ -150,6 +150,8 @@ class ConcurrencyAndShutdownTest {
                       HttpResponse.BodyHandlers.ofString()))
           .isInstanceOf(IOException.class);
     } finally {
+      // a failed assertion must not leave the execution held, or closing waits for it in vain
+      gate.open();
       server.close();
     }
   }
