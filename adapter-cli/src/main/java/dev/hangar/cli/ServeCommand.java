@@ -103,15 +103,19 @@ final class ServeCommand implements Callable<Integer> {
             .withMaxBody(maxBody)
             .withDrainTimeout(drainTimeout)
             .withAdminToken(Optional.ofNullable(adminToken));
-    ServerSettings settings = repository.settings().withPollInterval(Optional.ofNullable(poll));
+    ServerSettings configured = repository.settings();
+    ServerSettings settings =
+        poll == null ? configured : configured.withPollInterval(Optional.of(poll));
+    Duration interval = settings.pollInterval().orElse(null);
     HangarRuntime hangar = HangarRuntime.create(settings, repository.plugins, new HttpModule(http));
     RepositoryPoller poller = null;
     HttpServer server = null;
     try {
       ModelManager manager = hangar.manager();
       var startup = manager.start();
-      if (poll != null) {
-        poller = new RepositoryPoller(manager, hangar.instance(CoreExecutors.class).timer(), poll);
+      if (interval != null) {
+        poller =
+            new RepositoryPoller(manager, hangar.instance(CoreExecutors.class).timer(), interval);
         poller.start();
       }
       server = hangar.instance(HttpServer.class).start();
@@ -127,7 +131,7 @@ final class ServeCommand implements Callable<Integer> {
           server.uri(),
           settings.repository(),
           DataSize.format(manager.budgetBytes()),
-          poll == null ? "" : ", polling every " + Durations.format(poll));
+          interval == null ? "" : ", polling every " + Durations.format(interval));
       stop.await();
       LOG.log(Level.INFO, "shutting down: draining requests in flight, then unloading models");
       shutdown(server, poller, hangar);
