@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
       InspectCommand.class,
       InferCommand.class,
       ModelsCommand.class,
+      BenchCommand.class,
       OptimizeCommand.class,
+      CompletionCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {"", "Run 'hangar <command> --help' for a command's options and an example."})
