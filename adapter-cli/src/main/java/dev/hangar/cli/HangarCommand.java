@@ -49,6 +49,8 @@ public final class HangarCommand implements Runnable {
     commandLine.setExecutionExceptionHandler(HangarCommand::handleFailure);
     commandLine.setParameterExceptionHandler(HangarCommand::handleUsageError);
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+    // '@file' is the commands' own syntax (--input @request.json), not picocli's argument files
+    commandLine.setExpandAtFiles(false);
     commandLine.setOut(out);
     commandLine.setErr(err);
     return commandLine;
@@ -59,7 +61,9 @@ public final class HangarCommand implements Runnable {
     PrintWriter err = commandLine.getErr();
     Throwable cause = unwrap(failure);
     String message =
-        cause instanceof HangarException || cause instanceof IllegalArgumentException
+        cause instanceof HangarException
+                || cause instanceof IllegalArgumentException
+                || cause instanceof UsageException
             ? cause.getMessage()
             : cause.getClass().getSimpleName() + ": " + cause.getMessage();
     err.println("error: " + firstLine(message));

@@ -155,13 +155,15 @@ final class NpyFile {
       throw new IllegalArgumentException("dtype '" + descr + "' has no byte order character");
     }
     char kind = descr.charAt(1);
-    int size;
-    try {
-      size = Integer.parseInt(descr.substring(2));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("dtype '" + descr + "' is not a NumPy type string");
+    int size = -1;
+    if (descr.length() > 2) {
+      try {
+        size = Integer.parseInt(descr.substring(2));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("dtype '" + descr + "' is not a NumPy type string");
+      }
     }
-    if (kind == 'S') {
+    if (kind == 'S' && size > 0) {
       return byteStrings(name, descr, shape, count, size, data);
     }
     DataType type =

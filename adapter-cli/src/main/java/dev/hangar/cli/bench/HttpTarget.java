@@ -78,11 +78,13 @@ public final class HttpTarget implements BenchTarget {
         cause = cause.getCause();
       }
       String detail = client.failure(cause).getMessage();
-      if (cause instanceof HttpTimeoutException) {
-        return Outcome.failed("timeout", detail);
-      }
-      if (cause instanceof ConnectException) {
-        return Outcome.failed("connection_refused", detail);
+      for (Throwable link = cause; link != null; link = link.getCause()) {
+        if (link instanceof HttpTimeoutException) {
+          return Outcome.failed("timeout", detail);
+        }
+        if (link instanceof ConnectException) {
+          return Outcome.failed("connection_refused", detail);
+        }
       }
       return Outcome.failed("connection_error", detail);
     }

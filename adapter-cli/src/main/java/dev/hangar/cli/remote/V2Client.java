@@ -203,27 +203,34 @@ public final class V2Client implements AutoCloseable {
   /** Describes an I/O failure of a request to this server in one line. */
   public RemoteException failure(Throwable failure) {
     Throwable cause = failure;
-    while (cause.getCause() != null
-        && (cause instanceof java.util.concurrent.CompletionException
-            || cause instanceof java.util.concurrent.ExecutionException
-            || (cause instanceof IOException && cause.getCause() instanceof IOException))) {
+    while ((cause instanceof java.util.concurrent.CompletionException
+            || cause instanceof java.util.concurrent.ExecutionException)
+        && cause.getCause() != null) {
       cause = cause.getCause();
     }
-    String message;
-    if (cause instanceof ConnectException || cause instanceof HttpConnectTimeoutException) {
-      message =
-          "cannot connect to "
-              + address()
-              + ": "
-              + (cause instanceof HttpConnectTimeoutException
-                  ? "no answer within " + timeout.toMillis() + " ms"
-                  : "connection refused")
-              + " (is 'hangar serve' running there?)";
-    } else if (cause instanceof HttpTimeoutException) {
-      message = "no answer from " + address() + " within " + timeout.toMillis() + " ms";
-    } else if (cause instanceof UnresolvedAddressException) {
-      message = "cannot connect to " + address() + ": unknown host";
-    } else {
+    String message = null;
+    // the JDK's client wraps the socket's own failure: the first recognized one in the chain wins
+    for (Throwable link = cause; link != null && message == null; link = link.getCause()) {
+      if (link instanceof HttpConnectTimeoutException) {
+        message =
+            "cannot connect to "
+                + address()
+                + ": no answer within "
+                + timeout.toMillis()
+                + " ms (is 'hangar serve' running there?)";
+      } else if (link instanceof ConnectException) {
+        message =
+            "cannot connect to "
+                + address()
+                + ": connection refused (is 'hangar serve' running there?)";
+      } else if (link instanceof HttpTimeoutException) {
+        message = "no answer from " + address() + " within " + timeout.toMillis() + " ms";
+      } else if (link instanceof UnresolvedAddressException
+          || link instanceof java.net.UnknownHostException) {
+        message = "cannot connect to " + address() + ": unknown host";
+      }
+    }
+    if (message == null) {
       String detail =
           cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
       message = "request to " + address() + " failed: " + detail;
