@@ -71,9 +71,12 @@ import picocli.CommandLine.Parameters;
       "",
       "Examples:",
       "  hangar bench quality_predictor --repo models --concurrency 1,8,64",
-      "  hangar bench quality_predictor --url http://127.0.0.1:8000 --protocol binary --concurrency 1,8,64 --report bench.html",
-      "  hangar bench routing_classifier --url http://127.0.0.1:8000 --rate 500,1000,2000 --json bench.json --csv bench.csv",
-      "  hangar bench quality_predictor --input-data request.json --expect response.json --tolerance 1e-4"
+      "  hangar bench quality_predictor --url http://127.0.0.1:8000 \\",
+      "      --protocol binary --concurrency 1,8,64 --report bench.html",
+      "  hangar bench routing_classifier --url http://127.0.0.1:8000 \\",
+      "      --rate 500,1000,2000 --json bench.json --csv bench.csv",
+      "  hangar bench quality_predictor --input-data request.json \\",
+      "      --expect response.json --tolerance 1e-4"
     })
 final class BenchCommand implements Callable<Integer> {
   /** Distinct synthesized input sets, sent round-robin (a response cache would still hit). */
@@ -85,7 +88,8 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--concurrency",
       split = ",",
-      paramLabel = "N[,N...]",
+      splitSynopsisLabel = ",",
+      paramLabel = "N",
       description =
           "Requests kept outstanding (closed loop), one measurement per value (default: 1).")
   List<Integer> concurrency;
@@ -93,7 +97,8 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--rate",
       split = ",",
-      paramLabel = "R[,R...]",
+      splitSynopsisLabel = ",",
+      paramLabel = "R",
       description =
           "Requests per second on a fixed arrival schedule (open loop), one measurement per value.")
   List<Double> rates;

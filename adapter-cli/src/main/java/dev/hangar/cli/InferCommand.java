@@ -30,9 +30,11 @@ import picocli.CommandLine.Parameters;
     footer = {
       "",
       "Examples:",
-      "  hangar infer quality_predictor --repo models --input '{\"features\": [[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]]}'",
+      "  hangar infer quality_predictor --repo models \\",
+      "      --input '{\"features\": [[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]]}'",
       "  hangar infer routing_classifier --input @request.json",
-      "  hangar infer quality_predictor --url http://127.0.0.1:8000 --input-npy features=features.npy --protocol binary"
+      "  hangar infer quality_predictor --url http://127.0.0.1:8000 \\",
+      "      --input-npy features=features.npy --protocol binary"
     })
 final class InferCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL", description = "The model name.")

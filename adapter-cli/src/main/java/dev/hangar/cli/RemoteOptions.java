@@ -27,7 +27,9 @@ final class RemoteOptions {
       paramLabel = "DURATION",
       defaultValue = "30s",
       converter = ServeCommand.DurationConverter.class,
-      description = "With --url: how long one request may take (default: ${DEFAULT-VALUE}).")
+      description =
+          "How long one request may take; with --url also how long connecting may take (default:"
+              + " ${DEFAULT-VALUE}).")
   Duration timeout;
 
   boolean isRemote() {
