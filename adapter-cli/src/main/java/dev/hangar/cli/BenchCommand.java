@@ -114,10 +114,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--max-outstanding",
       paramLabel = "N",
-      defaultValue = "1000",
+      defaultValue = "256",
       description =
-          "With --rate: the most requests in flight; beyond it the sender waits and the result says"
-              + " it fell behind (default: ${DEFAULT-VALUE}).")
+          "With --rate: the most requests in flight (over HTTP also the most connections); beyond"
+              + " it the sender waits and the result says the limit was hit (default:"
+              + " ${DEFAULT-VALUE}).")
   int maxOutstanding;
 
   @Option(

@@ -1,6 +1,7 @@
 package dev.hangar.cli;
 
 import dev.hangar.core.ServerSettings;
+import dev.hangar.core.config.DataSize;
 import dev.hangar.http.HttpModule;
 import dev.hangar.http.HttpServer;
 import dev.hangar.http.HttpSettings;
@@ -22,7 +23,10 @@ final class RunningServer implements AutoCloseable {
   /** Starts a server on {@code repository}; models load on first use. */
   static RunningServer start(Path repository) {
     ServerSettings settings =
-        ServerSettings.defaults(repository).withCacheDirectory(Path.of(OneShotCommandsTest.CACHE));
+        ServerSettings.defaults(repository)
+            .withCacheDirectory(Path.of(OneShotCommandsTest.CACHE))
+            // the test JVM's own resident memory is the budget's baseline: leave room above it
+            .withMemoryBudget(DataSize.ofMegabytes(8192));
     HangarRuntime hangar =
         HangarRuntime.create(
             settings, null, new HttpModule(HttpSettings.defaults().withAddress("127.0.0.1", 0)));

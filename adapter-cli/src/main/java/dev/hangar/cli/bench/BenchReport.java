@@ -136,19 +136,7 @@ public record BenchReport(
                   errors(result.errors()),
                   result.windowsRun() + (result.stable() ? ", stable" : ", unstable")));
       if (rate) {
-        row.add(
-            result
-                .lag()
-                .map(
-                    lag ->
-                        lag.keptUp()
-                            ? "kept up"
-                            : String.format(
-                                Locale.ROOT,
-                                "behind (p99 %.1f ms late%s)",
-                                lag.p99Ms(),
-                                lag.blocked() > 0 ? ", " + lag.blocked() + " blocked" : ""))
-                .orElse("-"));
+        row.add(result.lag().map(LevelResult.ClientLag::verdict).orElse("-"));
       }
       rows.add(row.toArray(String[]::new));
     }
@@ -176,18 +164,7 @@ public record BenchReport(
     }
     for (LevelResult result : results) {
       if (result.lag().isPresent() && !result.lag().get().keptUp()) {
-        text.append(
-            String.format(
-                Locale.ROOT,
-                "warning: at %s the client could not keep to the arrival schedule (send delay p99"
-                    + " %.2f ms, max %.2f ms%s); latencies still count from the intended send times,"
-                    + " but the load offered was lower than asked%n",
-                result.level().label(),
-                result.lag().get().p99Ms(),
-                result.lag().get().maxMs(),
-                result.lag().get().blocked() > 0
-                    ? ", " + result.lag().get().blocked() + " sends waited for --max-outstanding"
-                    : ""));
+        text.append(warning(result)).append('\n');
       }
     }
     return text.toString();
@@ -262,6 +239,7 @@ public record BenchReport(
                 sender.put("send_delay_p99_ms", round(lag.p99Ms()));
                 sender.put("send_delay_max_ms", round(lag.maxMs()));
                 sender.put("blocked_sends", lag.blocked());
+                sender.put("behind_at_window_end_ms", round(lag.behindMs()));
                 sender.put("kept_up", lag.keptUp());
               });
     }
@@ -304,6 +282,26 @@ public record BenchReport(
       text.append(String.join(",", cells)).append('\n');
     }
     return text.toString();
+  }
+
+  /** The warning of a level whose sender did not keep to its schedule. */
+  static String warning(LevelResult result) {
+    LevelResult.ClientLag lag = result.lag().orElseThrow();
+    String why =
+        lag.blocked() > 0
+            ? lag.blocked()
+                + " sends waited because --max-outstanding requests were in flight: the server"
+                + " did not answer as fast as they arrived"
+            : "the client itself fell " + Math.round(lag.behindMs()) + " ms behind its schedule";
+    return String.format(
+        Locale.ROOT,
+        "warning: at %s the arrival schedule was not kept (%s; send delay p99 %.2f ms, max %.2f"
+            + " ms); latencies still count from the intended send times, but the load offered was"
+            + " lower than asked",
+        result.level().label(),
+        why,
+        lag.p99Ms(),
+        lag.maxMs());
   }
 
   static String millis(double value) {

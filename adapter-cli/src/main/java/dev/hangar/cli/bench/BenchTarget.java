@@ -16,16 +16,17 @@ public interface BenchTarget extends AutoCloseable {
   /**
    * Sends prepared request {@code index}. The future never fails: failures are outcomes.
    *
-   * <p>May run the model on the calling thread before returning (see {@link #runsOnCaller()}).
+   * <p>May do the request's work on the calling thread before returning (see {@link
+   * #blocksCaller()}).
    */
   CompletableFuture<Outcome> send(int index);
 
   /**
-   * Returns whether {@link #send} may do the request's work on the calling thread (core's inference
-   * service runs the model on the caller when a slot is free), so an open-loop sender must hand it
-   * to another thread, as a server's request threads would.
+   * Returns whether {@link #send} may block the calling thread (core's inference service runs the
+   * model on the caller when a slot is free; the HTTP target waits for its answer), so an open-loop
+   * sender must hand each request to a thread of its own.
    */
-  boolean runsOnCaller();
+  boolean blocksCaller();
 
   /**
    * Returns the cumulative inference and execution counts of the model, for the average batch size,

@@ -63,11 +63,9 @@ public final class HtmlReport {
           .filter(lag -> !lag.keptUp())
           .ifPresent(
               lag ->
-                  html.append("<p class=\"warning\">At ")
-                      .append(escape(result.level().label()))
-                      .append(" the client could not keep to the arrival schedule (send delay p99 ")
-                      .append(format(lag.p99Ms()))
-                      .append(" ms); the load offered was lower than asked.</p>\n"));
+                  html.append("<p class=\"warning\">")
+                      .append(escape(BenchReport.warning(result)))
+                      .append("</p>\n"));
     }
     html.append("</body>\n</html>\n");
     return html.toString();
@@ -221,17 +219,7 @@ public final class HtmlReport {
       cell(html, BenchReport.errors(result.errors()), true);
       cell(html, result.windowsRun() + (result.stable() ? ", stable" : ", unstable"), true);
       if (rate) {
-        cell(
-            html,
-            result
-                .lag()
-                .map(
-                    lag ->
-                        lag.keptUp()
-                            ? "kept up"
-                            : String.format(Locale.ROOT, "behind (p99 %.1f ms late)", lag.p99Ms()))
-                .orElse("-"),
-            true);
+        cell(html, result.lag().map(LevelResult.ClientLag::verdict).orElse("-"), true);
       }
       html.append("</tr>\n");
     }

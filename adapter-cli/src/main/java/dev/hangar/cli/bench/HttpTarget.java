@@ -7,6 +7,7 @@ import dev.hangar.cli.remote.V2Client;
 import dev.hangar.cli.remote.V2Client.BatchCounts;
 import dev.hangar.cli.remote.V2Codec;
 import dev.hangar.spi.Tensor;
+import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -20,10 +21,10 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * A server over HTTP: each prepared input set is encoded once (JSON, or binary tensors with binary
- * outputs asked for) into a reusable request, sent on the client's keep-alive connections. A
- * response counts as a success when its status is 200; its body is decoded only to check outputs.
- * Errors are counted as {@code http_<status>}, {@code connection_refused}, {@code timeout} or
- * {@code connection_error}.
+ * outputs asked for) into a reusable request, sent on the client's keep-alive connections with a
+ * blocking exchange on the caller's thread (see {@link V2Client} for why). A response counts as a
+ * success when its status is 200; its body is decoded only to check outputs. Errors are counted as
+ * {@code http_<status>}, {@code connection_refused}, {@code timeout} or {@code connection_error}.
  */
 public final class HttpTarget implements BenchTarget {
   private final V2Client client;
@@ -67,7 +68,16 @@ public final class HttpTarget implements BenchTarget {
 
   @Override
   public CompletableFuture<Outcome> send(int index) {
-    return client.sendAsync(requests.get(index)).handle(this::outcome);
+    HttpResponse<byte[]> response;
+    try {
+      response = client.exchange(requests.get(index));
+    } catch (IOException e) {
+      return CompletableFuture.completedFuture(outcome(null, e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return CompletableFuture.completedFuture(outcome(null, e));
+    }
+    return CompletableFuture.completedFuture(outcome(response, null));
   }
 
   private Outcome outcome(HttpResponse<byte[]> response, Throwable failure) {
@@ -107,8 +117,8 @@ public final class HttpTarget implements BenchTarget {
   }
 
   @Override
-  public boolean runsOnCaller() {
-    return false;
+  public boolean blocksCaller() {
+    return true;
   }
 
   @Override

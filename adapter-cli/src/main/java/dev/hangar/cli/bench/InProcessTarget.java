@@ -113,7 +113,7 @@ public final class InProcessTarget implements BenchTarget {
   }
 
   @Override
-  public boolean runsOnCaller() {
+  public boolean blocksCaller() {
     return true;
   }
 

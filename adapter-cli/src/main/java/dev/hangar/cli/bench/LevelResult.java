@@ -78,9 +78,26 @@ public record LevelResult(
    *
    * @param p99Ms the 99th percentile of the send delay (actual minus intended send time), ms
    * @param maxMs the largest send delay, ms
-   * @param blocked sends that waited for the outstanding-request limit
-   * @param keptUp whether the sender kept to the schedule: p99 delay within {@link
-   *     LoadGenerator#LATE} and never blocked
+   * @param blocked sends that waited for the outstanding-request limit (the server did not answer
+   *     fast enough to keep the number in flight under it)
+   * @param behindMs how far behind its schedule the sender was at the worst window end, ms
+   * @param keptUp whether the sender kept the rate: never blocked, and never more than a tenth of a
+   *     window behind its schedule at a window's end
    */
-  public record ClientLag(double p99Ms, double maxMs, long blocked, boolean keptUp) {}
+  public record ClientLag(
+      double p99Ms, double maxMs, long blocked, double behindMs, boolean keptUp) {
+    /** Says in a few words how the sender did, for tables. */
+    public String verdict() {
+      if (blocked > 0) {
+        return String.format(java.util.Locale.ROOT, "limit hit (%d sends waited)", blocked);
+      }
+      if (!keptUp) {
+        return String.format(java.util.Locale.ROOT, "behind by %.0f ms", behindMs);
+      }
+      if (p99Ms > LoadGenerator.LATE.toNanos() / 1e6) {
+        return String.format(java.util.Locale.ROOT, "kept up, p99 %.1f ms late", p99Ms);
+      }
+      return "kept up";
+    }
+  }
 }

@@ -38,9 +38,10 @@ import org.HdrHistogram.Recorder;
  *   <li><b>Rate</b> (open loop): one sender follows a fixed arrival schedule (constant intervals,
  *       or exponential ones for a Poisson process) whatever the answers do. Latency runs from each
  *       request's <em>intended</em> send time, so a sender or server that falls behind cannot hide
- *       the wait (no coordinated omission). How late the sender was is measured too; beyond {@link
- *       #LATE} at the 99th percentile, or when the outstanding-request limit made it wait, the
- *       result says the client could not keep up.
+ *       the wait (no coordinated omission). How late the sender was is measured too: more than a
+ *       tenth of a window behind its schedule at a window's end, or made to wait by the
+ *       outstanding-request limit, the result says it did not keep up (the load offered was lower
+ *       than asked); a p99 send delay beyond {@link #LATE} is reported as late sends.
  * </ul>
  *
  * After a warmup, measurement windows follow one another until the throughputs of the last three
@@ -50,7 +51,10 @@ import org.HdrHistogram.Recorder;
  * end.
  */
 public final class LoadGenerator {
-  /** The send delay beyond which (at the 99th percentile) the open-loop sender fell behind. */
+  /**
+   * The send delay beyond which (at the 99th percentile) the open-loop sender's requests count as
+   * late: arrivals burstier than the schedule, though the rate may still be kept.
+   */
   public static final Duration LATE = Duration.ofMillis(2);
 
   private static final int STABLE_WINDOWS = 3;
@@ -184,6 +188,7 @@ public final class LoadGenerator {
         Histogram delay = measurement.sendDelay.getIntervalHistogram();
         Map<String, Long> errorsNow = measurement.errorCounts();
         long blockedNow = measurement.blocked.sum();
+        long behind = driver.behindNanos(end);
         Optional<BatchCounts> batchesNow = target.batchCounts();
         Window window =
             new Window(
@@ -192,6 +197,7 @@ public final class LoadGenerator {
                 delay,
                 difference(errorsNow, errorsBefore),
                 blockedNow - blockedBefore,
+                behind,
                 batchesBefore,
                 batchesNow);
         windows.add(window);
@@ -238,12 +244,14 @@ public final class LoadGenerator {
     Map<String, Long> errors = new HashMap<>();
     long nanos = 0;
     long blocked = 0;
+    long behind = 0;
     for (Window window : last) {
       latency.add(window.latency);
       delay.add(window.delay);
       window.errors.forEach((kind, count) -> errors.merge(kind, count, Long::sum));
       nanos += window.nanos;
       blocked += window.blocked;
+      behind = Math.max(behind, window.behind);
     }
     double seconds = nanos / 1e9;
     long requests = latency.getTotalCount();
@@ -267,9 +275,9 @@ public final class LoadGenerator {
     if (level.mode() == Mode.RATE) {
       double p99 = delay.getTotalCount() == 0 ? 0 : millis(delay.getValueAtPercentile(99));
       double max = delay.getTotalCount() == 0 ? 0 : millis(delay.getMaxValue());
-      lag =
-          Optional.of(
-              new ClientLag(p99, max, blocked, p99 <= LATE.toNanos() / 1e6 && blocked == 0));
+      double behindMs = millis(behind);
+      boolean keptUp = blocked == 0 && behind <= settings.window().toNanos() / 10;
+      lag = Optional.of(new ClientLag(p99, Math.max(max, behindMs), blocked, behindMs, keptUp));
     }
     Map<String, String> examples = new HashMap<>();
     errors.keySet().forEach(kind -> examples.put(kind, measurement.examples.get(kind)));
@@ -327,6 +335,7 @@ public final class LoadGenerator {
       Histogram delay,
       Map<String, Long> errors,
       long blocked,
+      long behind,
       Optional<BatchCounts> batchesBefore,
       Optional<BatchCounts> batchesAfter) {
     double throughput(int batchSize) {
@@ -361,6 +370,9 @@ public final class LoadGenerator {
   private interface Driver {
     void start();
 
+    /** How far behind its schedule the sender is at {@code now}; 0 for a closed loop. */
+    long behindNanos(long now);
+
     void stop() throws InterruptedException;
   }
 
@@ -375,6 +387,11 @@ public final class LoadGenerator {
     ClosedLoop(int concurrency, Measurement measurement) {
       this.concurrency = concurrency;
       this.measurement = measurement;
+    }
+
+    @Override
+    public long behindNanos(long now) {
+      return 0;
     }
 
     @Override
@@ -421,14 +438,16 @@ public final class LoadGenerator {
     private final ExecutorService requestThreads;
     private final Thread sender;
     private volatile boolean stopping;
+    // the intended time of the next send, written by the sender, read at each window's end
+    private volatile long next = Long.MAX_VALUE;
 
     OpenLoop(double rate, Measurement measurement) {
       this.rate = rate;
       this.measurement = measurement;
       AtomicInteger count = new AtomicInteger();
-      // a target that runs requests on the caller gets a thread per request, as a server would
+      // a target that blocks its caller gets a thread per request in flight
       this.requestThreads =
-          target.runsOnCaller()
+          target.blocksCaller()
               ? Executors.newCachedThreadPool(
                   task -> {
                     Thread thread =
@@ -446,6 +465,12 @@ public final class LoadGenerator {
       sender.start();
     }
 
+    @Override
+    public long behindNanos(long now) {
+      long intended = next;
+      return intended == Long.MAX_VALUE ? 0 : Math.max(0, now - intended);
+    }
+
     private void loop() {
       Random random = new Random(42);
       int requests = target.requests();
@@ -455,6 +480,7 @@ public final class LoadGenerator {
       long sequence = 0;
       while (!stopping) {
         long intended = origin + (long) offset;
+        next = intended;
         long wait = intended - System.nanoTime();
         if (wait > 0) {
           LockSupport.parkNanos(wait);

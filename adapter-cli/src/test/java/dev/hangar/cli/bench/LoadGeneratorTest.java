@@ -61,7 +61,7 @@ class LoadGeneratorTest {
     }
 
     @Override
-    public boolean runsOnCaller() {
+    public boolean blocksCaller() {
       return false;
     }
 
