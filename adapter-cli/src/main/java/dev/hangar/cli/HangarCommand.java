@@ -18,8 +18,10 @@ import picocli.CommandLine.Option;
       InspectCommand.class,
       InferCommand.class,
       ModelsCommand.class,
+      BenchCommand.class,
       OptimizeCommand.class,
       ConvertCommand.class,
+      CompletionCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {"", "Run 'hangar <command> --help' for a command's options and an example."})
@@ -48,6 +50,8 @@ public final class HangarCommand implements Runnable {
     commandLine.setExecutionExceptionHandler(HangarCommand::handleFailure);
     commandLine.setParameterExceptionHandler(HangarCommand::handleUsageError);
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+    // '@file' is the commands' own syntax (--input @request.json), not picocli's argument files
+    commandLine.setExpandAtFiles(false);
     commandLine.setOut(out);
     commandLine.setErr(err);
     return commandLine;

@@ -1,12 +1,18 @@
 package dev.hangar.cli;
 
+import dev.hangar.cli.remote.V2Client;
+import dev.hangar.cli.remote.V2Codec;
+import dev.hangar.cli.remote.V2Codec.Protocol;
 import dev.hangar.core.inference.InferenceRequest;
 import dev.hangar.core.inference.InferenceResponse;
 import dev.hangar.core.model.ModelLease;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,12 +25,16 @@ import picocli.CommandLine.Parameters;
     name = "infer",
     mixinStandardHelpOptions = true,
     description =
-        "Run one inference request on a model of the repository and print the outputs as v2 JSON.",
+        "Run one inference request on a model of the repository, or of a running server (--url),"
+            + " and print the outputs as v2 JSON.",
     footer = {
       "",
-      "Example:",
-      "  hangar infer quality_predictor --repo models --input '{\"features\": [[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]]}'",
-      "  hangar infer routing_classifier --input @request.json"
+      "Examples:",
+      "  hangar infer quality_predictor --repo models \\",
+      "      --input '{\"features\": [[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]]}'",
+      "  hangar infer routing_classifier --input @request.json",
+      "  hangar infer quality_predictor --url http://127.0.0.1:8000 \\",
+      "      --input-npy features=features.npy --protocol binary"
     })
 final class InferCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL", description = "The model name.")
@@ -32,20 +42,35 @@ final class InferCommand implements Callable<Integer> {
 
   @Option(
       names = {"-i", "--input"},
-      required = true,
       paramLabel = "JSON",
       description =
           "The inputs: {\"<input>\": <nested list>} or a v2 request {\"inputs\": [...]}; @file reads a file.")
   String input;
 
   @Option(
-      names = "--version",
+      names = "--input-npy",
+      paramLabel = "INPUT=FILE",
+      description =
+          "An input from a NumPy .npy file (format 1.0 to 3.0, C order; bool, integer, float and"
+              + " byte-string types); repeat for several inputs. Combines with --input.")
+  Map<String, Path> npyInputs = new LinkedHashMap<>();
+
+  @Option(
+      names = "--model-version",
       paramLabel = "N",
-      description = "The model version (default: the latest served).")
+      description = "The model version (default: the one served by default).")
   Long version;
 
   @Option(names = "--output", paramLabel = "NAME", split = ",", description = "Only these outputs.")
   List<String> outputs = List.of();
+
+  @Option(
+      names = "--protocol",
+      paramLabel = "json|binary",
+      description = "With --url: send tensors as JSON or as binary data (default: json).")
+  Protocol protocol;
+
+  @Mixin RemoteOptions remote;
 
   @Mixin RepositoryOptions repository;
 
@@ -53,22 +78,42 @@ final class InferCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
-      ModelManager manager = hangar.manager();
-      manager.start(false);
-      OptionalLong chosen = version == null ? OptionalLong.empty() : OptionalLong.of(version);
-      ModelSignature signature;
-      try (ModelLease lease = manager.acquire(model, chosen).join()) {
-        signature = lease.version().signature();
-      }
-      List<Tensor> inputs = RequestInputs.parse(RequestInputs.text(input), signature);
-      InferenceRequest request = InferenceRequest.of(model, inputs).withOutputs(outputs);
-      if (version != null) {
-        request = request.withVersion(version);
-      }
-      InferenceResponse response = hangar.inference().infer(request);
-      spec.commandLine().getOut().println(JsonOutput.response(response));
-      return 0;
+    remote.checkExclusive(spec);
+    if (input == null && npyInputs.isEmpty()) {
+      throw new UsageException("give the inputs with --input or --input-npy");
     }
+    if (protocol != null && !remote.isRemote()) {
+      throw new UsageException("--protocol applies with --url; in process there is no protocol");
+    }
+    OptionalLong chosen = version == null ? OptionalLong.empty() : OptionalLong.of(version);
+    InferenceResponse response;
+    if (remote.isRemote()) {
+      try (V2Client client = remote.client()) {
+        ModelSignature signature = client.model(model, chosen).signature();
+        List<Tensor> inputs = RequestInputs.collect(input, npyInputs, signature);
+        response =
+            client.infer(
+                model,
+                chosen,
+                V2Codec.encode(inputs, outputs, protocol == null ? Protocol.JSON : protocol));
+      }
+    } else {
+      try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
+        ModelManager manager = hangar.manager();
+        manager.start(false);
+        ModelSignature signature;
+        try (ModelLease lease = manager.acquire(model, chosen).join()) {
+          signature = lease.version().signature();
+        }
+        List<Tensor> inputs = RequestInputs.collect(input, npyInputs, signature);
+        InferenceRequest request = InferenceRequest.of(model, inputs).withOutputs(outputs);
+        if (version != null) {
+          request = request.withVersion(version);
+        }
+        response = hangar.inference().infer(request);
+      }
+    }
+    spec.commandLine().getOut().println(JsonOutput.response(response));
+    return 0;
   }
 }

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -47,39 +46,92 @@ final class RequestInputs {
     }
   }
 
-  /** Parses the inputs against the model's signature. */
-  static List<Tensor> parse(String json, ModelSignature signature) {
-    JsonNode root;
-    try {
-      root = JSON.readTree(json);
-    } catch (JsonProcessingException e) {
-      throw new InvalidInputException("--input is not valid JSON: " + e.getOriginalMessage());
-    }
-    if (root == null || !root.isObject()) {
-      throw new InvalidInputException(
-          "--input must be a JSON object: {\"inputs\": [...]} or {\"<input name>\": [...]}");
-    }
+  /**
+   * Collects the inputs of {@code --input} (JSON, may be null) and {@code --input-npy} (name to
+   * file), each input given once.
+   */
+  static List<Tensor> collect(String json, Map<String, Path> npyFiles, ModelSignature signature) {
     List<Tensor> tensors = new ArrayList<>();
-    if (root.has("inputs") && root.get("inputs").isArray()) {
-      for (JsonNode input : root.get("inputs")) {
-        tensors.add(V2Json.readTensor(input));
-      }
-      return tensors;
+    if (json != null) {
+      tensors.addAll(parse(text(json), signature));
     }
-    Iterator<Map.Entry<String, JsonNode>> fields = root.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> field = fields.next();
-      String name = field.getKey();
+    for (Map.Entry<String, Path> entry : npyFiles.entrySet()) {
+      String name = entry.getKey();
+      if (tensors.stream().anyMatch(tensor -> tensor.name().equals(name))) {
+        throw new UsageException("input '" + name + "' is given twice: by --input and --input-npy");
+      }
       TensorSpec spec =
           signature
               .input(name)
               .orElseThrow(
                   () ->
-                      new InvalidInputException(
-                          "unknown input '"
+                      new UsageException(
+                          "--input-npy names input '"
                               + name
                               + "'; the model's inputs are "
                               + signature.inputs().stream().map(TensorSpec::name).toList()));
+      Tensor tensor = NpyFile.read(name, entry.getValue());
+      long[] shape = withBatchDimension(tensor.shape(), spec, signature.batched());
+      tensors.add(Tensor.of(name, tensor.dataType(), shape, tensor.data()));
+    }
+    return tensors;
+  }
+
+  /** Parses the inputs against the model's signature. */
+  static List<Tensor> parse(String json, ModelSignature signature) {
+    return parse(json, signature.inputs(), signature.batched(), "inputs", "--input");
+  }
+
+  /**
+   * Parses expected outputs against the model's signature: a v2 response {@code {"outputs": [...]}}
+   * (what {@code hangar infer} prints) or {@code {"<output>": <nested list>}}.
+   */
+  static List<Tensor> parseOutputs(String json, ModelSignature signature) {
+    return parse(json, signature.outputs(), signature.batched(), "outputs", "--expect");
+  }
+
+  private static List<Tensor> parse(
+      String json, List<TensorSpec> specs, boolean batched, String listField, String option) {
+    String kind = listField.substring(0, listField.length() - 1);
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new InvalidInputException(option + " is not valid JSON: " + e.getOriginalMessage());
+    }
+    if (root == null || !root.isObject()) {
+      throw new InvalidInputException(
+          option
+              + " must be a JSON object: {\""
+              + listField
+              + "\": [...]} or {\"<"
+              + kind
+              + " name>\": [...]}");
+    }
+    List<Tensor> tensors = new ArrayList<>();
+    if (root.has(listField) && root.get(listField).isArray()) {
+      for (JsonNode tensor : root.get(listField)) {
+        tensors.add(V2Json.readTensor(tensor));
+      }
+      return tensors;
+    }
+    for (Map.Entry<String, JsonNode> field : root.properties()) {
+      String name = field.getKey();
+      TensorSpec spec =
+          specs.stream()
+              .filter(candidate -> candidate.name().equals(name))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new InvalidInputException(
+                          "unknown "
+                              + kind
+                              + " '"
+                              + name
+                              + "'; the model's "
+                              + listField
+                              + " are "
+                              + specs.stream().map(TensorSpec::name).toList()));
       JsonNode value = field.getValue();
       if (value.isObject()) {
         tensors.add(
@@ -90,16 +142,24 @@ final class RequestInputs {
                 value.get("data")));
         continue;
       }
-      long[] shape = shapeOf(value, name);
-      if (signature.batched() && shape.length == spec.rank() - 1) {
-        long[] batched = new long[shape.length + 1];
-        batched[0] = 1;
-        System.arraycopy(shape, 0, batched, 1, shape.length);
-        shape = batched;
-      }
+      long[] shape = withBatchDimension(shapeOf(value, name), spec, batched);
       tensors.add(V2Json.readData(name, spec.dataType(), shape, value));
     }
     return tensors;
+  }
+
+  /**
+   * Adds a batch dimension of 1 when the model is batched and {@code shape} has one dimension fewer
+   * than the spec: one row given without its batch.
+   */
+  static long[] withBatchDimension(long[] shape, TensorSpec spec, boolean batched) {
+    if (!batched || shape.length != spec.rank() - 1) {
+      return shape;
+    }
+    long[] withBatch = new long[shape.length + 1];
+    withBatch[0] = 1;
+    System.arraycopy(shape, 0, withBatch, 1, shape.length);
+    return withBatch;
   }
 
   private static long[] shapeOf(JsonNode value, String name) {

@@ -68,7 +68,9 @@ final class V2Views {
 
   /**
    * Triton's repository index entry state: READY, LOADING, UNLOADING or UNAVAILABLE (with Hangar's
-   * own state in the reason when that says more).
+   * own state in the reason when that says more), and under {@code "hangar"} what {@code hangar
+   * models} shows: Hangar's own state, format, memory in bytes, last use (epoch milliseconds, null
+   * when never), pinned, whether it is the default version, requests in flight, and the reason.
    */
   static ObjectNode indexEntry(ModelStatus status) {
     ObjectNode node = JSON.createObjectNode();
@@ -92,6 +94,27 @@ final class V2Views {
       reason = reason.isEmpty() ? label : label + ": " + reason;
     }
     node.put("reason", reason);
+    ObjectNode hangar = node.putObject("hangar");
+    hangar.put("state", status.state().name());
+    if (status.format().isPresent()) {
+      hangar.put("format", status.format().get());
+    } else {
+      hangar.putNull("format");
+    }
+    hangar.put("memory_bytes", status.memoryBytes());
+    if (status.lastUsed().isPresent()) {
+      hangar.put("last_used", status.lastUsed().get().toEpochMilli());
+    } else {
+      hangar.putNull("last_used");
+    }
+    hangar.put("pinned", status.pinned());
+    hangar.put("default_version", status.isDefault());
+    hangar.put("active_requests", status.activeRequests());
+    if (status.reason().isPresent()) {
+      hangar.put("reason", status.reason().get());
+    } else {
+      hangar.putNull("reason");
+    }
     return node;
   }
 

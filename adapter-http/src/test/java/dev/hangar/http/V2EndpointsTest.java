@@ -452,6 +452,19 @@ class V2EndpointsTest {
     TestServer.Reply load = server.post("/v2/repository/models/multi/load", "{}");
     assertThat(load.status()).as(load.text()).isEqualTo(200);
     TestServer.Reply ready = server.post("/v2/repository/index", "{\"ready\": true}");
+    V2Schemas.assertValid("repository_index_response", ready.json());
+    JsonNode loaded =
+        java.util.stream.StreamSupport.stream(ready.json().spliterator(), false)
+            .filter(node -> node.path("name").asText().equals("multi"))
+            .findFirst()
+            .orElseThrow()
+            .path("hangar");
+    assertThat(loaded.path("state").asText()).isEqualTo("READY");
+    assertThat(loaded.path("format").asText()).isEqualTo("fake");
+    assertThat(loaded.path("memory_bytes").asLong()).isPositive();
+    assertThat(loaded.path("pinned").isBoolean()).isTrue();
+    assertThat(loaded.has("last_used")).isTrue();
+    assertThat(loaded.path("active_requests").asInt()).isZero();
     assertThat(ready.json())
         .extracting(node -> node.path("name").asText())
         .contains("multi")
@@ -469,6 +482,8 @@ class V2EndpointsTest {
             .orElseThrow();
     assertThat(multi.path("state").asText()).isEqualTo("UNAVAILABLE");
     assertThat(multi.path("reason").asText()).startsWith("unloaded");
+    assertThat(multi.path("hangar").path("state").asText()).isEqualTo("UNLOADED");
+    assertThat(multi.path("hangar").path("memory_bytes").asLong()).isZero();
 
     assertThat(server.post("/v2/repository/models/nope/load", "").status()).isEqualTo(404);
     assertThat(server.post("/v2/repository/models/nope/unload", "").status()).isEqualTo(404);

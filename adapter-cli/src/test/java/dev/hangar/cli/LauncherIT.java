@@ -1,0 +1,245 @@
+package dev.hangar.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every command once through the real {@code ./hangar} launcher at the repository root, as a child
+ * process.
+ *
+ * <p>This class runs in Maven's {@code integration-test} phase (a second surefire execution in this
+ * module's pom), after {@code package} has built {@code target/hangar.jar} and {@code target/lib}
+ * from the sources under test. It checks that they exist and runs the launcher with {@code
+ * HANGAR_SKIP_BUILD=1}, so the launcher never starts a nested Maven build inside the test, and with
+ * {@code JAVA_HOME} set to the JVM running the tests.
+ */
+class LauncherIT {
+  private static final Path ROOT =
+      Path.of(OneShotCommandsTest.MODELS).toAbsolutePath().normalize().getParent();
+  private static final Pattern READY = Pattern.compile("Hangar is ready at (http://\\S+)");
+  private static final String CACHE =
+      Path.of(OneShotCommandsTest.CACHE).toAbsolutePath().toString();
+  private static final String ROW =
+      "{\"features\": [[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]]}";
+
+  @TempDir Path temporary;
+
+  record Run(int exitCode, String out, String err) {}
+
+  @BeforeAll
+  static void theJarIsBuilt() {
+    assertThat(ROOT.resolve("hangar")).isExecutable();
+    assertThat(ROOT.resolve("adapter-cli/target/hangar.jar"))
+        .as("run in the integration-test phase, after package")
+        .isRegularFile();
+    assertThat(ROOT.resolve("adapter-cli/target/lib")).isDirectory();
+  }
+
+  private static ProcessBuilder launcher(List<String> args) {
+    List<String> command = new ArrayList<>();
+    command.add(ROOT.resolve("hangar").toString());
+    command.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile());
+    builder.environment().put("HANGAR_SKIP_BUILD", "1");
+    builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    builder.environment().remove("HANGAR_MEMORY");
+    return builder;
+  }
+
+  private Run hangar(String... args) throws IOException, InterruptedException {
+    Path out = Files.createTempFile(temporary, "out", ".txt");
+    Path err = Files.createTempFile(temporary, "err", ".txt");
+    Process process =
+        launcher(List.of(args))
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .start();
+    assertThat(process.waitFor(120, TimeUnit.SECONDS))
+        .as("hangar %s finished", List.of(args))
+        .isTrue();
+    Run run = new Run(process.exitValue(), Files.readString(out), Files.readString(err));
+    // the launcher's output never goes to a terminal here: no control characters but newlines
+    assertThat(BenchCommandTest.CONTROL.matcher(run.out() + run.err()).find())
+        .as("control characters in the output of %s", List.of(args))
+        .isFalse();
+    return run;
+  }
+
+  @Test
+  void theOneShotCommands() throws Exception {
+    Run help = hangar("--help");
+    assertThat(help.exitCode()).isZero();
+    for (String command : CompletionAndHelpTest.COMMANDS) {
+      assertThat(help.out()).contains("  " + command + " ");
+    }
+
+    Run completion = hangar("completion", "bash");
+    assertThat(completion.exitCode()).isZero();
+    assertThat(completion.out()).startsWith("#!/usr/bin/env bash").contains("bench");
+
+    Run inspect = hangar("inspect", "quality_predictor", "--repo", "models", "--cache-dir", CACHE);
+    assertThat(inspect.exitCode()).as(inspect.err()).isZero();
+    assertThat(inspect.out()).contains("input:             features  FP32 [-1, 10]");
+
+    Run infer =
+        hangar(
+            "infer", "quality_predictor", "--repo", "models", "--cache-dir", CACHE, "--input", ROW);
+    assertThat(infer.exitCode()).as(infer.err()).isZero();
+    assertThat(infer.out()).contains("\"name\":\"ssim\"");
+
+    Run models = hangar("models", "--repo", "models", "--cache-dir", CACHE);
+    assertThat(models.exitCode()).as(models.err()).isZero();
+    assertThat(models.out()).contains("routing_classifier");
+
+    Run optimize =
+        hangar(
+            "optimize",
+            "routing_classifier",
+            "--repo",
+            "models",
+            "--cache-dir",
+            CACHE,
+            "--level",
+            "basic",
+            "--runs",
+            "3",
+            "--warmup-runs",
+            "1",
+            "--out",
+            temporary.resolve("optimized").toString());
+    assertThat(optimize.exitCode()).as(optimize.err()).isZero();
+    assertThat(optimize.out()).contains("level basic");
+
+    Run bench =
+        hangar(
+            "bench",
+            "routing_classifier",
+            "--repo",
+            "models",
+            "--cache-dir",
+            CACHE,
+            "--concurrency",
+            "1,4",
+            "--warmup",
+            "100ms",
+            "--window",
+            "200ms",
+            "--max-windows",
+            "2");
+    assertThat(bench.exitCode()).as(bench.err()).isZero();
+    assertThat(bench.out()).contains("routing_classifier version 1, in process");
+    assertThat(bench.err()).contains("concurrency 4: ");
+
+    Run usage = hangar("bench");
+    assertThat(usage.exitCode()).isEqualTo(2);
+    assertThat(usage.err()).contains("Missing required parameter: 'MODEL'");
+    Run unknown =
+        hangar("infer", "no_such_model", "--repo", "models", "--cache-dir", CACHE, "--input", ROW);
+    assertThat(unknown.exitCode()).isEqualTo(1);
+    assertThat(unknown.err().strip().lines()).hasSize(1);
+  }
+
+  @Test
+  void serveAndTheCommandsThatTalkToIt() throws Exception {
+    Process serve =
+        launcher(List.of("serve", "--repo", "models", "--cache-dir", CACHE, "--port", "0"))
+            .redirectErrorStream(true)
+            .start();
+    List<String> lines = new CopyOnWriteArrayList<>();
+    CompletableFuture<String> url = new CompletableFuture<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(
+                      new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                  lines.add(line);
+                  Matcher matcher = READY.matcher(line);
+                  if (matcher.find()) {
+                    url.complete(matcher.group(1).replaceAll("/$", ""));
+                  }
+                }
+                url.completeExceptionally(new AssertionError("exited before ready: " + lines));
+              } catch (IOException e) {
+                url.completeExceptionally(e);
+              }
+            });
+    reader.start();
+    try {
+      String server = url.get(90, TimeUnit.SECONDS);
+
+      Run infer =
+          hangar(
+              "infer",
+              "quality_predictor",
+              "--url",
+              server,
+              "--input",
+              ROW,
+              "--protocol",
+              "binary");
+      assertThat(infer.exitCode()).as(infer.err()).isZero();
+      assertThat(infer.out()).contains("\"name\":\"ssim\"");
+
+      Run models = hangar("models", "--url", server);
+      assertThat(models.exitCode()).as(models.err()).isZero();
+      assertThat(models.out()).containsPattern("(?m)^quality_predictor +1\\* +onnx +READY ");
+
+      Path report = temporary.resolve("report.html");
+      Run bench =
+          hangar(
+              "bench",
+              "quality_predictor",
+              "--url",
+              server,
+              "--protocol",
+              "binary",
+              "--concurrency",
+              "1,4",
+              "--warmup",
+              "100ms",
+              "--window",
+              "200ms",
+              "--max-windows",
+              "2",
+              "--report",
+              report.toString());
+      assertThat(bench.exitCode()).as(bench.err()).isZero();
+      assertThat(bench.out()).contains("quality_predictor version 1, " + server + " (binary)");
+      assertThat(report).content().contains("<svg");
+
+      assertThat(serve.toHandle().destroy()).isTrue();
+      assertThat(serve.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      reader.join(10_000);
+      assertThat(serve.exitValue()).as(String.join("\n", lines)).isZero();
+
+      Run refused = hangar("models", "--url", server);
+      assertThat(refused.exitCode()).isEqualTo(1);
+      assertThat(refused.err().strip())
+          .isEqualTo(
+              "error: cannot connect to "
+                  + server
+                  + ": connection refused (is 'hangar serve' running there?)");
+    } finally {
+      serve.destroyForcibly();
+    }
+  }
+}
