@@ -64,21 +64,36 @@ import org.HdrHistogram.Histogram;
  * </pre>
  *
  * Options: {@code --seconds N} (measured time per run, default 8), {@code --warmup N} (default 5),
- * {@code --connections 1,16,64}, {@code --only ceiling,quality,mlp}.
+ * {@code --connections 1,16,64}, {@code --only ceiling,quality,mlp}, {@code --mlp-config YAML} (the
+ * MLP's config.yaml, {@code \n} for new lines), {@code --client raw|jdk}: the client, by default
+ * {@link RawHttpConnection} (a socket per connection, the request's bytes prepared once, as wrk
+ * does), or the JDK's {@code HttpClient}, which costs several times more CPU per request, CPU the
+ * server then lacks on a small machine.
  */
 public final class HttpLoadBench {
   private static final String FEATURES = "[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]";
   private static final int MLP_IN = 64;
   private static final int MLP_HIDDEN = 3500;
   private static final int MLP_OUT = 8;
+  private static final String MLP_CONFIG = "max_batch_size: 64\nload_at_startup: true\n";
 
   private final int seconds;
   private final int warmup;
   private final int[] connections;
   private final List<String> only;
+  private final String mlpConfig;
+  private final boolean rawClient;
   private final List<String> report = new ArrayList<>();
 
-  private HttpLoadBench(int seconds, int warmup, int[] connections, List<String> only) {
+  private HttpLoadBench(
+      int seconds,
+      int warmup,
+      int[] connections,
+      List<String> only,
+      String mlpConfig,
+      boolean rawClient) {
+    this.mlpConfig = mlpConfig;
+    this.rawClient = rawClient;
     this.seconds = seconds;
     this.warmup = warmup;
     this.connections = connections;
@@ -91,6 +106,8 @@ public final class HttpLoadBench {
     int warmup = 5;
     int[] connections = {1, 16, 64};
     List<String> only = List.of("ceiling", "quality", "mlp");
+    String mlpConfig = MLP_CONFIG;
+    boolean rawClient = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--seconds" -> seconds = Integer.parseInt(args[++i]);
@@ -98,23 +115,26 @@ public final class HttpLoadBench {
         case "--connections" ->
             connections = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--only" -> only = List.of(args[++i].split(","));
+        case "--mlp-config" -> mlpConfig = args[++i].replace("\\n", "\n");
+        case "--client" -> rawClient = "raw".equals(args[++i]);
         default -> {
           System.out.println(
               "usage: HttpLoadBench [--seconds N] [--warmup N] [--connections 1,16,64]"
-                  + " [--only ceiling,quality,mlp]");
+                  + " [--only ceiling,quality,mlp] [--mlp-config YAML] [--client raw|jdk]");
           return;
         }
       }
     }
-    new HttpLoadBench(seconds, warmup, connections, only).run();
+    new HttpLoadBench(seconds, warmup, connections, only, mlpConfig, rawClient).run();
   }
 
   private void run() throws Exception {
     System.out.printf(
         Locale.ROOT,
-        "JVM %s, %d processors; client and server share them%n",
+        "JVM %s, %d processors; client (%s) and server share them%n",
         Runtime.version(),
-        Runtime.getRuntime().availableProcessors());
+        Runtime.getRuntime().availableProcessors(),
+        rawClient ? "raw sockets" : "JDK HttpClient");
     Path repository = Files.createTempDirectory("hangar-bench");
     Path cache = Path.of(System.getProperty("hangar.cache.dir", "target/hangar-cache"));
     try {
@@ -239,6 +259,7 @@ public final class HttpLoadBench {
   /** Runs {@code count} closed-loop clients; returns requests per second. */
   private double measure(String name, int count, URI uri, byte[] body, Integer headerLength)
       throws Exception {
+    String contentType = headerLength != null ? "application/octet-stream" : "application/json";
     ExecutorService clientThreads = Executors.newFixedThreadPool(2);
     HttpClient client =
         HttpClient.newBuilder()
@@ -246,14 +267,14 @@ public final class HttpLoadBench {
             .executor(clientThreads)
             .build();
     HttpRequest.Builder template =
-        HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        HttpRequest.newBuilder(uri)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .header("Content-Type", contentType);
     if (headerLength != null) {
-      template.header("Content-Type", "application/octet-stream");
       template.header("Inference-Header-Content-Length", Integer.toString(headerLength));
-    } else {
-      template.header("Content-Type", "application/json");
     }
     HttpRequest request = template.build();
+    Exchange jdk = () -> client.send(request, HttpResponse.BodyHandlers.ofByteArray()).statusCode();
     ExecutorService clients = Executors.newFixedThreadPool(count);
     AtomicBoolean recording = new AtomicBoolean();
     AtomicBoolean stop = new AtomicBoolean();
@@ -268,27 +289,35 @@ public final class HttpLoadBench {
       loops.add(
           clients.submit(
               () -> {
+                RawHttpConnection connection =
+                    rawClient ? RawHttpConnection.open(uri, body, contentType, headerLength) : null;
+                Exchange exchange = rawClient ? connection::exchange : jdk;
                 started.countDown();
                 while (!stop.get()) {
                   long start = System.nanoTime();
                   try {
-                    HttpResponse<byte[]> response =
-                        client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-                    if (response.statusCode() != 200) {
+                    if (exchange.send() != 200) {
                       failed.increment();
                       continue;
                     }
                   } catch (IOException e) {
                     failed.increment();
+                    if (rawClient) {
+                      throw e; // a broken raw connection stays broken
+                    }
                     continue;
                   } catch (InterruptedException e) {
-                    return;
+                    return null;
                   }
                   if (recording.get()) {
                     histogram.recordValue(System.nanoTime() - start);
                     completed.increment();
                   }
                 }
+                if (connection != null) {
+                  connection.close();
+                }
+                return null;
               }));
     }
     started.await();
@@ -345,6 +374,12 @@ public final class HttpLoadBench {
 
   private record Binary(byte[] body, int headerLength) {}
 
+  /** One request sent and its answer read; returns the status code. */
+  @FunctionalInterface
+  private interface Exchange {
+    int send() throws IOException, InterruptedException;
+  }
+
   private static String qualityJson() {
     return "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10], \"data\": "
         + FEATURES
@@ -388,7 +423,7 @@ public final class HttpLoadBench {
     }
   }
 
-  private static Path writeMlp(Path repository) throws IOException {
+  private Path writeMlp(Path repository) throws IOException {
     Random random = new Random(42);
     OnnxGraphBuilder graph = new OnnxGraphBuilder("mlp");
     graph.input("x", DataType.FP32, new long[] {-1, MLP_IN});
@@ -418,9 +453,7 @@ public final class HttpLoadBench {
     Path directory = Files.createDirectories(repository.resolve("mlp").resolve("1"));
     Path file = directory.resolve("model.onnx");
     Files.write(file, graph.build().toByteArray());
-    Files.writeString(
-        repository.resolve("mlp").resolve("config.yaml"),
-        "max_batch_size: 64\nload_at_startup: true\n");
+    Files.writeString(repository.resolve("mlp").resolve("config.yaml"), mlpConfig);
     System.out.printf(Locale.ROOT, "mlp: %d MB of weights%n", Files.size(file) >> 20);
     return file;
   }
