@@ -219,14 +219,7 @@ final class BenchCommand implements Callable<Integer> {
       description = "The model version (default: the one served by default).")
   Long version;
 
-  @Option(
-      names = "--progress",
-      paramLabel = "STYLE",
-      defaultValue = "auto",
-      description =
-          "auto (a bar on a terminal, plain lines otherwise), bar, plain or none (default:"
-              + " ${DEFAULT-VALUE}).")
-  Progress.Style progressStyle;
+  @Mixin ProgressOption progressOption;
 
   @Mixin RemoteOptions remote;
 
@@ -315,7 +308,7 @@ final class BenchCommand implements Callable<Integer> {
       throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Progress progress = Progress.on(progressStyle, err);
+    Progress progress = progressOption.on(err);
     if (check != null) {
       check
           .mismatch(first.outputs())

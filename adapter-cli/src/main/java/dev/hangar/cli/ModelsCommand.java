@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -57,14 +58,7 @@ final class ModelsCommand implements Callable<Integer> {
               + " HANGAR_ADMIN_TOKEN).")
   String adminToken;
 
-  @Option(
-      names = "--progress",
-      paramLabel = "STYLE",
-      defaultValue = "auto",
-      description =
-          "auto (a bar on a terminal, plain lines otherwise), bar, plain or none (default:"
-              + " ${DEFAULT-VALUE}).")
-  Progress.Style progressStyle;
+  @Mixin ProgressOption progressOption;
 
   /** One line of the listing. */
   record Row(
@@ -107,22 +101,13 @@ final class ModelsCommand implements Callable<Integer> {
         names.add(status.name());
       }
     }
-    Progress progress = Progress.on(progressStyle, spec.commandLine().getErr());
-    progress.start("loading models", names.size());
-    int done = 0;
-    for (String name : names) {
-      progress.update(done, name);
-      long start = System.nanoTime();
-      Optional<Throwable> failure =
-          manager
-              .load(name, LoadPriority.NORMAL)
-              .handle((loaded, problem) -> Optional.ofNullable(problem))
-              .join();
-      done++;
-      progress.update(done, name);
-      progress.milestone(loadLine(done, names.size(), name, start, failure.map(this::message)));
-    }
-    progress.finish();
+    loadEach(
+        names,
+        name ->
+            manager
+                .load(name, LoadPriority.NORMAL)
+                .handle((loaded, problem) -> Optional.ofNullable(problem).map(this::message))
+                .join());
   }
 
   private void loadRemote(V2Client client) {
@@ -134,27 +119,38 @@ final class ModelsCommand implements Callable<Integer> {
       }
     }
     Optional<String> token = Optional.ofNullable(adminToken).filter(value -> !value.isBlank());
-    Progress progress = Progress.on(progressStyle, spec.commandLine().getErr());
+    loadEach(
+        names,
+        name -> {
+          try {
+            client.load(name, token);
+            return Optional.empty();
+          } catch (RemoteException e) {
+            if (e.status() == 0 || e.status() == 401 || e.status() == 403) {
+              throw e; // the server cannot be reached or refuses us: no other load would do better
+            }
+            return Optional.of(e.getMessage());
+          }
+        });
+  }
+
+  /** Loads each model with {@code load} (its failure's message, or none), showing progress. */
+  private void loadEach(Set<String> names, Function<String, Optional<String>> load) {
+    Progress progress = progressOption.on(spec.commandLine().getErr());
     progress.start("loading models", names.size());
     int done = 0;
-    for (String name : names) {
-      progress.update(done, name);
-      long start = System.nanoTime();
-      Optional<String> failure = Optional.empty();
-      try {
-        client.load(name, token);
-      } catch (RemoteException e) {
-        if (e.status() == 0 || e.status() == 401 || e.status() == 403) {
-          progress.finish();
-          throw e;
-        }
-        failure = Optional.of(e.getMessage());
+    try {
+      for (String name : names) {
+        progress.update(done, name);
+        long start = System.nanoTime();
+        Optional<String> failure = load.apply(name);
+        done++;
+        progress.update(done, name);
+        progress.milestone(loadLine(done, names.size(), name, start, failure));
       }
-      done++;
-      progress.update(done, name);
-      progress.milestone(loadLine(done, names.size(), name, start, failure));
+    } finally {
+      progress.finish();
     }
-    progress.finish();
   }
 
   private static String loadLine(

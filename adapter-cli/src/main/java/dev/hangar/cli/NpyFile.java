@@ -182,18 +182,7 @@ final class NpyFile {
           case "f8" -> DataType.FP64;
           default -> throw new IllegalArgumentException(refusal(descr, kind));
         };
-    long expected = Math.multiplyExact(count, size);
-    if (data.remaining() != expected) {
-      throw new IllegalArgumentException(
-          "shape "
-              + Arrays.toString(shape)
-              + " of '"
-              + descr
-              + "' needs "
-              + expected
-              + " data bytes but the file has "
-              + data.remaining());
-    }
+    long expected = checkedLength(descr, shape, count, size, data);
     ByteBuffer values = ByteBuffer.allocate((int) expected);
     values.put(data.duplicate()).flip();
     if (order == '>' && size > 1) {
@@ -216,8 +205,9 @@ final class NpyFile {
     return Tensor.of(name, type, shape, values);
   }
 
-  private static Tensor byteStrings(
-      String name, String descr, long[] shape, long count, int size, ByteBuffer data) {
+  /** Returns the data's length in bytes, refusing data that does not fill the shape exactly. */
+  private static long checkedLength(
+      String descr, long[] shape, long count, int size, ByteBuffer data) {
     long expected = Math.multiplyExact(count, size);
     if (data.remaining() != expected) {
       throw new IllegalArgumentException(
@@ -230,6 +220,12 @@ final class NpyFile {
               + " data bytes but the file has "
               + data.remaining());
     }
+    return expected;
+  }
+
+  private static Tensor byteStrings(
+      String name, String descr, long[] shape, long count, int size, ByteBuffer data) {
+    long expected = checkedLength(descr, shape, count, size, data);
     List<byte[]> elements = new ArrayList<>((int) count);
     for (long i = 0; i < count; i++) {
       byte[] element = new byte[size];

@@ -2,19 +2,12 @@ package dev.hangar.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherIT {
   private static final Path ROOT =
       Path.of(OneShotCommandsTest.MODELS).toAbsolutePath().normalize().getParent();
-  private static final Pattern READY = Pattern.compile("Hangar is ready at (http://\\S+)");
   private static final String CACHE =
       Path.of(OneShotCommandsTest.CACHE).toAbsolutePath().toString();
   private static final String ROW =
@@ -162,29 +154,9 @@ class LauncherIT {
         launcher(List.of("serve", "--repo", "models", "--cache-dir", CACHE, "--port", "0"))
             .redirectErrorStream(true)
             .start();
-    List<String> lines = new CopyOnWriteArrayList<>();
-    CompletableFuture<String> url = new CompletableFuture<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(
-                      new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                  lines.add(line);
-                  Matcher matcher = READY.matcher(line);
-                  if (matcher.find()) {
-                    url.complete(matcher.group(1).replaceAll("/$", ""));
-                  }
-                }
-                url.completeExceptionally(new AssertionError("exited before ready: " + lines));
-              } catch (IOException e) {
-                url.completeExceptionally(e);
-              }
-            });
-    reader.start();
+    ServeOutput output = ServeOutput.of(serve);
     try {
-      String server = url.get(90, TimeUnit.SECONDS);
+      String server = output.awaitUrl();
 
       Run infer =
           hangar(
@@ -228,7 +200,7 @@ class LauncherIT {
 
       assertThat(serve.toHandle().destroy()).isTrue();
       assertThat(serve.waitFor(60, TimeUnit.SECONDS)).isTrue();
-      reader.join(10_000);
+      List<String> lines = output.awaitEnd();
       assertThat(serve.exitValue()).as(String.join("\n", lines)).isZero();
 
       Run refused = hangar("models", "--url", server);

@@ -2,26 +2,17 @@ package dev.hangar.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** {@code hangar serve} in a child JVM: it serves, and SIGTERM drains, unloads and exits 0. */
 class ServeProcessTest {
-  private static final Pattern READY = Pattern.compile("Hangar is ready at (http://\\S+)");
 
   @Test
   void servesTheRepositoryAndExitsZeroOnSigterm() throws Exception {
@@ -41,29 +32,9 @@ class ServeProcessTest {
                 "0")
             .redirectErrorStream(true)
             .start();
-    List<String> lines = new CopyOnWriteArrayList<>();
-    CompletableFuture<String> url = new CompletableFuture<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                  lines.add(line);
-                  Matcher matcher = READY.matcher(line);
-                  if (matcher.find()) {
-                    url.complete(matcher.group(1));
-                  }
-                }
-                url.completeExceptionally(new AssertionError("exited before ready: " + lines));
-              } catch (IOException e) {
-                url.completeExceptionally(e);
-              }
-            });
-    reader.start();
+    ServeOutput output = ServeOutput.of(process);
     try {
-      URI base = URI.create(url.get(90, TimeUnit.SECONDS));
+      URI base = URI.create(output.awaitUrl());
       HttpClient client = HttpClient.newHttpClient();
       HttpResponse<String> ready =
           client.send(
@@ -85,7 +56,7 @@ class ServeProcessTest {
       // SIGTERM; through the handle, which (unlike Process.destroy) leaves the output open to read
       assertThat(process.toHandle().destroy()).isTrue();
       assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited within 60s").isTrue();
-      reader.join(10_000);
+      List<String> lines = output.awaitEnd();
       assertThat(process.exitValue()).as(String.join("\n", lines)).isZero();
       assertThat(lines)
           .anyMatch(line -> line.contains("shutting down: draining requests in flight"))
