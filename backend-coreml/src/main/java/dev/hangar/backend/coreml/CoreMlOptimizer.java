@@ -2,7 +2,7 @@ package dev.hangar.backend.coreml;
 
 import dev.hangar.backend.onnx.OnnxBackend;
 import dev.hangar.backend.onnx.OnnxOptimizer;
-import dev.hangar.backend.onnx.optimizer.Digests;
+import dev.hangar.backend.onnx.optimizer.FileDigests;
 import dev.hangar.backend.onnx.optimizer.Tuner;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.MeasurementPlan;
@@ -28,6 +28,9 @@ import java.nio.file.Path;
 final class CoreMlOptimizer implements ModelOptimizer {
   private final CoreMlBackend backend;
   private final OnnxBackend onnx;
+
+  // the .mlmodel's digest keys its cache entry; remembered so that a reload does not rehash it
+  private final FileDigests digests = new FileDigests();
 
   CoreMlOptimizer(CoreMlBackend backend, OnnxBackend onnx) {
     this.backend = backend;
@@ -77,9 +80,9 @@ final class CoreMlOptimizer implements ModelOptimizer {
         options);
   }
 
-  private static String digest(Path file) {
+  private String digest(Path file) {
     try {
-      return Digests.sha256(file);
+      return digests.sha256(file);
     } catch (IOException e) {
       throw new ModelLoadException(
           ErrorCategory.USER_ERROR, "cannot read CoreML model " + file + ": " + e.getMessage(), e);

@@ -677,9 +677,9 @@ public final class OnnxOptimizer implements ModelOptimizer {
 
   // ---------------------------------------------------------------- files
 
-  private static String digest(Path file) {
+  private String digest(Path file) {
     try {
-      return Digests.sha256(file);
+      return cache.digests().sha256(file);
     } catch (IOException e) {
       throw new ModelLoadException(
           ErrorCategory.USER_ERROR, "cannot read model file " + file + ": " + e.getMessage(), e);

@@ -45,12 +45,18 @@ public final class OptimizedModelCache {
   private static final String NOTE = "note.";
 
   private final Path directory;
+  private final FileDigests digests = new FileDigests();
   // one lock per entry id, so that two threads never build the same entry at once
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
   /** A cache in {@code directory}, created when first written. */
   public OptimizedModelCache(Path directory) {
     this.directory = requireNonNull(directory, "directory is null");
+  }
+
+  /** Returns the digests of files this cache has read, which its owner may share. */
+  public FileDigests digests() {
+    return digests;
   }
 
   /** Returns the cache directory. */
@@ -151,7 +157,7 @@ public final class OptimizedModelCache {
     return Optional.of(new Entry(model, notes));
   }
 
-  private static String check(Key key, Properties properties, Path model) throws IOException {
+  private String check(Key key, Properties properties, Path model) throws IOException {
     if (!key.canonical().equals(properties.getProperty(KEY))) {
       return "its sidecar records another key";
     }
@@ -163,7 +169,7 @@ public final class OptimizedModelCache {
       return "the model file has " + Files.size(model) + " bytes, the sidecar records " + size;
     }
     String digest = properties.getProperty(SHA256, "");
-    String actual = Digests.sha256(model);
+    String actual = digests.sha256(model);
     if (!digest.equals(actual)) {
       return "the model file's SHA-256 is " + actual + ", the sidecar records " + digest;
     }
