@@ -271,24 +271,12 @@ final class InferenceCodec {
       }
       json.writeArrayFieldStart("outputs");
       for (Tensor output : response.outputs()) {
-        json.writeStartObject();
-        json.writeStringField("name", output.name());
-        json.writeStringField("datatype", output.dataType().name());
-        json.writeArrayFieldStart("shape");
-        for (long dimension : output.shape()) {
-          json.writeNumber(dimension);
-        }
-        json.writeEndArray();
         if (request.isBinary(output.name())) {
-          json.writeObjectFieldStart("parameters");
-          json.writeNumberField("binary_data_size", output.byteSize());
-          json.writeEndObject();
+          V2Json.writeBinaryTensor(json, output);
           binary.add(output);
         } else {
-          json.writeFieldName("data");
-          V2Json.writeData(json, output);
+          V2Json.writeTensor(json, output);
         }
-        json.writeEndObject();
       }
       json.writeEndArray();
       json.writeEndObject();

@@ -151,18 +151,7 @@ class OnnxConformanceOverHttpTest {
       json.writeEndObject();
       json.writeArrayFieldStart("inputs");
       for (Tensor input : inputs) {
-        json.writeStartObject();
-        json.writeStringField("name", input.name());
-        json.writeStringField("datatype", input.dataType().name());
-        json.writeArrayFieldStart("shape");
-        for (long dimension : input.shape()) {
-          json.writeNumber(dimension);
-        }
-        json.writeEndArray();
-        json.writeObjectFieldStart("parameters");
-        json.writeNumberField("binary_data_size", input.byteSize());
-        json.writeEndObject();
-        json.writeEndObject();
+        V2Json.writeBinaryTensor(json, input);
         byte[] bytes = new byte[input.byteSize()];
         input.data().get(bytes);
         data.writeBytes(bytes);

@@ -60,18 +60,7 @@ public final class V2Codec {
           V2Json.writeTensor(json, input);
           continue;
         }
-        json.writeStartObject();
-        json.writeStringField("name", input.name());
-        json.writeStringField("datatype", input.dataType().name());
-        json.writeArrayFieldStart("shape");
-        for (long dimension : input.shape()) {
-          json.writeNumber(dimension);
-        }
-        json.writeEndArray();
-        json.writeObjectFieldStart("parameters");
-        json.writeNumberField("binary_data_size", input.byteSize());
-        json.writeEndObject();
-        json.writeEndObject();
+        V2Json.writeBinaryTensor(json, input);
       }
       json.writeEndArray();
       if (!outputs.isEmpty()) {

@@ -147,6 +147,26 @@ public final class V2Json {
   /** Writes a whole tensor: {@code {"name", "datatype", "shape", "data"}}. */
   public static void writeTensor(JsonGenerator json, Tensor tensor) throws IOException {
     json.writeStartObject();
+    writeNameTypeAndShape(json, tensor);
+    json.writeFieldName("data");
+    writeData(json, tensor);
+    json.writeEndObject();
+  }
+
+  /**
+   * Writes a tensor whose data travels after the JSON (the binary tensor extension): name,
+   * datatype, shape and {@code "parameters": {"binary_data_size": n}}, without data.
+   */
+  public static void writeBinaryTensor(JsonGenerator json, Tensor tensor) throws IOException {
+    json.writeStartObject();
+    writeNameTypeAndShape(json, tensor);
+    json.writeObjectFieldStart("parameters");
+    json.writeNumberField("binary_data_size", tensor.byteSize());
+    json.writeEndObject();
+    json.writeEndObject();
+  }
+
+  private static void writeNameTypeAndShape(JsonGenerator json, Tensor tensor) throws IOException {
     json.writeStringField("name", tensor.name());
     json.writeStringField("datatype", tensor.dataType().name());
     json.writeArrayFieldStart("shape");
@@ -154,9 +174,6 @@ public final class V2Json {
       json.writeNumber(dimension);
     }
     json.writeEndArray();
-    json.writeFieldName("data");
-    writeData(json, tensor);
-    json.writeEndObject();
   }
 
   /**
