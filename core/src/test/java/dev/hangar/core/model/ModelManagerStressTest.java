@@ -70,6 +70,15 @@ class ModelManagerStressTest {
       } finally {
         pool.shutdownNow();
       }
+      // printed first, so that a failed run shows what happened
+      System.out.println(
+          "stress outcomes: "
+              + outcomes
+              + ", transitions: "
+              + transitions.all().stream()
+                  .collect(
+                      java.util.stream.Collectors.groupingBy(
+                          transition -> transition.to(), java.util.stream.Collectors.counting())));
       assertThat(outcomes.keySet())
           .as("outcomes %s", outcomes)
           .allMatch(outcome -> outcome.equals("ok") || outcome.startsWith("documented:"));
@@ -80,7 +89,6 @@ class ModelManagerStressTest {
       assertThat(transitions.all().stream().filter(t -> t.to() == ModelState.UNLOADED).count())
           .as("unloads")
           .isGreaterThan(20);
-      System.out.println("stress outcomes: " + outcomes);
       assertThat(maxAccounted.get()).isLessThanOrEqualTo(100 * MB);
       assertThat(harness.memory.peakBytes()).isLessThanOrEqualTo(100 * MB);
       assertThat(harness.engine.allocatedBytes())
