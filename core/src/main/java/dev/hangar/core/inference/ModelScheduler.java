@@ -108,10 +108,7 @@ final class ModelScheduler {
       fail(
           pending,
           new QueueFullException(
-              "model '"
-                  + version.key().name()
-                  + "' version "
-                  + version.key().version()
+              version.key().describe()
                   + " has "
                   + settings.maxQueueSize()
                   + " requests queued (max_queue_size); retry later"));

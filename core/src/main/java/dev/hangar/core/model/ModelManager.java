@@ -264,15 +264,7 @@ public final class ModelManager implements AutoCloseable {
                     && hangar.category() != ErrorCategory.INSUFFICIENT_RESOURCES
                     && hangar.category() != ErrorCategory.NOT_FOUND
                     && hangar.category() != ErrorCategory.UNAVAILABLE) {
-                  cause =
-                      new ModelUnavailableException(
-                          "model '"
-                              + target.key.name()
-                              + "' version "
-                              + target.key.version()
-                              + " failed to load: "
-                              + hangar.getMessage(),
-                          hangar);
+                  cause = failedLoad(target.key, hangar);
                 }
                 return CompletableFuture.<ModelLease>failedFuture(cause);
               }
@@ -332,14 +324,12 @@ public final class ModelManager implements AutoCloseable {
   }
 
   private static HangarException failedLoad(VersionEntry entry) {
+    return failedLoad(entry.key, entry.failure);
+  }
+
+  private static HangarException failedLoad(ModelVersionKey key, HangarException failure) {
     return new ModelUnavailableException(
-        "model '"
-            + entry.key.name()
-            + "' version "
-            + entry.key.version()
-            + " failed to load: "
-            + entry.failure.getMessage(),
-        entry.failure);
+        key.describe() + " failed to load: " + failure.getMessage(), failure);
   }
 
   private static Throwable unwrap(Throwable failure) {
@@ -709,13 +699,7 @@ public final class ModelManager implements AutoCloseable {
           definition
               .version(entry.key.version())
               .orElseThrow(
-                  () ->
-                      new ModelNotFoundException(
-                          "model '"
-                              + model.name
-                              + "' version "
-                              + entry.key.version()
-                              + " is no longer on disk"));
+                  () -> new ModelNotFoundException(entry.key.describe() + " is no longer on disk"));
       previous = entry.reloadRequested ? entry.loaded : null;
       entry.reloadRequested = false;
       entry.file = file;
@@ -902,10 +886,8 @@ public final class ModelManager implements AutoCloseable {
         }
         if (budget.baselineBytes() + need > budget.limitBytes()) {
           throw new InsufficientMemoryException(
-              "cannot load model '"
-                  + target.key.name()
-                  + "' version "
-                  + target.key.version()
+              "cannot load "
+                  + target.key.describe()
                   + ": it needs about "
                   + DataSize.format(need)
                   + ", more than the memory budget of "
@@ -938,10 +920,7 @@ public final class ModelManager implements AutoCloseable {
     while (budget.accountedBytes() > budget.limitBytes()) {
       if (!evictOne(target, priority)) {
         throw new InsufficientMemoryException(
-            "model '"
-                + target.key.name()
-                + "' version "
-                + target.key.version()
+            target.key.describe()
                 + " holds "
                 + DataSize.format(measured)
                 + " once loaded (estimated "
@@ -1017,10 +996,8 @@ public final class ModelManager implements AutoCloseable {
       }
     }
     return new InsufficientMemoryException(
-        "cannot load model '"
-            + target.key.name()
-            + "' version "
-            + target.key.version()
+        "cannot load "
+            + target.key.describe()
             + ": it needs about "
             + DataSize.format(need)
             + " but only "

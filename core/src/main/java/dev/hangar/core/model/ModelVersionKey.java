@@ -14,6 +14,11 @@ public record ModelVersionKey(String name, long version) {
     requireNonNull(name, "name is null");
   }
 
+  /** Returns how messages name it: {@code model 'name' version N}. */
+  public String describe() {
+    return "model '" + name + "' version " + version;
+  }
+
   @Override
   public String toString() {
     return name + " v" + version;
