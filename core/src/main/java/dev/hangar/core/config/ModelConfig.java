@@ -101,42 +101,6 @@ public record ModelConfig(
     }
   }
 
-  /** Creates a config without optimization. */
-  public ModelConfig(
-      Optional<String> backend,
-      Optional<String> defaultModelFilename,
-      VersionPolicy versionPolicy,
-      Optional<Integer> maxBatchSize,
-      List<TensorConfig> inputs,
-      List<TensorConfig> outputs,
-      Map<String, String> parameters,
-      boolean pinned,
-      boolean loadAtStartup,
-      LoadPriority loadPriority,
-      int instances,
-      BatchingConfig batching,
-      WarmupConfig warmup,
-      CacheConfig responseCache,
-      HealthConfig health) {
-    this(
-        backend,
-        defaultModelFilename,
-        versionPolicy,
-        maxBatchSize,
-        inputs,
-        outputs,
-        parameters,
-        pinned,
-        loadAtStartup,
-        loadPriority,
-        instances,
-        batching,
-        warmup,
-        responseCache,
-        health,
-        Optional.empty());
-  }
-
   /** Returns the declared signature, when the config declares inputs and outputs. */
   public Optional<ModelSignature> declaredSignature() {
     if (inputs.isEmpty()) {

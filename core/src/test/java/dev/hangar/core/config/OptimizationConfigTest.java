@@ -50,23 +50,7 @@ class OptimizationConfigTest {
     ModelConfig config = parse("max_batch_size: 4\noptimization: {int8: true}\n");
     assertThat(config.maxBatchSize()).contains(4);
     assertThat(config.optimization()).map(OptimizationOptions::int8).contains(true);
-    ModelConfig withoutOptimization =
-        new ModelConfig(
-            config.backend(),
-            config.defaultModelFilename(),
-            config.versionPolicy(),
-            config.maxBatchSize(),
-            config.inputs(),
-            config.outputs(),
-            config.parameters(),
-            config.pinned(),
-            config.loadAtStartup(),
-            config.loadPriority(),
-            config.instances(),
-            config.batching(),
-            config.warmup(),
-            config.responseCache(),
-            config.health());
+    ModelConfig withoutOptimization = parse("max_batch_size: 4\n");
     assertThat(withoutOptimization.optimization()).isEqualTo(Optional.empty());
   }
 
