@@ -2,6 +2,8 @@ package dev.hangar.spi;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -33,6 +35,29 @@ public record ModelSource(
   /** Returns a source with no configuration: no declared signature, no parameters. */
   public static ModelSource of(String name, long version, Path file) {
     return new ModelSource(name, version, file, Optional.empty(), ModelParameters.empty());
+  }
+
+  /**
+   * Returns the model file's size in bytes, for a backend about to read it.
+   *
+   * @throws ModelLoadException (a user error) when the file is missing, unreadable or empty
+   */
+  public long checkedFileSize() {
+    if (!Files.isRegularFile(file)) {
+      throw new ModelLoadException(
+          ErrorCategory.USER_ERROR, "model file " + file + " does not exist");
+    }
+    try {
+      long size = Files.size(file);
+      if (size == 0) {
+        throw new ModelLoadException(
+            ErrorCategory.USER_ERROR, "model file " + file + " is empty (0 bytes)");
+      }
+      return size;
+    } catch (IOException e) {
+      throw new ModelLoadException(
+          ErrorCategory.USER_ERROR, "cannot read " + file + ": " + e.getMessage(), e);
+    }
   }
 
   /** Returns a short label for messages: {@code name (version N, path)}. */

@@ -78,7 +78,7 @@ public final class OnnxBackend implements Backend {
   @Override
   public LoadedModel load(ModelSource source) {
     Path file = source.file();
-    long size = checkReadable(file);
+    long size = source.checkedFileSize();
     return open(
         source,
         (environment, options) -> createSession(environment, file, options),
@@ -142,24 +142,6 @@ public final class OnnxBackend implements Backend {
     } catch (IOException e) {
       throw new ModelLoadException(
           ErrorCategory.USER_ERROR, "cannot read " + source.file() + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static long checkReadable(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new ModelLoadException(
-          ErrorCategory.USER_ERROR, "model file " + file + " does not exist");
-    }
-    try {
-      long size = Files.size(file);
-      if (size == 0) {
-        throw new ModelLoadException(
-            ErrorCategory.USER_ERROR, "model file " + file + " is empty (0 bytes)");
-      }
-      return size;
-    } catch (IOException e) {
-      throw new ModelLoadException(
-          ErrorCategory.USER_ERROR, "cannot read " + file + ": " + e.getMessage(), e);
     }
   }
 

@@ -16,9 +16,7 @@ import dev.hangar.spi.ModelOptimizer;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.TensorSpec;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,7 +83,7 @@ public final class TorchScriptBackend implements Backend {
    */
   LoadedModel load(ModelSource source, int forcedIntraOpThreads) {
     Path file = source.file();
-    long fileSize = checkReadable(file);
+    long fileSize = source.checkedFileSize();
     TorchScriptSettings settings = TorchScriptSettings.from(source.parameters());
     ModelSignature signature =
         source.declaredSignature().orElseThrow(() -> missingSignature(source));
@@ -258,24 +256,6 @@ public final class TorchScriptBackend implements Backend {
             current);
       }
       return current;
-    }
-  }
-
-  private static long checkReadable(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new ModelLoadException(
-          ErrorCategory.USER_ERROR, "model file " + file + " does not exist");
-    }
-    try {
-      long size = Files.size(file);
-      if (size == 0) {
-        throw new ModelLoadException(
-            ErrorCategory.USER_ERROR, "model file " + file + " is empty (0 bytes)");
-      }
-      return size;
-    } catch (IOException e) {
-      throw new ModelLoadException(
-          ErrorCategory.USER_ERROR, "cannot read " + file + ": " + e.getMessage(), e);
     }
   }
 
