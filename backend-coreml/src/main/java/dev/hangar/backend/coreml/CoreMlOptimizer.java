@@ -3,18 +3,15 @@ package dev.hangar.backend.coreml;
 import dev.hangar.backend.onnx.OnnxBackend;
 import dev.hangar.backend.onnx.OnnxOptimizer;
 import dev.hangar.backend.onnx.optimizer.FileDigests;
+import dev.hangar.backend.onnx.optimizer.ModelFiles;
 import dev.hangar.backend.onnx.optimizer.Tuner;
-import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.MeasurementPlan;
-import dev.hangar.spi.ModelLoadException;
 import dev.hangar.spi.ModelOptimizer;
 import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.OptimizationOptions;
 import dev.hangar.spi.OptimizationReport;
 import dev.hangar.spi.TuningOptions;
 import dev.hangar.spi.TuningReport;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -47,7 +44,7 @@ final class CoreMlOptimizer implements ModelOptimizer {
         .prepareGraph(
             backend.compiledSource(source, compiled),
             compiled.graph(),
-            digest(source.file()),
+            ModelFiles.sha256(digests, source.file(), "CoreML model"),
             options);
   }
 
@@ -62,8 +59,8 @@ final class CoreMlOptimizer implements ModelOptimizer {
         .optimizeGraph(
             backend.compiledSource(source, compiled),
             compiled.graph(),
-            digest(source.file()),
-            size(source.file()),
+            ModelFiles.sha256(digests, source.file(), "CoreML model"),
+            ModelFiles.size(source.file(), "CoreML model"),
             options,
             measurement,
             outputDirectory);
@@ -78,23 +75,5 @@ final class CoreMlOptimizer implements ModelOptimizer {
         "intra_op_threads",
         threads -> backend.load(OnnxOptimizer.withThreads(source, threads)),
         options);
-  }
-
-  private String digest(Path file) {
-    try {
-      return digests.sha256(file);
-    } catch (IOException e) {
-      throw new ModelLoadException(
-          ErrorCategory.USER_ERROR, "cannot read CoreML model " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static long size(Path file) {
-    try {
-      return Files.size(file);
-    } catch (IOException e) {
-      throw new ModelLoadException(
-          ErrorCategory.USER_ERROR, "cannot read CoreML model " + file + ": " + e.getMessage(), e);
-    }
   }
 }

@@ -12,6 +12,7 @@ import dev.hangar.backend.onnx.optimizer.CpuFeatures;
 import dev.hangar.backend.onnx.optimizer.Digests;
 import dev.hangar.backend.onnx.optimizer.Int8Quantizer;
 import dev.hangar.backend.onnx.optimizer.LatencyHarness;
+import dev.hangar.backend.onnx.optimizer.ModelFiles;
 import dev.hangar.backend.onnx.optimizer.OptimizedModelCache;
 import dev.hangar.backend.onnx.optimizer.OptimizedModelCache.Entry;
 import dev.hangar.backend.onnx.optimizer.OptimizedModelCache.Key;
@@ -120,7 +121,11 @@ public final class OnnxOptimizer implements ModelOptimizer {
 
   private Origin fileOrigin(ModelSource source) {
     return new Origin(
-        "onnx", digest(source.file()), "", () -> parse(source.file()), () -> backend.load(source));
+        "onnx",
+        ModelFiles.sha256(cache.digests(), source.file(), "model file"),
+        "",
+        () -> parse(source.file()),
+        () -> backend.load(source));
   }
 
   private Origin graphOrigin(ModelSource source, ModelProto graph, String originDigest) {
@@ -420,7 +425,12 @@ public final class OnnxOptimizer implements ModelOptimizer {
       MeasurementPlan measurement,
       Path outputDirectory) {
     return optimize(
-        source, fileOrigin(source), fileSize(source.file()), options, measurement, outputDirectory);
+        source,
+        fileOrigin(source),
+        ModelFiles.size(source.file(), "model file"),
+        options,
+        measurement,
+        outputDirectory);
   }
 
   /**
@@ -635,7 +645,12 @@ public final class OnnxOptimizer implements ModelOptimizer {
         comparison.add(reference.get(i), model.infer(probes.get(i)));
       }
       return new Measured(
-          name, file, fileSize(file), loadTime, model, Optional.of(comparison.result()));
+          name,
+          file,
+          ModelFiles.size(file, "model file"),
+          loadTime,
+          model,
+          Optional.of(comparison.result()));
     } catch (RuntimeException e) {
       model.close();
       throw e;
@@ -676,24 +691,6 @@ public final class OnnxOptimizer implements ModelOptimizer {
   }
 
   // ---------------------------------------------------------------- files
-
-  private String digest(Path file) {
-    try {
-      return cache.digests().sha256(file);
-    } catch (IOException e) {
-      throw new ModelLoadException(
-          ErrorCategory.USER_ERROR, "cannot read model file " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static long fileSize(Path file) {
-    try {
-      return Files.size(file);
-    } catch (IOException e) {
-      throw new ModelLoadException(
-          ErrorCategory.USER_ERROR, "cannot read model file " + file + ": " + e.getMessage(), e);
-    }
-  }
 
   private static ModelProto parse(Path file) {
     try {
