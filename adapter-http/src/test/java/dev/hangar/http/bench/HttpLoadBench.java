@@ -359,8 +359,7 @@ public final class HttpLoadBench {
             all.getValueAtPercentile(50) / 1e6,
             all.getValueAtPercentile(99) / 1e6,
             failed.sum() > 0 ? "  (" + failed.sum() + " failed)" : "");
-    System.out.println(line);
-    report.add(line);
+    report(line);
     return rate;
   }
 
