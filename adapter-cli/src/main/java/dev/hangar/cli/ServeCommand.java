@@ -90,6 +90,16 @@ final class ServeCommand implements Callable<Integer> {
       description = "How long shutdown waits for requests in flight (default: ${DEFAULT-VALUE}).")
   Duration drainTimeout;
 
+  @Option(
+      names = "--idle-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description =
+          "Close a connection that sends nothing for this long, between requests or inside one"
+              + " (default: ${DEFAULT-VALUE}).")
+  Duration idleTimeout;
+
   private final CountDownLatch stop = new CountDownLatch(1);
   // guards the shutdown sequence, which the main thread or the shutdown hook runs once
   private final Object shutdownLock = new Object();
@@ -102,6 +112,7 @@ final class ServeCommand implements Callable<Integer> {
             .withAddress(host, port)
             .withMaxBody(maxBody)
             .withDrainTimeout(drainTimeout)
+            .withIdleTimeout(idleTimeout)
             .withAdminToken(Optional.ofNullable(adminToken));
     ServerSettings configured = repository.settings();
     ServerSettings settings =

@@ -79,6 +79,7 @@ class ServeProcessTest {
         .contains("--poll")
         .contains("--admin-token")
         .contains("--max-body")
-        .contains("--drain-timeout");
+        .contains("--drain-timeout")
+        .contains("--idle-timeout");
   }
 }

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Properties;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * Adds the HTTP adapter to core's object graph; install it next to {@link
@@ -47,8 +48,13 @@ public final class HttpModule extends AbstractModule {
   @Provides
   @Singleton
   HttpServer server(ModelManager manager, InferenceService inference, HangarMetrics metrics) {
+    // Jetty's threads, which also write the answers that complete asynchronously
+    QueuedThreadPool threads = new QueuedThreadPool(250, 8, 60_000);
+    threads.setName("hangar-http");
     return new HttpServer(
-        settings, new V2Endpoints(manager, inference, metrics, settings, serverVersion()));
+        settings,
+        threads,
+        new V2Endpoints(manager, inference, metrics, settings, serverVersion(), threads));
   }
 
   /** Returns Hangar's version, as the build recorded it. */

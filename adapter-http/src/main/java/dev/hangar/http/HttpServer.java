@@ -19,6 +19,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.ThreadPool;
 
 /**
  * The KServe v2 REST server: Javalin on Jetty, with every route of {@link V2Endpoints}.
@@ -31,13 +32,15 @@ public final class HttpServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(HttpServer.class.getName());
 
   private final HttpSettings settings;
+  private final ThreadPool threads;
   private final V2Endpoints endpoints;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private Javalin app;
 
-  HttpServer(HttpSettings settings, V2Endpoints endpoints) {
+  HttpServer(HttpSettings settings, ThreadPool threads, V2Endpoints endpoints) {
     this.settings = requireNonNull(settings, "settings is null");
+    this.threads = requireNonNull(threads, "threads is null");
     this.endpoints = requireNonNull(endpoints, "endpoints is null");
   }
 
@@ -101,6 +104,7 @@ public final class HttpServer implements AutoCloseable {
     config.startup.showOldJavalinVersionWarning = false;
     config.http.maxRequestSize = settings.maxBody().bytes();
     config.http.generateEtags = false;
+    config.jetty.threadPool = threads;
     config.jetty.modifyServer(
         server -> {
           server.setStopTimeout(settings.drainTimeout().toMillis());
@@ -151,7 +155,10 @@ public final class HttpServer implements AutoCloseable {
   private void configureHttp(HttpConfiguration http) {
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);
-    http.setIdleTimeout(settings.stallTimeout().toMillis());
+    // no request idle timeout of its own: the connector's applies throughout (one that differs
+    // makes
+    // Jetty cancel and reschedule the connection's timeout task on every request)
+    http.setIdleTimeout(-1);
   }
 
   /** Jetty's own errors (a malformed URI, a bad header) as {@code {"error": ...}}. */

@@ -15,10 +15,9 @@ import java.util.Optional;
  *     load/unload endpoints need {@code adminToken}
  * @param port the port (default 8000; 0 picks a free one)
  * @param maxBody the largest request body accepted (default 64MB); larger ones get 413
- * @param idleTimeout how long a keep-alive connection may sit idle before it is closed (default
- *     30s)
- * @param stallTimeout how long one request's headers or body may stall between bytes before the
- *     connection is dropped (default 10s)
+ * @param idleTimeout how long a connection may send nothing before it is closed (default 30s):
+ *     between requests on a keep-alive connection, and inside a request's headers or body, so that
+ *     a client trickling a request cannot hold a connection longer
  * @param drainTimeout how long a shutdown waits for requests in flight (default 30s)
  * @param adminToken the bearer token the load/unload endpoints require, when set
  */
@@ -27,7 +26,6 @@ public record HttpSettings(
     int port,
     DataSize maxBody,
     Duration idleTimeout,
-    Duration stallTimeout,
     Duration drainTimeout,
     Optional<String> adminToken) {
   /** The default address: loopback only. */
@@ -44,7 +42,6 @@ public record HttpSettings(
     requireNonNull(host, "host is null");
     requireNonNull(maxBody, "maxBody is null");
     requireNonNull(idleTimeout, "idleTimeout is null");
-    requireNonNull(stallTimeout, "stallTimeout is null");
     requireNonNull(drainTimeout, "drainTimeout is null");
     requireNonNull(adminToken, "adminToken is null");
     if (host.isBlank()) {
@@ -57,10 +54,8 @@ public record HttpSettings(
       throw new IllegalArgumentException(
           "the body limit must be from 1 byte to 2GB, got " + maxBody);
     }
-    for (Duration timeout : new Duration[] {idleTimeout, stallTimeout}) {
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("timeouts must be positive, got " + timeout);
-      }
+    if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+      throw new IllegalArgumentException("the idle timeout must be positive, got " + idleTimeout);
     }
     if (drainTimeout.isNegative()) {
       throw new IllegalArgumentException("the drain timeout cannot be negative");
@@ -75,35 +70,33 @@ public record HttpSettings(
         DEFAULT_PORT,
         DEFAULT_MAX_BODY,
         Duration.ofSeconds(30),
-        Duration.ofSeconds(10),
         Duration.ofSeconds(30),
         Optional.empty());
   }
 
   /** Returns these settings bound to another address and port. */
   public HttpSettings withAddress(String newHost, int newPort) {
-    return new HttpSettings(
-        newHost, newPort, maxBody, idleTimeout, stallTimeout, drainTimeout, adminToken);
+    return new HttpSettings(newHost, newPort, maxBody, idleTimeout, drainTimeout, adminToken);
   }
 
   /** Returns these settings with another body limit. */
   public HttpSettings withMaxBody(DataSize size) {
-    return new HttpSettings(host, port, size, idleTimeout, stallTimeout, drainTimeout, adminToken);
+    return new HttpSettings(host, port, size, idleTimeout, drainTimeout, adminToken);
   }
 
   /** Returns these settings with an admin token (empty: none). */
   public HttpSettings withAdminToken(Optional<String> token) {
-    return new HttpSettings(host, port, maxBody, idleTimeout, stallTimeout, drainTimeout, token);
+    return new HttpSettings(host, port, maxBody, idleTimeout, drainTimeout, token);
   }
 
   /** Returns these settings with another drain timeout. */
   public HttpSettings withDrainTimeout(Duration timeout) {
-    return new HttpSettings(host, port, maxBody, idleTimeout, stallTimeout, timeout, adminToken);
+    return new HttpSettings(host, port, maxBody, idleTimeout, timeout, adminToken);
   }
 
-  /** Returns these settings with other idle and stall timeouts. */
-  public HttpSettings withTimeouts(Duration idle, Duration stall) {
-    return new HttpSettings(host, port, maxBody, idle, stall, drainTimeout, adminToken);
+  /** Returns these settings with another idle timeout. */
+  public HttpSettings withIdleTimeout(Duration timeout) {
+    return new HttpSettings(host, port, maxBody, timeout, drainTimeout, adminToken);
   }
 
   /** Returns whether the server listens on a loopback address only. */

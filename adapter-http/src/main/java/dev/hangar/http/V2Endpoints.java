@@ -25,6 +25,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 
 /**
@@ -52,19 +53,22 @@ final class V2Endpoints {
   private final HttpSettings settings;
   private final AdminGuard admin;
   private final String serverVersion;
+  private final Executor responses;
 
   V2Endpoints(
       ModelManager manager,
       InferenceService inference,
       HangarMetrics metrics,
       HttpSettings settings,
-      String serverVersion) {
+      String serverVersion,
+      Executor responses) {
     this.manager = requireNonNull(manager, "manager is null");
     this.inference = requireNonNull(inference, "inference is null");
     this.metrics = requireNonNull(metrics, "metrics is null");
     this.settings = requireNonNull(settings, "settings is null");
     this.admin = new AdminGuard(settings);
     this.serverVersion = requireNonNull(serverVersion, "serverVersion is null");
+    this.responses = requireNonNull(responses, "responses is null");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -218,15 +222,18 @@ final class V2Endpoints {
           } else {
             context.contentType(JSON_TYPE);
           }
-          context.status(200).result(encoded.body());
+          send(context, 200, encoded.body());
         });
   }
 
   /**
    * Answers from {@code future}: at once on this thread when it is already complete (a READY model
-   * answers synchronously), else asynchronously, releasing the request thread while it waits.
+   * answers synchronously), else asynchronously, releasing the request thread while it waits. The
+   * answer is then written on a server thread, never on the thread that completes the future: that
+   * is the model's scheduler, which would otherwise write a whole batch's responses one after the
+   * other before it could start the next batch.
    */
-  private static <T> void whenDone(
+  private <T> void whenDone(
       Context context,
       CompletableFuture<T> future,
       java.util.function.BiConsumer<T, Throwable> writer) {
@@ -244,11 +251,12 @@ final class V2Endpoints {
     }
     context.future(
         () ->
-            future.handle(
+            future.handleAsync(
                 (value, failure) -> {
                   writer.accept(value, failure);
                   return null;
-                }));
+                },
+                responses));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -438,8 +446,22 @@ final class V2Endpoints {
       }
       return body;
     } catch (IOException e) {
-      throw new UncheckedIOException("reading the request body failed: " + e.getMessage(), e);
+      throw unreadableBody(e);
     }
+  }
+
+  /** A body that could not be read is the client's doing: 408 when it stalled, else 400. */
+  private HttpProblem unreadableBody(IOException failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof java.util.concurrent.TimeoutException) {
+        return new HttpProblem(
+            408,
+            "the request body stalled: nothing arrived for "
+                + settings.idleTimeout().toMillis()
+                + " ms (--idle-timeout)");
+      }
+    }
+    return new HttpProblem(400, "the request body could not be read: " + failure);
   }
 
   private HttpProblem tooLarge(String size) {
@@ -479,6 +501,20 @@ final class V2Endpoints {
   }
 
   static void json(Context context, int status, Object body) {
-    context.status(status).contentType(JSON_TYPE).result(V2Views.bytes(body));
+    context.contentType(JSON_TYPE);
+    send(context, status, V2Views.bytes(body));
+  }
+
+  /**
+   * Writes {@code body} straight to the response stream (through Javalin's compression), rather
+   * than as {@code result(...)}, which Javalin copies through a fresh 32KB buffer per response.
+   */
+  private static void send(Context context, int status, byte[] body) {
+    context.status(status);
+    try {
+      context.outputStream().write(body);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing the response failed: " + e.getMessage(), e);
+    }
   }
 }

@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -157,6 +158,54 @@ class LimitsAndSecurityTest {
         HttpRequest.newBuilder(server.uri.resolve("/v2/repository/models/echo/load"))
             .header("Authorization", authorization)
             .POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  @Test
+  void connectionsThatSendNothingForTheIdleTimeoutAreClosed() throws IOException {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    try (TestServer server =
+        new TestServer(
+            repository,
+            DataSize.ofMegabytes(4096),
+            http -> http.withIdleTimeout(Duration.ofMillis(300)))) {
+      // a client that stops inside the headers, and one that stops inside the body
+      String head = "POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le";
+      String body =
+          "POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
+              + " application/json\r\nContent-Length: 100\r\n\r\n{\"inputs\": [";
+      for (String partial : List.of(head, body)) {
+        try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+          socket.setSoTimeout(20_000);
+          long start = System.nanoTime();
+          socket.getOutputStream().write(partial.getBytes(StandardCharsets.ISO_8859_1));
+          String answer =
+              new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+          assertThat(Duration.ofNanos(System.nanoTime() - start))
+              .isGreaterThan(Duration.ofMillis(250));
+          // closed, after at most an error answer; never an inference
+          assertThat(answer).doesNotContain("\"outputs\"");
+          if (!answer.isEmpty()) {
+            assertThat(answer).startsWith("HTTP/1.1 408").contains("{\"error\":");
+          }
+        }
+      }
+      // a keep-alive connection closes once idle, after answering its request
+      try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+        socket.setSoTimeout(20_000);
+        byte[] content = ECHO.getBytes(StandardCharsets.UTF_8);
+        OutputStream out = socket.getOutputStream();
+        out.write(
+            ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
+                    + " application/json\r\nContent-Length: "
+                    + content.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(content);
+        String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(answer).startsWith("HTTP/1.1 200").contains("\"outputs\"");
+      }
+    }
   }
 
   record RawReply(int status, String body) {}
