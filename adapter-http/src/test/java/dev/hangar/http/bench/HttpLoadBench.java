@@ -22,6 +22,7 @@ import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.Tensor;
 import io.javalin.Javalin;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -56,21 +57,30 @@ import org.HdrHistogram.Histogram;
  *   <li>{@code mlp}: a ~50MB MLP (64-3500-3500-8, random weights, max_batch_size 64) through
  *       Hangar, one row per request, with its default config and again as {@code mlp_delay} with
  *       {@code max_queue_delay: 12ms}, against ONNX Runtime's own batch-64 throughput of the same
- *       file measured before and after in the same run.
+ *       file, measured in each round next to the HTTP runs.
  * </ul>
  *
- * Client and server share the JVM and the machine's cores. Run it with
+ * <p>First each kind of request is driven for {@code --jit-warmup} seconds, unrecorded, so that C2
+ * has compiled its code before anything is measured. Then for each connection count, {@code
+ * --rounds} rounds each run the ceiling, JSON and binary one after the other ({@code --warmup}
+ * seconds unrecorded, {@code --seconds} measured). The summary gives the run of median rate of each
+ * series, and the median of the round-by-round ratios: runs next to each other share whatever else
+ * the machine does at the time.
+ *
+ * <p>Client and server share the JVM and the machine's cores; each line says how much CPU the
+ * process used (in cores) and how much of it the client. Run it with
  *
  * <pre>
- * ./mvnw -B -DskipTests -pl adapter-http -am verify -Dbench=http -Dbench.args="--seconds 8"
+ * ./mvnw -B -DskipTests -pl adapter-http -am verify -Dbench=http
  * </pre>
  *
- * Options: {@code --seconds N} (measured time per run, default 8), {@code --warmup N} (default 5),
- * {@code --connections 1,16,64}, {@code --only ceiling,quality,mlp}, {@code --mlp-config YAML} (the
- * MLP's config.yaml, {@code \n} for new lines), {@code --client raw|jdk}: the client, by default
- * {@link RawHttpConnection} (a socket per connection, the request's bytes prepared once, as wrk
- * does), or the JDK's {@code HttpClient}, which costs several times more CPU per request, CPU the
- * server then lacks on a small machine.
+ * Options: {@code --seconds N} (default 5), {@code --warmup N} (default 2), {@code --jit-warmup N}
+ * (default 12), {@code --rounds N} (default 3), {@code --connections 1,16,64}, {@code --only
+ * ceiling,quality,mlp}, {@code --mlp-config YAML} (the MLP's config.yaml, {@code \n} for new
+ * lines), {@code --client loop|jdk}: the client, by default {@link EventLoopClient} (one thread, a
+ * selector over every connection, the request's bytes prepared once, as wrk does), or the JDK's
+ * {@code HttpClient} with a thread per connection, which costs several times more CPU per request,
+ * CPU the server then lacks on a small machine.
  */
 public final class HttpLoadBench {
   private static final String FEATURES = "[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]";
@@ -81,53 +91,69 @@ public final class HttpLoadBench {
 
   private final int seconds;
   private final int warmup;
+  private final int jitWarmup;
+  private final int rounds;
   private final int[] connections;
   private final List<String> only;
   private final String mlpConfig;
-  private final boolean rawClient;
+  private final Client client;
   private final List<String> report = new ArrayList<>();
 
-  private HttpLoadBench(
+  private HttpLoadBench(Options options) {
+    this.seconds = options.seconds();
+    this.warmup = options.warmup();
+    this.jitWarmup = options.jitWarmup();
+    this.rounds = options.rounds();
+    this.connections = options.connections();
+    this.only = options.only();
+    this.mlpConfig = options.mlpConfig();
+    this.client = options.client();
+  }
+
+  /** The command line's options. */
+  private record Options(
       int seconds,
       int warmup,
+      int jitWarmup,
+      int rounds,
       int[] connections,
       List<String> only,
       String mlpConfig,
-      boolean rawClient) {
-    this.mlpConfig = mlpConfig;
-    this.rawClient = rawClient;
-    this.seconds = seconds;
-    this.warmup = warmup;
-    this.connections = connections;
-    this.only = only;
-  }
+      Client client) {}
 
   /** Runs the benchmark. */
   public static void main(String[] args) throws Exception {
-    int seconds = 8;
-    int warmup = 5;
+    int seconds = 5;
+    int warmup = 2;
+    int jitWarmup = 12;
+    int rounds = 3;
     int[] connections = {1, 16, 64};
     List<String> only = List.of("ceiling", "quality", "mlp");
     String mlpConfig = MLP_CONFIG;
-    boolean rawClient = true;
+    Client client = Client.LOOP;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--seconds" -> seconds = Integer.parseInt(args[++i]);
         case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+        case "--jit-warmup" -> jitWarmup = Integer.parseInt(args[++i]);
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--connections" ->
             connections = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--only" -> only = List.of(args[++i].split(","));
         case "--mlp-config" -> mlpConfig = args[++i].replace("\\n", "\n");
-        case "--client" -> rawClient = "raw".equals(args[++i]);
+        case "--client" -> client = Client.valueOf(args[++i].toUpperCase(Locale.ROOT));
         default -> {
           System.out.println(
-              "usage: HttpLoadBench [--seconds N] [--warmup N] [--connections 1,16,64]"
-                  + " [--only ceiling,quality,mlp] [--mlp-config YAML] [--client raw|jdk]");
+              "usage: HttpLoadBench [--seconds N] [--warmup N] [--jit-warmup N] [--rounds N]"
+                  + " [--connections 1,16,64] [--only ceiling,quality,mlp] [--mlp-config YAML]"
+                  + " [--client loop|jdk]");
           return;
         }
       }
     }
-    new HttpLoadBench(seconds, warmup, connections, only, mlpConfig, rawClient).run();
+    new HttpLoadBench(
+            new Options(seconds, warmup, jitWarmup, rounds, connections, only, mlpConfig, client))
+        .run();
   }
 
   private void run() throws Exception {
@@ -136,7 +162,7 @@ public final class HttpLoadBench {
         "JVM %s, %d processors; client (%s) and server share them%n",
         Runtime.version(),
         Runtime.getRuntime().availableProcessors(),
-        rawClient ? "raw sockets" : "JDK HttpClient");
+        client == Client.LOOP ? "one event-loop thread" : "JDK HttpClient, a thread each");
     Path repository = Files.createTempDirectory("hangar-bench");
     Path cache = Path.of(System.getProperty("hangar.cache.dir", "target/hangar-cache"));
     try {
@@ -171,14 +197,34 @@ public final class HttpLoadBench {
           }
           if (only.contains("quality")) {
             warmUp(infer, json, null);
+            warmUp(infer, binary.body, binary.headerLength);
           }
           for (int count : connections) {
-            if (ceiling != null) {
-              measure("ceiling (bare Javalin, constant)", count, ceiling, json, null);
+            List<Run> ceilings = new ArrayList<>();
+            List<Run> jsons = new ArrayList<>();
+            List<Run> binaries = new ArrayList<>();
+            for (int round = 1; round <= rounds; round++) {
+              if (ceiling != null) {
+                ceilings.add(
+                    measure("ceiling (bare Javalin, constant)", count, ceiling, json, null));
+              }
+              if (only.contains("quality")) {
+                jsons.add(measure("quality_predictor JSON", count, infer, json, null));
+                binaries.add(
+                    measure(
+                        "quality_predictor binary",
+                        count,
+                        infer,
+                        binary.body,
+                        binary.headerLength));
+              }
             }
-            if (only.contains("quality")) {
-              measure("quality_predictor JSON", count, infer, json, null);
-              measure("quality_predictor binary", count, infer, binary.body, binary.headerLength);
+            summarize("ceiling (bare Javalin, constant)", count, ceilings);
+            summarize("quality_predictor JSON", count, jsons);
+            summarize("quality_predictor binary", count, binaries);
+            if (!ceilings.isEmpty() && !jsons.isEmpty()) {
+              report(ratio("  JSON / ceiling", jsons, ceilings, "(target >= 0.60 at 64)"));
+              report(ratio("  binary / ceiling", binaries, ceilings, "(target >= 0.60 at 64)"));
             }
           }
         } finally {
@@ -187,45 +233,42 @@ public final class HttpLoadBench {
           }
         }
         if (mlp != null) {
-          // raw throughput drifts on a shared machine: measured before and after, the mean used
-          double rawBefore = rawBatchThroughput(mlp, cache);
           int count = connections[connections.length - 1];
           Binary row = mlpBinary();
-          List<double[]> served = new ArrayList<>();
+          List<Run> raws = new ArrayList<>();
+          List<Run> defaults = new ArrayList<>();
+          List<Run> delayed = new ArrayList<>();
+          warmUp(server.uri().resolve("/v2/models/mlp/infer"), row.body, row.headerLength);
+          for (int round = 1; round <= rounds; round++) {
+            // raw throughput drifts on a shared machine: each round measures it next to the HTTP
+            // runs
+            raws.add(rawBatchThroughput(mlp, cache));
+            for (String model : List.of("mlp", "mlp_delay")) {
+              Run run =
+                  measure(
+                      model + " binary (1 row/request)",
+                      count,
+                      server.uri().resolve("/v2/models/" + model + "/infer"),
+                      row.body,
+                      row.headerLength);
+              (model.equals("mlp") ? defaults : delayed).add(run);
+            }
+          }
+          summarize("mlp raw ORT batch 64 (samples/s)", 0, raws);
+          summarize("mlp binary (1 row/request)", count, defaults);
+          summarize("mlp_delay binary (1 row/request)", count, delayed);
           for (String model : List.of("mlp", "mlp_delay")) {
-            double rate =
-                measure(
-                    model + " binary (1 row/request)",
-                    count,
-                    server.uri().resolve("/v2/models/" + model + "/infer"),
-                    row.body,
-                    row.headerLength);
             double batch =
                 manager
                     .statistics(new ModelVersionKey(model, 1))
-                    .map(s -> s.snapshot().averageBatchSize())
+                    .map(statistics -> statistics.snapshot().averageBatchSize())
                     .orElse(Double.NaN);
-            served.add(new double[] {rate, batch});
-          }
-          double rawAfter = rawBatchThroughput(mlp, cache);
-          double raw = (rawBefore + rawAfter) / 2;
-          report(
-              String.format(
-                  Locale.ROOT,
-                  "%-34s %10.0f samples/s (before %.0f, after %.0f)",
-                  "mlp raw ORT batch 64",
-                  raw,
-                  rawBefore,
-                  rawAfter));
-          String[] labels = {"default config", "max_queue_delay 12ms"};
-          for (int k = 0; k < served.size(); k++) {
             report(
-                String.format(
-                    Locale.ROOT,
-                    "mlp over HTTP (%s) / raw batch-64: %.2fx, average batch %.1f (target >= 0.7x)",
-                    labels[k],
-                    served.get(k)[0] / raw,
-                    served.get(k)[1]));
+                ratio(
+                    "  " + model + " over HTTP / raw batch 64",
+                    model.equals("mlp") ? defaults : delayed,
+                    raws,
+                    String.format(Locale.ROOT, "(average batch %.1f; target >= 0.70)", batch)));
           }
         }
       } finally {
@@ -257,22 +300,145 @@ public final class HttpLoadBench {
                   "/v2/models/{model}/infer",
                   context -> {
                     context.bodyAsBytes();
-                    context.contentType("application/json").result(constant);
+                    // written as Hangar writes its answers (not through result(), which copies)
+                    context.contentType("application/json").outputStream().write(constant);
                   });
             })
         .start("127.0.0.1", 0);
   }
 
-  /** Gives the JIT a run at a server before anything is measured; prints but does not report. */
+  /**
+   * Gives the JIT a run at one kind of request before anything is measured, at the most connections
+   * measured; prints but does not report. Every kind measured needs one: a kind first met while it
+   * is measured is measured while C2 still compiles its code, on cores it shares.
+   */
   private void warmUp(URI uri, byte[] body, Integer headerLength) throws Exception {
-    measure("(JIT warm-up, not reported)", 16, uri, body, headerLength);
-    report.remove(report.size() - 1);
+    int count = connections[connections.length - 1];
+    Run run = drive(count, uri, body, headerLength, jitWarmup, 1);
+    System.out.println(run.describe("(JIT warm-up, not reported)", count));
   }
 
-  /** Runs {@code count} closed-loop clients; returns requests per second. */
-  private double measure(String name, int count, URI uri, byte[] body, Integer headerLength)
+  /** Runs {@code count} closed-loop clients for one measured period and prints the run. */
+  private Run measure(String name, int count, URI uri, byte[] body, Integer headerLength)
+      throws Exception {
+    Run run = drive(count, uri, body, headerLength, warmup, seconds);
+    System.out.println(run.describe(name, count));
+    return run;
+  }
+
+  /**
+   * Runs {@code count} closed-loop clients: {@code unrecorded} seconds first, then {@code recorded}
+   * seconds measured.
+   */
+  private Run drive(
+      int count, URI uri, byte[] body, Integer headerLength, int unrecorded, int recorded)
       throws Exception {
     String contentType = headerLength != null ? "application/octet-stream" : "application/json";
+    AtomicBoolean recording = new AtomicBoolean();
+    AtomicBoolean stop = new AtomicBoolean();
+    CountDownLatch started = new CountDownLatch(1);
+    ExecutorService runner = Executors.newSingleThreadExecutor();
+    Future<EventLoopClient.Counts> load =
+        runner.submit(
+            () -> {
+              if (client == Client.LOOP) {
+                EventLoopClient loop =
+                    new EventLoopClient(uri, body, contentType, headerLength, count);
+                return loop.run(recording, stop, started::countDown);
+              }
+              started.countDown();
+              return jdkClients(count, uri, body, contentType, headerLength, recording, stop);
+            });
+    started.await();
+    Thread.sleep(unrecorded * 1000L); // a benchmark's warmup period: time is what it measures
+    long cpuBegin = processCpuNanos();
+    long begin = System.nanoTime();
+    recording.set(true);
+    Thread.sleep(recorded * 1000L);
+    recording.set(false);
+    double elapsed = (System.nanoTime() - begin) / 1e9;
+    double processCpu = (processCpuNanos() - cpuBegin) / 1e9 / elapsed;
+    stop.set(true);
+    EventLoopClient.Counts counts = load.get();
+    runner.shutdown();
+    return new Run(
+        counts.completed() / elapsed,
+        counts.latency().getValueAtPercentile(50) / 1e6,
+        counts.latency().getValueAtPercentile(99) / 1e6,
+        processCpu,
+        counts.clientCpuNanos() < 0 ? Double.NaN : counts.clientCpuNanos() / 1e9 / elapsed,
+        counts.failed());
+  }
+
+  /**
+   * One measured period: requests (or samples) per second, latency percentiles in ms, the CPU the
+   * process used (in cores) and of that the client's, and the failures.
+   */
+  private record Run(
+      double rate, double p50, double p99, double cpu, double clientCpu, long failed) {
+    String describe(String name, int count) {
+      return String.format(
+          Locale.ROOT,
+          "%-34s %3s %9.0f /s  p50 %7.2f ms  p99 %7.2f ms  cpu %.2f%s%s",
+          name,
+          count > 0 ? Integer.toString(count) : "",
+          rate,
+          p50,
+          p99,
+          cpu,
+          Double.isNaN(clientCpu) ? "" : String.format(Locale.ROOT, " (client %.2f)", clientCpu),
+          failed > 0 ? "  (" + failed + " failed)" : "");
+    }
+  }
+
+  /** Reports the run of median rate among {@code runs}, and the range of the rates. */
+  private void summarize(String name, int count, List<Run> runs) {
+    if (runs.isEmpty()) {
+      return;
+    }
+    List<Run> sorted =
+        runs.stream().sorted(java.util.Comparator.comparingDouble(Run::rate)).toList();
+    Run median = sorted.get(sorted.size() / 2);
+    report(
+        median.describe(name, count)
+            + String.format(
+                Locale.ROOT,
+                "  [%.0f to %.0f over %d]",
+                sorted.get(0).rate(),
+                sorted.get(sorted.size() - 1).rate(),
+                runs.size()));
+  }
+
+  /**
+   * The median of the round-by-round ratios of two series: each ratio compares runs made one after
+   * the other, so that a machine that drifts weighs on both.
+   */
+  private static String ratio(String name, List<Run> runs, List<Run> baselines, String note) {
+    double[] ratios = new double[runs.size()];
+    for (int i = 0; i < ratios.length; i++) {
+      ratios[i] = runs.get(i).rate() / baselines.get(i).rate();
+    }
+    Arrays.sort(ratios);
+    return String.format(
+        Locale.ROOT,
+        "%-42s %.2f (rounds %.2f to %.2f) %s",
+        name,
+        ratios[ratios.length / 2],
+        ratios[0],
+        ratios[ratios.length - 1],
+        note);
+  }
+
+  /** {@code count} threads, each sending through the JDK's HttpClient, one request at a time. */
+  private static EventLoopClient.Counts jdkClients(
+      int count,
+      URI uri,
+      byte[] body,
+      String contentType,
+      Integer headerLength,
+      AtomicBoolean recording,
+      AtomicBoolean stop)
+      throws Exception {
     ExecutorService clientThreads = Executors.newFixedThreadPool(2);
     HttpClient client =
         HttpClient.newBuilder()
@@ -287,60 +453,37 @@ public final class HttpLoadBench {
       template.header("Inference-Header-Content-Length", Integer.toString(headerLength));
     }
     HttpRequest request = template.build();
-    Exchange jdk = () -> client.send(request, HttpResponse.BodyHandlers.ofByteArray()).statusCode();
     ExecutorService clients = Executors.newFixedThreadPool(count);
-    AtomicBoolean recording = new AtomicBoolean();
-    AtomicBoolean stop = new AtomicBoolean();
     LongAdder completed = new LongAdder();
     LongAdder failed = new LongAdder();
     List<Histogram> histograms = new ArrayList<>();
     List<Future<?>> loops = new ArrayList<>();
-    CountDownLatch started = new CountDownLatch(count);
     for (int i = 0; i < count; i++) {
       Histogram histogram = new Histogram(60_000_000_000L, 3);
       histograms.add(histogram);
       loops.add(
           clients.submit(
               () -> {
-                RawHttpConnection connection =
-                    rawClient ? RawHttpConnection.open(uri, body, contentType, headerLength) : null;
-                Exchange exchange = rawClient ? connection::exchange : jdk;
-                started.countDown();
                 while (!stop.get()) {
                   long start = System.nanoTime();
                   try {
-                    if (exchange.send() != 200) {
+                    if (client.send(request, HttpResponse.BodyHandlers.ofByteArray()).statusCode()
+                        != 200) {
                       failed.increment();
                       continue;
                     }
                   } catch (IOException e) {
                     failed.increment();
-                    if (rawClient) {
-                      throw e; // a broken raw connection stays broken
-                    }
                     continue;
-                  } catch (InterruptedException e) {
-                    return null;
                   }
                   if (recording.get()) {
                     histogram.recordValue(System.nanoTime() - start);
                     completed.increment();
                   }
                 }
-                if (connection != null) {
-                  connection.close();
-                }
                 return null;
               }));
     }
-    started.await();
-    Thread.sleep(warmup * 1000L); // a benchmark's warmup period: time is the quantity measured
-    long begin = System.nanoTime();
-    recording.set(true);
-    Thread.sleep(seconds * 1000L);
-    recording.set(false);
-    double elapsed = (System.nanoTime() - begin) / 1e9;
-    stop.set(true);
     for (Future<?> loop : loops) {
       loop.get();
     }
@@ -348,22 +491,11 @@ public final class HttpLoadBench {
     clientThreads.shutdown();
     Histogram all = new Histogram(60_000_000_000L, 3);
     histograms.forEach(all::add);
-    double rate = completed.sum() / elapsed;
-    String line =
-        String.format(
-            Locale.ROOT,
-            "%-34s %3d conn %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms%s",
-            name,
-            count,
-            rate,
-            all.getValueAtPercentile(50) / 1e6,
-            all.getValueAtPercentile(99) / 1e6,
-            failed.sum() > 0 ? "  (" + failed.sum() + " failed)" : "");
-    report(line);
-    return rate;
+    return new EventLoopClient.Counts(completed.sum(), failed.sum(), all, -1);
   }
 
-  private double rawBatchThroughput(Path file, Path cache) {
+  /** ONNX Runtime's own batch-64 throughput of the MLP file, in samples/s; prints the run. */
+  private Run rawBatchThroughput(Path file, Path cache) {
     try (Backend backend = new OnnxBackendProvider().create(new BackendContext(cache));
         LoadedModel model = backend.load(ModelSource.of("mlp", 1, file))) {
       float[] values = new float[64 * MLP_IN];
@@ -373,24 +505,36 @@ public final class HttpLoadBench {
       while (System.nanoTime() < until) {
         model.infer(List.of(batch));
       }
-      long runs = 0;
+      Histogram latency = new Histogram(60_000_000_000L, 3);
+      long cpuBegin = processCpuNanos();
       long begin = System.nanoTime();
       long end = begin + seconds * 1_000_000_000L;
-      while (System.nanoTime() < end) {
+      for (long now = begin; now < end; ) {
         model.infer(List.of(batch));
-        runs++;
+        long done = System.nanoTime();
+        latency.recordValue(done - now);
+        now = done;
       }
-      return runs * 64 / ((System.nanoTime() - begin) / 1e9);
+      double elapsed = (System.nanoTime() - begin) / 1e9;
+      Run run =
+          new Run(
+              latency.getTotalCount() * 64 / elapsed,
+              latency.getValueAtPercentile(50) / 1e6,
+              latency.getValueAtPercentile(99) / 1e6,
+              (processCpuNanos() - cpuBegin) / 1e9 / elapsed,
+              Double.NaN,
+              0);
+      System.out.println(run.describe("mlp raw ORT batch 64 (samples/s)", 0));
+      return run;
     }
   }
 
-  private record Binary(byte[] body, int headerLength) {}
-
-  /** One request sent and its answer read; returns the status code. */
-  @FunctionalInterface
-  private interface Exchange {
-    int send() throws IOException, InterruptedException;
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
+
+  private record Binary(byte[] body, int headerLength) {}
 
   private static String qualityJson() {
     return "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10], \"data\": "
@@ -433,6 +577,12 @@ public final class HttpLoadBench {
     for (int i = 0; i < values.length; i++) {
       values[i] = random.nextFloat();
     }
+  }
+
+  /** The load generator: {@link EventLoopClient}, or the JDK's HttpClient with a thread each. */
+  private enum Client {
+    LOOP,
+    JDK
   }
 
   private void report(String line) {
