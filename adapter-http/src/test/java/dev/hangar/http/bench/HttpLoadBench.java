@@ -8,6 +8,7 @@ import dev.hangar.core.CoreExecutors;
 import dev.hangar.core.CoreModule;
 import dev.hangar.core.ServerSettings;
 import dev.hangar.core.config.DataSize;
+import dev.hangar.core.health.StatisticsSnapshot;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelVersionKey;
 import dev.hangar.core.repository.BackendRegistry;
@@ -60,12 +61,12 @@ import org.HdrHistogram.Histogram;
  *       file, measured in each round next to the HTTP runs.
  * </ul>
  *
- * <p>First each kind of request is driven for {@code --jit-warmup} seconds, unrecorded, so that C2
- * has compiled its code before anything is measured. Then for each connection count, {@code
- * --rounds} rounds each run the ceiling, JSON and binary one after the other ({@code --warmup}
- * seconds unrecorded, {@code --seconds} measured). The summary gives the run of median rate of each
- * series, and the median of the round-by-round ratios: runs next to each other share whatever else
- * the machine does at the time.
+ * <p>First each kind of request is driven, unrecorded, until the JIT has gone quiet (at most {@code
+ * --jit-warmup} seconds), so that C2 has compiled its code before anything is measured. Then for
+ * each connection count, {@code --rounds} rounds each run the ceiling, JSON and binary one after
+ * the other ({@code --warmup} seconds unrecorded, {@code --seconds} measured). The summary gives
+ * the run of median rate of each series, and the median of the round-by-round ratios: runs next to
+ * each other share whatever else the machine does at the time.
  *
  * <p>Client and server share the JVM and the machine's cores; each line says how much CPU the
  * process used (in cores) and how much of it the client. Run it with
@@ -75,12 +76,13 @@ import org.HdrHistogram.Histogram;
  * </pre>
  *
  * Options: {@code --seconds N} (default 5), {@code --warmup N} (default 2), {@code --jit-warmup N}
- * (default 12), {@code --rounds N} (default 3), {@code --connections 1,16,64}, {@code --only
+ * (default 60), {@code --rounds N} (default 3), {@code --connections 1,16,64}, {@code --only
  * ceiling,quality,mlp}, {@code --mlp-config YAML} (the MLP's config.yaml, {@code \n} for new
- * lines), {@code --client loop|jdk}: the client, by default {@link EventLoopClient} (one thread, a
- * selector over every connection, the request's bytes prepared once, as wrk does), or the JDK's
- * {@code HttpClient} with a thread per connection, which costs several times more CPU per request,
- * CPU the server then lacks on a small machine.
+ * lines), {@code --mlp-delay D} ({@code mlp_delay}'s {@code max_queue_delay}, default 12ms), {@code
+ * --client loop|jdk}: the client, by default {@link EventLoopClient} (one thread, a selector over
+ * every connection, the request's bytes prepared once, as wrk does), or the JDK's {@code
+ * HttpClient} with a thread per connection, which costs several times more CPU per request, CPU the
+ * server then lacks on a small machine.
  */
 public final class HttpLoadBench {
   private static final String FEATURES = "[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]";
@@ -96,6 +98,7 @@ public final class HttpLoadBench {
   private final int[] connections;
   private final List<String> only;
   private final String mlpConfig;
+  private final String mlpDelay;
   private final Client client;
   private final List<String> report = new ArrayList<>();
 
@@ -107,6 +110,7 @@ public final class HttpLoadBench {
     this.connections = options.connections();
     this.only = options.only();
     this.mlpConfig = options.mlpConfig();
+    this.mlpDelay = options.mlpDelay();
     this.client = options.client();
   }
 
@@ -119,17 +123,19 @@ public final class HttpLoadBench {
       int[] connections,
       List<String> only,
       String mlpConfig,
+      String mlpDelay,
       Client client) {}
 
   /** Runs the benchmark. */
   public static void main(String[] args) throws Exception {
     int seconds = 5;
     int warmup = 2;
-    int jitWarmup = 12;
+    int jitWarmup = 60;
     int rounds = 3;
     int[] connections = {1, 16, 64};
     List<String> only = List.of("ceiling", "quality", "mlp");
     String mlpConfig = MLP_CONFIG;
+    String mlpDelay = "12ms";
     Client client = Client.LOOP;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -141,18 +147,20 @@ public final class HttpLoadBench {
             connections = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--only" -> only = List.of(args[++i].split(","));
         case "--mlp-config" -> mlpConfig = args[++i].replace("\\n", "\n");
+        case "--mlp-delay" -> mlpDelay = args[++i];
         case "--client" -> client = Client.valueOf(args[++i].toUpperCase(Locale.ROOT));
         default -> {
           System.out.println(
               "usage: HttpLoadBench [--seconds N] [--warmup N] [--jit-warmup N] [--rounds N]"
-                  + " [--connections 1,16,64] [--only ceiling,quality,mlp] [--mlp-config YAML]"
+                  + " [--connections 1,16,64] [--only ceiling,quality,mlp] [--mlp-config YAML] [--mlp-delay 12ms]"
                   + " [--client loop|jdk]");
           return;
         }
       }
     }
     new HttpLoadBench(
-            new Options(seconds, warmup, jitWarmup, rounds, connections, only, mlpConfig, client))
+            new Options(
+                seconds, warmup, jitWarmup, rounds, connections, only, mlpConfig, mlpDelay, client))
         .run();
   }
 
@@ -238,7 +246,10 @@ public final class HttpLoadBench {
           List<Run> raws = new ArrayList<>();
           List<Run> defaults = new ArrayList<>();
           List<Run> delayed = new ArrayList<>();
-          warmUp(server.uri().resolve("/v2/models/mlp/infer"), row.body, row.headerLength);
+          for (String model : List.of("mlp", "mlp_delay")) {
+            warmUp(
+                server.uri().resolve("/v2/models/" + model + "/infer"), row.body, row.headerLength);
+          }
           for (int round = 1; round <= rounds; round++) {
             // raw throughput drifts on a shared machine: each round measures it next to the HTTP
             // runs
@@ -258,17 +269,26 @@ public final class HttpLoadBench {
           summarize("mlp binary (1 row/request)", count, defaults);
           summarize("mlp_delay binary (1 row/request)", count, delayed);
           for (String model : List.of("mlp", "mlp_delay")) {
-            double batch =
-                manager
-                    .statistics(new ModelVersionKey(model, 1))
-                    .map(statistics -> statistics.snapshot().averageBatchSize())
-                    .orElse(Double.NaN);
+            StatisticsSnapshot statistics =
+                manager.statistics(new ModelVersionKey(model, 1)).orElseThrow().snapshot();
+            long executions = 0;
+            long computeNanos = 0;
+            for (var batch : statistics.batches().values()) {
+              executions += batch.count();
+              computeNanos += batch.computeTime().toNanos();
+            }
             report(
                 ratio(
                     "  " + model + " over HTTP / raw batch 64",
                     model.equals("mlp") ? defaults : delayed,
                     raws,
-                    String.format(Locale.ROOT, "(average batch %.1f; target >= 0.70)", batch)));
+                    String.format(
+                        Locale.ROOT,
+                        "(target >= 0.70; average batch %.1f, %.2f ms per execution, queue p50"
+                            + " %.2f ms)",
+                        statistics.averageBatchSize(),
+                        computeNanos / 1e6 / executions,
+                        statistics.queueTime().p50().toNanos() / 1e6)));
           }
         }
       } finally {
@@ -309,13 +329,27 @@ public final class HttpLoadBench {
 
   /**
    * Gives the JIT a run at one kind of request before anything is measured, at the most connections
-   * measured; prints but does not report. Every kind measured needs one: a kind first met while it
-   * is measured is measured while C2 still compiles its code, on cores it shares.
+   * measured, until it has gone quiet: windows of 3 seconds until one in which the compilers worked
+   * less than 3% of the time (at most {@code --jit-warmup} seconds; unrecorded, only printed).
+   * Every kind measured needs one: on a small machine C2 takes tens of seconds for a new kind, and
+   * the cores it takes meanwhile are the server's.
    */
   private void warmUp(URI uri, byte[] body, Integer headerLength) throws Exception {
     int count = connections[connections.length - 1];
-    Run run = drive(count, uri, body, headerLength, jitWarmup, 1);
-    System.out.println(run.describe("(JIT warm-up, not reported)", count));
+    java.lang.management.CompilationMXBean compiler = ManagementFactory.getCompilationMXBean();
+    long start = System.nanoTime();
+    while (true) {
+      long compiled = compiler.getTotalCompilationTime();
+      Run run = drive(count, uri, body, headerLength, 0, 3);
+      long compiling = compiler.getTotalCompilationTime() - compiled;
+      long spent = (System.nanoTime() - start) / 1_000_000_000L;
+      System.out.println(
+          run.describe("(JIT warm-up, not reported)", count)
+              + String.format(Locale.ROOT, "  compiling %d ms of 3000", compiling));
+      if (compiling < 90 || spent >= jitWarmup) {
+        return;
+      }
+    }
   }
 
   /** Runs {@code count} closed-loop clients for one measured period and prints the run. */
@@ -628,7 +662,7 @@ public final class HttpLoadBench {
     Files.copy(file, delayed.resolve("model.onnx"));
     Files.writeString(
         repository.resolve("mlp_delay").resolve("config.yaml"),
-        mlpConfig + "dynamic_batching: {max_queue_delay: 12ms}\n");
+        mlpConfig + "dynamic_batching: {max_queue_delay: " + mlpDelay + "}\n");
     System.out.printf(Locale.ROOT, "mlp: %d MB of weights%n", Files.size(file) >> 20);
     return file;
   }
