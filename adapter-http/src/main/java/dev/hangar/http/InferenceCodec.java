@@ -12,7 +12,9 @@ import dev.hangar.core.inference.InferenceResponse;
 import dev.hangar.core.v2.V2Json;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.InvalidInputException;
+import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
+import dev.hangar.spi.TensorSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,11 +35,13 @@ import java.util.Set;
  * The v2 inference request and response bodies, in JSON and with Triton's binary tensor data
  * extension.
  *
- * <p>A body may be JSON alone, or (with an {@code Inference-Header-Content-Length} header) a JSON
- * header followed by the binary data of the inputs that say {@code "binary_data_size"} (or {@code
- * "binary_data": true}), in input order. Binary data is little-endian, row-major; BYTES elements
- * are a 4-byte little-endian length and the bytes, exactly the layout of {@link Tensor}, so binary
- * tensors are taken over without a copy and every value keeps its bits.
+ * <p>A body may be JSON alone, the raw data of a one-input model ({@code
+ * Inference-Header-Content-Length: 0}, see {@link #decodeRaw}), or (with a positive {@code
+ * Inference-Header-Content-Length}) a JSON header followed by the binary data of the inputs that
+ * say {@code "binary_data_size"} (or {@code "binary_data": true}), in input order. Binary data is
+ * little-endian, row-major; BYTES elements are a 4-byte little-endian length and the bytes, exactly
+ * the layout of {@link Tensor}, so binary tensors are taken over without a copy and every value
+ * keeps its bits.
  *
  * <p>Request parameters: {@code binary_data_output} (all outputs binary unless an output says
  * otherwise), {@code priority} (1 is the highest; 0 means the model's default) and {@code timeout}
@@ -88,9 +92,7 @@ final class InferenceCodec {
               + " bytes");
     }
     if (headerLength == 0) {
-      throw new InvalidInputException(
-          "Inference-Header-Content-Length 0 (a raw binary request without a JSON header) is not"
-              + " supported; send the JSON header with \"binary_data_size\" on each binary input");
+      throw new IllegalArgumentException("a raw binary request is decoded by decodeRaw");
     }
     int jsonLength = headerLength < 0 ? body.length : headerLength;
     JsonNode root = parse(body, jsonLength);
@@ -152,6 +154,96 @@ final class InferenceCodec {
     InferenceRequest request =
         new InferenceRequest(model, version, inputs, outputs, priority, timeout, id);
     return new Decoded(request, binaryByDefault, Map.copyOf(binaryOutputs));
+  }
+
+  /**
+   * Decodes a raw binary request (Triton's, {@code Inference-Header-Content-Length: 0}): the body
+   * is the data of the model's only input, one row of it when the model is batched. Its type and
+   * shape come from the signature; at most one free dimension, which the body's size settles. A
+   * BYTES input takes the whole body as its one element. Every output is asked for, in binary.
+   *
+   * @throws InvalidInputException when the model has more than one input, or the body does not fit
+   *     the input's shape
+   */
+  static Decoded decodeRaw(
+      String model, OptionalLong version, byte[] body, ModelSignature signature) {
+    String raw = "a raw binary request (Inference-Header-Content-Length: 0)";
+    if (signature.inputs().size() != 1) {
+      throw new InvalidInputException(
+          raw
+              + " needs a model with exactly one input, but '"
+              + model
+              + "' has "
+              + signature.inputs().stream().map(TensorSpec::name).toList()
+              + "; send a JSON header");
+    }
+    TensorSpec input = signature.inputs().get(0);
+    long[] shape = input.shape();
+    int first = 0;
+    if (signature.batched()) {
+      shape[0] = 1; // the request is one row, as Triton treats it
+      first = 1;
+    }
+    int free = -1;
+    long known = 1;
+    for (int i = first; i < shape.length; i++) {
+      if (shape[i] >= 0) {
+        known *= shape[i];
+      } else if (free >= 0) {
+        throw new InvalidInputException(
+            raw
+                + " needs an input with at most one free dimension, but '"
+                + input.name()
+                + "' of model '"
+                + model
+                + "' has shape "
+                + input.shapeString()
+                + "; send a JSON header with the shape");
+      } else {
+        free = i;
+      }
+    }
+    ByteBuffer data;
+    if (input.dataType() == DataType.BYTES) {
+      if (known != 1) {
+        throw new InvalidInputException(
+            raw
+                + " with a BYTES input needs one element, but '"
+                + input.name()
+                + "' has shape "
+                + input.shapeString());
+      }
+      if (free >= 0) {
+        shape[free] = 1;
+      }
+      data = ByteBuffer.allocate(4 + body.length).order(ByteOrder.LITTLE_ENDIAN);
+      data.putInt(body.length).put(body).flip();
+    } else {
+      long rowBytes = known * input.dataType().byteSize();
+      if (free >= 0 && rowBytes > 0 && body.length % rowBytes == 0 && body.length > 0) {
+        shape[free] = body.length / rowBytes;
+      } else if (free >= 0 || body.length != rowBytes) {
+        throw new InvalidInputException(
+            raw
+                + ": the body has "
+                + body.length
+                + " bytes, but input '"
+                + input.name()
+                + "' ("
+                + input.dataType()
+                + ", shape "
+                + input.shapeString()
+                + ") takes "
+                + (free >= 0 ? "a positive multiple of " + rowBytes : Long.toString(rowBytes))
+                + " bytes");
+      }
+      data = ByteBuffer.wrap(body);
+    }
+    List<Tensor> inputs = List.of(Tensor.of(input.name(), input.dataType(), shape, data));
+    InferenceRequest request =
+        new InferenceRequest(
+            model, version, inputs, List.of(), OptionalInt.empty(), Optional.empty(), "");
+    return new Decoded(request, true, Map.of());
   }
 
   private static List<Tensor> readInputs(JsonNode nodes, byte[] body, int jsonLength) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.core.config.LoadPriority;
+import dev.hangar.core.inference.InferenceResponse;
 import dev.hangar.core.inference.InferenceService;
 import dev.hangar.core.model.ModelLease;
 import dev.hangar.core.model.ModelManager;
@@ -200,30 +201,70 @@ final class V2Endpoints {
     OptionalLong version = version(context);
     int headerLength = headerLength(context);
     byte[] body = readBody(context);
+    if (headerLength == 0) {
+      inferRaw(context, model, version, body);
+      return;
+    }
     InferenceCodec.Decoded decoded = InferenceCodec.decode(model, version, body, headerLength);
     whenDone(
         context,
         inference.submit(decoded.request()),
-        (response, failure) -> {
-          if (failure != null) {
-            ErrorResponses.write(context, failure);
-            return;
-          }
-          InferenceCodec.Encoded encoded;
-          try {
-            encoded = InferenceCodec.encode(response, decoded);
-          } catch (RuntimeException e) {
-            ErrorResponses.write(context, e);
-            return;
-          }
-          if (encoded.headerLength() >= 0) {
-            context.header(HEADER_LENGTH, Integer.toString(encoded.headerLength()));
-            context.contentType(BINARY_TYPE);
-          } else {
-            context.contentType(JSON_TYPE);
-          }
-          send(context, 200, encoded.body());
-        });
+        (response, failure) -> answer(context, decoded, response, failure));
+  }
+
+  /**
+   * A raw binary request (Inference-Header-Content-Length: 0): the body is the data of the model's
+   * only input, whose type and shape come from the model's signature.
+   */
+  private void inferRaw(Context context, String model, OptionalLong version, byte[] body) {
+    whenDone(
+        context,
+        manager
+            .acquire(model, version)
+            .thenCompose(
+                lease -> {
+                  InferenceCodec.Decoded decoded;
+                  try (ModelLease held = lease) {
+                    decoded =
+                        InferenceCodec.decodeRaw(model, version, body, held.version().signature());
+                  }
+                  return inference
+                      .submit(decoded.request())
+                      .thenApply(response -> new Answered(decoded, response));
+                }),
+        (answered, failure) ->
+            answer(
+                context,
+                answered == null ? null : answered.decoded(),
+                answered == null ? null : answered.response(),
+                failure));
+  }
+
+  private record Answered(InferenceCodec.Decoded decoded, InferenceResponse response) {}
+
+  private static void answer(
+      Context context,
+      InferenceCodec.Decoded decoded,
+      InferenceResponse response,
+      Throwable failure) {
+    if (failure != null) {
+      ErrorResponses.write(context, failure);
+      return;
+    }
+    InferenceCodec.Encoded encoded;
+    try {
+      encoded = InferenceCodec.encode(response, decoded);
+    } catch (RuntimeException e) {
+      ErrorResponses.write(context, e);
+      return;
+    }
+    if (encoded.headerLength() >= 0) {
+      context.header(HEADER_LENGTH, Integer.toString(encoded.headerLength()));
+      context.contentType(BINARY_TYPE);
+    } else {
+      context.contentType(JSON_TYPE);
+    }
+    send(context, 200, encoded.body());
   }
 
   /**

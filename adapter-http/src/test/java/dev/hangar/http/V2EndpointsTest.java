@@ -8,6 +8,7 @@ import dev.hangar.core.config.DataSize;
 import dev.hangar.spi.BackendException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,6 +37,9 @@ class V2EndpointsTest {
     Repositories.fake(repository, "idle", MB);
     Repositories.fake(
         repository, "multi", "a=FP32 -1,2;b=INT64 -1,2", "c=FP32 -1,2;d=INT64 -1,2", MB);
+    Repositories.fake(repository, "text", "s=BYTES -1,1", "t=BYTES -1,1", MB);
+    Repositories.fake(repository, "rows", "v=FP32 -1,-1", "w=FP32 -1,-1", MB);
+    Repositories.fake(repository, "grid", "g=FP32 -1,-1,-1", "h=FP32 -1,-1,-1", MB);
     Repositories.fake(repository, "broken", MB, "fail=load");
     Repositories.fake(repository, "faulty", MB);
     Repositories.fake(repository, "failing", MB);
@@ -222,6 +226,56 @@ class V2EndpointsTest {
     assertThat(impliedReply.status()).as(impliedReply.text()).isEqualTo(200);
     assertThat(impliedReply.header("Inference-Header-Content-Length")).isNull();
     assertThat(impliedReply.text()).isEqualTo(json.text());
+  }
+
+  @Test
+  void rawBinaryRequestsTakeTheOnlyInputsShapeFromTheModel() {
+    float[] features = {0.2f, 0.1f, 0.5f, 0.3f, 0.1f, 0.6f, 0.8f, 0.4f, 0.5f, 0.2f};
+    ByteBuffer data = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
+    for (float value : features) {
+      data.putFloat(value);
+    }
+    String[] raw = {
+      "Content-Type", "application/octet-stream", "Inference-Header-Content-Length", "0"
+    };
+    // one row of quality_predictor's [-1, 10]; every output comes back binary
+    TestServer.Reply reply = server.post("/v2/models/quality_predictor/infer", data.array(), raw);
+    assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+    BinaryBodies.Parts parts = BinaryBodies.split(reply);
+    V2Schemas.assertValid("inference_response", json(parts.header()));
+    assertThat(json(parts.header()).path("outputs").get(0).path("shape").toString())
+        .isEqualTo("[1,1]");
+    float fromRaw = ByteBuffer.wrap(parts.data().get(0)).order(ByteOrder.LITTLE_ENDIAN).getFloat();
+    TestServer.Reply fromJson = inferQuality("[" + FEATURES + "]");
+    assertThat(Float.floatToRawIntBits(fromRaw))
+        .isEqualTo(
+            Float.floatToRawIntBits(
+                (float) fromJson.json().path("outputs").get(0).path("data").get(0).asDouble()));
+
+    // the one free dimension after the batch dimension follows from the body's size
+    byte[] twelve = new byte[12];
+    TestServer.Reply rows = server.post("/v2/models/rows/infer", twelve, raw);
+    assertThat(rows.status()).as(rows.text()).isEqualTo(200);
+    assertThat(
+            json(BinaryBodies.split(rows).header()).path("outputs").get(0).path("shape").toString())
+        .isEqualTo("[1,3]");
+    // a BYTES input takes the whole body as its one element
+    TestServer.Reply text =
+        server.post("/v2/models/text/infer", "héllo".getBytes(StandardCharsets.UTF_8), raw);
+    assertThat(text.status()).as(text.text()).isEqualTo(200);
+    byte[] element = BinaryBodies.split(text).data().get(0);
+    assertThat(ByteBuffer.wrap(element).order(ByteOrder.LITTLE_ENDIAN).getInt()).isEqualTo(6);
+    assertThat(new String(element, 4, 6, StandardCharsets.UTF_8)).isEqualTo("héllo");
+
+    assertThat(error(server.post("/v2/models/quality_predictor/infer", new byte[44], raw)))
+        .contains("the body has 44 bytes, but input 'features' (FP32, shape [-1, 10]) takes 40");
+    assertThat(error(server.post("/v2/models/rows/infer", new byte[6], raw)))
+        .contains("takes a positive multiple of 4 bytes");
+    assertThat(error(server.post("/v2/models/multi/infer", new byte[8], raw)))
+        .contains("needs a model with exactly one input, but 'multi' has [a, b]");
+    assertThat(error(server.post("/v2/models/grid/infer", new byte[8], raw)))
+        .contains("at most one free dimension");
+    assertThat(server.post("/v2/models/nosuch/infer", new byte[8], raw).status()).isEqualTo(404);
   }
 
   @Test
