@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Properties;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * Adds the HTTP adapter to core's object graph; install it next to {@link
@@ -48,13 +47,8 @@ public final class HttpModule extends AbstractModule {
   @Provides
   @Singleton
   HttpServer server(ModelManager manager, InferenceService inference, HangarMetrics metrics) {
-    // Jetty's threads, which also write the answers that complete asynchronously
-    QueuedThreadPool threads = new QueuedThreadPool(250, 8, 60_000);
-    threads.setName("hangar-http");
     return new HttpServer(
-        settings,
-        threads,
-        new V2Endpoints(manager, inference, metrics, settings, serverVersion(), threads));
+        settings, new V2Endpoints(manager, inference, metrics, settings, serverVersion()));
   }
 
   /** Returns Hangar's version, as the build recorded it. */

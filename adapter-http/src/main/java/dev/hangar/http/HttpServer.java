@@ -19,7 +19,6 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.thread.ThreadPool;
 
 /**
  * The KServe v2 REST server: Javalin on Jetty, with every route of {@link V2Endpoints}.
@@ -32,15 +31,13 @@ public final class HttpServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(HttpServer.class.getName());
 
   private final HttpSettings settings;
-  private final ThreadPool threads;
   private final V2Endpoints endpoints;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private Javalin app;
 
-  HttpServer(HttpSettings settings, ThreadPool threads, V2Endpoints endpoints) {
+  HttpServer(HttpSettings settings, V2Endpoints endpoints) {
     this.settings = requireNonNull(settings, "settings is null");
-    this.threads = requireNonNull(threads, "threads is null");
     this.endpoints = requireNonNull(endpoints, "endpoints is null");
   }
 
@@ -104,7 +101,6 @@ public final class HttpServer implements AutoCloseable {
     config.startup.showOldJavalinVersionWarning = false;
     config.http.maxRequestSize = settings.maxBody().bytes();
     config.http.generateEtags = false;
-    config.jetty.threadPool = threads;
     config.jetty.modifyServer(
         server -> {
           server.setStopTimeout(settings.drainTimeout().toMillis());
