@@ -151,9 +151,8 @@ public final class HttpServer implements AutoCloseable {
   private void configureHttp(HttpConfiguration http) {
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);
-    // no request idle timeout of its own: the connector's applies throughout (one that differs
-    // makes
-    // Jetty cancel and reschedule the connection's timeout task on every request)
+    // no request idle timeout of its own, so the connector's applies throughout: one that differs
+    // makes Jetty cancel and reschedule the connection's timeout task on every request
     http.setIdleTimeout(-1);
   }
 

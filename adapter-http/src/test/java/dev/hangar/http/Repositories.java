@@ -8,14 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
-/** Builds model repositories for the tests. */
-final class Repositories {
+/** Builds model repositories for the tests (and the load harness). */
+public final class Repositories {
   static final long MB = 1L << 20;
 
   private Repositories() {}
 
   /** Copies a model directory of the sample repository. */
-  static void copySample(Path repository, String model) {
+  public static void copySample(Path repository, String model) {
     Path source = TestServer.MODELS.resolve(model);
     try (Stream<Path> files = Files.walk(source)) {
       for (Path file : files.toList()) {

@@ -183,11 +183,7 @@ class V2EndpointsTest {
 
   @Test
   void binaryInputsAndOutputsCarryTheSameBitsAsJson() {
-    float[] features = {0.2f, 0.1f, 0.5f, 0.3f, 0.1f, 0.6f, 0.8f, 0.4f, 0.5f, 0.2f};
-    ByteBuffer data = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
-    for (float value : features) {
-      data.putFloat(value);
-    }
+    ByteBuffer data = featureBytes();
     BinaryBodies.Body body =
         BinaryBodies.of(
             "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10],"
@@ -230,11 +226,7 @@ class V2EndpointsTest {
 
   @Test
   void rawBinaryRequestsTakeTheOnlyInputsShapeFromTheModel() {
-    float[] features = {0.2f, 0.1f, 0.5f, 0.3f, 0.1f, 0.6f, 0.8f, 0.4f, 0.5f, 0.2f};
-    ByteBuffer data = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
-    for (float value : features) {
-      data.putFloat(value);
-    }
+    ByteBuffer data = featureBytes();
     String[] raw = {
       "Content-Type", "application/octet-stream", "Inference-Header-Content-Length", "0"
     };
@@ -629,6 +621,16 @@ class V2EndpointsTest {
 
   private static String echoBody() {
     return "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 4], \"data\": [1, 2, 3, 4]}]}";
+  }
+
+  /** quality_predictor's FEATURES row as little-endian FP32 bytes. */
+  private static ByteBuffer featureBytes() {
+    float[] features = {0.2f, 0.1f, 0.5f, 0.3f, 0.1f, 0.6f, 0.8f, 0.4f, 0.5f, 0.2f};
+    ByteBuffer data = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
+    for (float value : features) {
+      data.putFloat(value);
+    }
+    return data;
   }
 
   private static String error(TestServer.Reply reply) {

@@ -15,6 +15,7 @@ import dev.hangar.core.repository.BackendRegistry;
 import dev.hangar.http.HttpModule;
 import dev.hangar.http.HttpServer;
 import dev.hangar.http.HttpSettings;
+import dev.hangar.http.Repositories;
 import dev.hangar.spi.Backend;
 import dev.hangar.spi.BackendContext;
 import dev.hangar.spi.DataType;
@@ -35,8 +36,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -174,7 +177,7 @@ public final class HttpLoadBench {
     Path repository = Files.createTempDirectory("hangar-bench");
     Path cache = Path.of(System.getProperty("hangar.cache.dir", "target/hangar-cache"));
     try {
-      copySample(repository, "quality_predictor");
+      Repositories.copySample(repository, "quality_predictor");
       Path mlp = only.contains("mlp") ? writeMlp(repository) : null;
       ServerSettings settings =
           ServerSettings.defaults(repository)
@@ -244,31 +247,31 @@ public final class HttpLoadBench {
           int count = connections[connections.length - 1];
           Binary row = mlpBinary();
           List<Run> raws = new ArrayList<>();
-          List<Run> defaults = new ArrayList<>();
-          List<Run> delayed = new ArrayList<>();
+          Map<String, List<Run>> served = new LinkedHashMap<>();
           for (String model : List.of("mlp", "mlp_delay")) {
+            served.put(model, new ArrayList<>());
             warmUp(
                 server.uri().resolve("/v2/models/" + model + "/infer"), row.body, row.headerLength);
           }
           for (int round = 1; round <= rounds; round++) {
-            // raw throughput drifts on a shared machine: each round measures it next to the HTTP
-            // runs
+            // raw throughput drifts on a shared machine: measured in each round, next to HTTP
             raws.add(rawBatchThroughput(mlp, cache));
-            for (String model : List.of("mlp", "mlp_delay")) {
-              Run run =
-                  measure(
-                      model + " binary (1 row/request)",
-                      count,
-                      server.uri().resolve("/v2/models/" + model + "/infer"),
-                      row.body,
-                      row.headerLength);
-              (model.equals("mlp") ? defaults : delayed).add(run);
+            for (var model : served.entrySet()) {
+              model
+                  .getValue()
+                  .add(
+                      measure(
+                          model.getKey() + " binary (1 row/request)",
+                          count,
+                          server.uri().resolve("/v2/models/" + model.getKey() + "/infer"),
+                          row.body,
+                          row.headerLength));
             }
           }
           summarize("mlp raw ORT batch 64 (samples/s)", 0, raws);
-          summarize("mlp binary (1 row/request)", count, defaults);
-          summarize("mlp_delay binary (1 row/request)", count, delayed);
-          for (String model : List.of("mlp", "mlp_delay")) {
+          served.forEach(
+              (model, runs) -> summarize(model + " binary (1 row/request)", count, runs));
+          for (String model : served.keySet()) {
             StatisticsSnapshot statistics =
                 manager.statistics(new ModelVersionKey(model, 1)).orElseThrow().snapshot();
             long executions = 0;
@@ -280,7 +283,7 @@ public final class HttpLoadBench {
             report(
                 ratio(
                     "  " + model + " over HTTP / raw batch 64",
-                    model.equals("mlp") ? defaults : delayed,
+                    served.get(model),
                     raws,
                     String.format(
                         Locale.ROOT,
@@ -665,19 +668,5 @@ public final class HttpLoadBench {
         mlpConfig + "dynamic_batching: {max_queue_delay: " + mlpDelay + "}\n");
     System.out.printf(Locale.ROOT, "mlp: %d MB of weights%n", Files.size(file) >> 20);
     return file;
-  }
-
-  private static void copySample(Path repository, String model) throws IOException {
-    Path source = Path.of(System.getProperty("hangar.models.dir", "../models")).resolve(model);
-    try (Stream<Path> files = Files.walk(source)) {
-      for (Path file : files.toList()) {
-        Path target = repository.resolve(model).resolve(source.relativize(file).toString());
-        if (Files.isDirectory(file)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(file, target);
-        }
-      }
-    }
   }
 }
