@@ -59,9 +59,10 @@ import org.HdrHistogram.Histogram;
  *       response (what HTTP alone costs on this machine);
  *   <li>{@code quality_predictor} through Hangar, JSON and binary;
  *   <li>{@code mlp}: a ~50MB MLP (64-3500-3500-8, random weights, max_batch_size 64) through
- *       Hangar, one row per request, with its default config and again as {@code mlp_delay} with
- *       {@code max_queue_delay: 12ms}, against ONNX Runtime's own batch-64 throughput of the same
- *       file, measured in each round next to the HTTP runs.
+ *       Hangar, one row per request, with its default config, and again as {@code mlp_variant}
+ *       served by two instances of one ONNX Runtime thread each ({@code max_batch_size: 32}),
+ *       against ONNX Runtime's own batch-64 throughput of the same file, measured in each round
+ *       next to the HTTP runs (and once, before the rounds, at 1, 16 and 32 rows per call).
  * </ul>
  *
  * <p>First each kind of request is driven, unrecorded, until the JIT has gone quiet (at most {@code
@@ -72,7 +73,8 @@ import org.HdrHistogram.Histogram;
  * each other share whatever else the machine does at the time.
  *
  * <p>Client and server share the JVM and the machine's cores; each line says how much CPU the
- * process used (in cores) and how much of it the client. Run it with
+ * process used (in cores), how much of it the client, and (on Linux) how the cores were shared
+ * among the process's groups of threads, ONNX Runtime's native ones included. Run it with
  *
  * <pre>
  * ./mvnw -B -DskipTests -pl adapter-http -am verify -Dbench=http
@@ -81,11 +83,11 @@ import org.HdrHistogram.Histogram;
  * Options: {@code --seconds N} (default 5), {@code --warmup N} (default 2), {@code --jit-warmup N}
  * (default 60), {@code --rounds N} (default 3), {@code --connections 1,16,64}, {@code --only
  * ceiling,quality,mlp}, {@code --mlp-config YAML} (the MLP's config.yaml, {@code \n} for new
- * lines), {@code --mlp-delay D} ({@code mlp_delay}'s {@code max_queue_delay}, default 12ms), {@code
- * --client loop|jdk}: the client, by default {@link EventLoopClient} (one thread, a selector over
- * every connection, the request's bytes prepared once, as wrk does), or the JDK's {@code
- * HttpClient} with a thread per connection, which costs several times more CPU per request, CPU the
- * server then lacks on a small machine.
+ * lines), {@code --mlp-variant YAML} ({@code mlp_variant}'s config.yaml), {@code --client
+ * loop|jdk}: the client, by default {@link EventLoopClient} (one thread, a selector over every
+ * connection, the request's bytes prepared once, as wrk does), or the JDK's {@code HttpClient} with
+ * a thread per connection, which costs several times more CPU per request, CPU the server then
+ * lacks on a small machine.
  */
 public final class HttpLoadBench {
   private static final String FEATURES = "[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]";
@@ -93,6 +95,9 @@ public final class HttpLoadBench {
   private static final int MLP_HIDDEN = 3500;
   private static final int MLP_OUT = 8;
   private static final String MLP_CONFIG = "max_batch_size: 64\nload_at_startup: true\n";
+  // no barrier between two threads of one execution for a preempted thread to hold up
+  private static final String MLP_VARIANT =
+      "max_batch_size: 32\ninstances: 2\nparameters: {intra_op_threads: 1}\nload_at_startup: true\n";
 
   private final int seconds;
   private final int warmup;
@@ -101,7 +106,7 @@ public final class HttpLoadBench {
   private final int[] connections;
   private final List<String> only;
   private final String mlpConfig;
-  private final String mlpDelay;
+  private final String mlpVariant;
   private final Client client;
   private final List<String> report = new ArrayList<>();
 
@@ -113,7 +118,7 @@ public final class HttpLoadBench {
     this.connections = options.connections();
     this.only = options.only();
     this.mlpConfig = options.mlpConfig();
-    this.mlpDelay = options.mlpDelay();
+    this.mlpVariant = options.mlpVariant();
     this.client = options.client();
   }
 
@@ -126,7 +131,7 @@ public final class HttpLoadBench {
       int[] connections,
       List<String> only,
       String mlpConfig,
-      String mlpDelay,
+      String mlpVariant,
       Client client) {}
 
   /** Runs the benchmark. */
@@ -138,7 +143,7 @@ public final class HttpLoadBench {
     int[] connections = {1, 16, 64};
     List<String> only = List.of("ceiling", "quality", "mlp");
     String mlpConfig = MLP_CONFIG;
-    String mlpDelay = "12ms";
+    String mlpVariant = MLP_VARIANT;
     Client client = Client.LOOP;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -150,12 +155,12 @@ public final class HttpLoadBench {
             connections = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--only" -> only = List.of(args[++i].split(","));
         case "--mlp-config" -> mlpConfig = args[++i].replace("\\n", "\n");
-        case "--mlp-delay" -> mlpDelay = args[++i];
+        case "--mlp-variant" -> mlpVariant = args[++i].replace("\\n", "\n");
         case "--client" -> client = Client.valueOf(args[++i].toUpperCase(Locale.ROOT));
         default -> {
           System.out.println(
               "usage: HttpLoadBench [--seconds N] [--warmup N] [--jit-warmup N] [--rounds N]"
-                  + " [--connections 1,16,64] [--only ceiling,quality,mlp] [--mlp-config YAML] [--mlp-delay 12ms]"
+                  + " [--connections 1,16,64] [--only ceiling,quality,mlp] [--mlp-config YAML] [--mlp-variant YAML]"
                   + " [--client loop|jdk]");
           return;
         }
@@ -163,7 +168,15 @@ public final class HttpLoadBench {
     }
     new HttpLoadBench(
             new Options(
-                seconds, warmup, jitWarmup, rounds, connections, only, mlpConfig, mlpDelay, client))
+                seconds,
+                warmup,
+                jitWarmup,
+                rounds,
+                connections,
+                only,
+                mlpConfig,
+                mlpVariant,
+                client))
         .run();
   }
 
@@ -248,14 +261,20 @@ public final class HttpLoadBench {
           Binary row = mlpBinary();
           List<Run> raws = new ArrayList<>();
           Map<String, List<Run>> served = new LinkedHashMap<>();
-          for (String model : List.of("mlp", "mlp_delay")) {
+          for (String model : List.of("mlp", "mlp_variant")) {
             served.put(model, new ArrayList<>());
             warmUp(
                 server.uri().resolve("/v2/models/" + model + "/infer"), row.body, row.headerLength);
           }
+          // how much rows per call matter to this model on this machine, once
+          for (int rows : new int[] {1, 16, 32}) {
+            report(
+                rawBatchThroughput(mlp, cache, rows)
+                    .describe("mlp raw ORT batch " + rows + " (samples/s)", 0));
+          }
           for (int round = 1; round <= rounds; round++) {
             // raw throughput drifts on a shared machine: measured in each round, next to HTTP
-            raws.add(rawBatchThroughput(mlp, cache));
+            raws.add(rawBatchThroughput(mlp, cache, 64));
             for (var model : served.entrySet()) {
               model
                   .getValue()
@@ -374,7 +393,8 @@ public final class HttpLoadBench {
     AtomicBoolean recording = new AtomicBoolean();
     AtomicBoolean stop = new AtomicBoolean();
     CountDownLatch started = new CountDownLatch(1);
-    ExecutorService runner = Executors.newSingleThreadExecutor();
+    ExecutorService runner =
+        Executors.newSingleThreadExecutor(work -> new Thread(work, "load-client"));
     Future<EventLoopClient.Counts> load =
         runner.submit(
             () -> {
@@ -389,12 +409,14 @@ public final class HttpLoadBench {
     started.await();
     Thread.sleep(unrecorded * 1000L); // a benchmark's warmup period: time is what it measures
     long cpuBegin = processCpuNanos();
+    ThreadCpu threadsBegin = ThreadCpu.sample();
     long begin = System.nanoTime();
     recording.set(true);
     Thread.sleep(recorded * 1000L);
     recording.set(false);
     double elapsed = (System.nanoTime() - begin) / 1e9;
     double processCpu = (processCpuNanos() - cpuBegin) / 1e9 / elapsed;
+    String threads = ThreadCpu.sample().coresSince(threadsBegin, elapsed);
     stop.set(true);
     EventLoopClient.Counts counts = load.get();
     runner.shutdown();
@@ -404,19 +426,26 @@ public final class HttpLoadBench {
         counts.latency().getValueAtPercentile(99) / 1e6,
         processCpu,
         counts.clientCpuNanos() < 0 ? Double.NaN : counts.clientCpuNanos() / 1e9 / elapsed,
-        counts.failed());
+        counts.failed(),
+        threads);
   }
 
   /**
    * One measured period: requests (or samples) per second, latency percentiles in ms, the CPU the
-   * process used (in cores) and of that the client's, and the failures.
+   * process used (in cores) and of that the client's, the failures, and the cores by thread group.
    */
   private record Run(
-      double rate, double p50, double p99, double cpu, double clientCpu, long failed) {
+      double rate,
+      double p50,
+      double p99,
+      double cpu,
+      double clientCpu,
+      long failed,
+      String threads) {
     String describe(String name, int count) {
       return String.format(
           Locale.ROOT,
-          "%-34s %3s %9.0f /s  p50 %7.2f ms  p99 %7.2f ms  cpu %.2f%s%s",
+          "%-34s %3s %9.0f /s  p50 %7.2f ms  p99 %7.2f ms  cpu %.2f%s%s%s",
           name,
           count > 0 ? Integer.toString(count) : "",
           rate,
@@ -424,7 +453,8 @@ public final class HttpLoadBench {
           p99,
           cpu,
           Double.isNaN(clientCpu) ? "" : String.format(Locale.ROOT, " (client %.2f)", clientCpu),
-          failed > 0 ? "  (" + failed + " failed)" : "");
+          failed > 0 ? "  (" + failed + " failed)" : "",
+          threads.isEmpty() ? "" : "\n      threads: " + threads);
     }
   }
 
@@ -436,14 +466,15 @@ public final class HttpLoadBench {
     List<Run> sorted =
         runs.stream().sorted(java.util.Comparator.comparingDouble(Run::rate)).toList();
     Run median = sorted.get(sorted.size() / 2);
-    report(
-        median.describe(name, count)
-            + String.format(
-                Locale.ROOT,
-                "  [%.0f to %.0f over %d]",
-                sorted.get(0).rate(),
-                sorted.get(sorted.size() - 1).rate(),
-                runs.size()));
+    String range =
+        String.format(
+            Locale.ROOT,
+            "  [%.0f to %.0f over %d]",
+            sorted.get(0).rate(),
+            sorted.get(sorted.size() - 1).rate(),
+            runs.size());
+    String[] lines = median.describe(name, count).split("\n", 2);
+    report(lines[0] + range + (lines.length > 1 ? "\n" + lines[1] : ""));
   }
 
   /**
@@ -531,19 +562,20 @@ public final class HttpLoadBench {
     return new EventLoopClient.Counts(completed.sum(), failed.sum(), all, -1);
   }
 
-  /** ONNX Runtime's own batch-64 throughput of the MLP file, in samples/s; prints the run. */
-  private Run rawBatchThroughput(Path file, Path cache) {
+  /** ONNX Runtime's own throughput of the MLP file at {@code rows} per call; prints the run. */
+  private Run rawBatchThroughput(Path file, Path cache, int rows) {
     try (Backend backend = new OnnxBackendProvider().create(new BackendContext(cache));
         LoadedModel model = backend.load(ModelSource.of("mlp", 1, file))) {
-      float[] values = new float[64 * MLP_IN];
+      float[] values = new float[rows * MLP_IN];
       fill(new Random(7), values);
-      Tensor batch = Tensor.ofFloats("x", new long[] {64, MLP_IN}, values);
+      Tensor batch = Tensor.ofFloats("x", new long[] {rows, MLP_IN}, values);
       long until = System.nanoTime() + warmup * 1_000_000_000L;
       while (System.nanoTime() < until) {
         model.infer(List.of(batch));
       }
       Histogram latency = new Histogram(60_000_000_000L, 3);
       long cpuBegin = processCpuNanos();
+      ThreadCpu threadsBegin = ThreadCpu.sample();
       long begin = System.nanoTime();
       long end = begin + seconds * 1_000_000_000L;
       for (long now = begin; now < end; ) {
@@ -555,13 +587,14 @@ public final class HttpLoadBench {
       double elapsed = (System.nanoTime() - begin) / 1e9;
       Run run =
           new Run(
-              latency.getTotalCount() * 64 / elapsed,
+              latency.getTotalCount() * rows / elapsed,
               latency.getValueAtPercentile(50) / 1e6,
               latency.getValueAtPercentile(99) / 1e6,
               (processCpuNanos() - cpuBegin) / 1e9 / elapsed,
               Double.NaN,
-              0);
-      System.out.println(run.describe("mlp raw ORT batch 64 (samples/s)", 0));
+              0,
+              ThreadCpu.sample().coresSince(threadsBegin, elapsed));
+      System.out.println(run.describe("mlp raw ORT batch " + rows + " (samples/s)", 0));
       return run;
     }
   }
@@ -658,14 +691,10 @@ public final class HttpLoadBench {
     Path file = directory.resolve("model.onnx");
     Files.write(file, graph.build().toByteArray());
     Files.writeString(repository.resolve("mlp").resolve("config.yaml"), mlpConfig);
-    // the same file served again with a queue delay: when the callers of one batch cannot send
-    // their next requests before the next batch starts, 64 clients settle into two groups that
-    // take turns and batches halve; the delay lets the groups merge
-    Path delayed = Files.createDirectories(repository.resolve("mlp_delay").resolve("1"));
-    Files.copy(file, delayed.resolve("model.onnx"));
-    Files.writeString(
-        repository.resolve("mlp_delay").resolve("config.yaml"),
-        mlpConfig + "dynamic_batching: {max_queue_delay: " + mlpDelay + "}\n");
+    // the same file served again under another config, measured in the same rounds
+    Path variant = Files.createDirectories(repository.resolve("mlp_variant").resolve("1"));
+    Files.copy(file, variant.resolve("model.onnx"));
+    Files.writeString(repository.resolve("mlp_variant").resolve("config.yaml"), mlpVariant);
     System.out.printf(Locale.ROOT, "mlp: %d MB of weights%n", Files.size(file) >> 20);
     return file;
   }
