@@ -642,25 +642,33 @@ public final class ModelManager implements AutoCloseable {
       VersionEntry entry,
       LoadPriority priority,
       CompletableFuture<LoadedVersion> future) {
+    LoadedVersion loaded = null;
+    Throwable failure = null;
     try {
-      future.complete(loadNow(model, entry, priority));
-    } catch (Throwable failure) {
-      future.completeExceptionally(
-          failure instanceof HangarException
-              ? failure
+      loaded = loadNow(model, entry, priority);
+    } catch (Throwable e) {
+      failure =
+          e instanceof HangarException
+              ? e
               : new HangarException(
                   ErrorCategory.INTERNAL,
-                  "loading model '" + entry.key.name() + "' failed: " + failure,
-                  failure));
-    } finally {
-      lock.lock();
-      try {
-        if (entry.loading == future) {
-          entry.loading = null;
-        }
-      } finally {
-        lock.unlock();
+                  "loading model '" + entry.key.name() + "' failed: " + e,
+                  e);
+    }
+    // done loading before anyone hears of it: a reload asked for by whoever the future wakes
+    // (a file changed meanwhile) must start a new load, not get this finished one back
+    lock.lock();
+    try {
+      if (entry.loading == future) {
+        entry.loading = null;
       }
+    } finally {
+      lock.unlock();
+    }
+    if (failure == null) {
+      future.complete(loaded);
+    } else {
+      future.completeExceptionally(failure);
     }
   }
 

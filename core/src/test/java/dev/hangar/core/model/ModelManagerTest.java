@@ -357,6 +357,37 @@ class ModelManagerTest {
   }
 
   @Test
+  void aFileThatChangesAsItsLoadFinishesIsReloaded() throws IOException {
+    Path file = harness.model("m", 1, 10);
+    manager().start().join();
+    Gate loads = harness.engine.holdLoads("m");
+    // the refresh runs in the load's completion, on the loader's thread, before it returns
+    CompletableFuture<Void> refreshed =
+        manager()
+            .load("m", LoadPriority.NORMAL)
+            .thenCompose(
+                loaded -> {
+                  try {
+                    harness.model("m", 1, 12);
+                    Files.setLastModifiedTime(
+                        file,
+                        java.nio.file.attribute.FileTime.fromMillis(
+                            Files.getLastModifiedTime(file).toMillis() + 10_000));
+                  } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                  return manager().refresh();
+                });
+    loads.awaitArrivals(1);
+    loads.open();
+
+    refreshed.join();
+
+    assertThat(harness.engine.loads("m")).as("the changed file is loaded").isEqualTo(2);
+    assertThat(manager().status("m").get(0).memoryBytes()).isEqualTo(12 * MB);
+  }
+
+  @Test
   void aRemovedModelUnloadsAndIsNoLongerFound() throws IOException {
     harness.model("gone", 1, 10);
     manager().start().join();
