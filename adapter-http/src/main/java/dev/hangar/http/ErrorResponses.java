@@ -67,7 +67,7 @@ final class ErrorResponses {
     if (status == 401) {
       context.header("WWW-Authenticate", "Bearer");
     }
-    context.status(status).contentType("application/json").result(body(message));
+    context.status(status).contentType(V2Endpoints.JSON_TYPE).result(body(message));
   }
 
   /** Returns {@code {"error": message}} as bytes. */

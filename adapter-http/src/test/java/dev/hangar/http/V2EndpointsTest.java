@@ -225,6 +225,51 @@ class V2EndpointsTest {
   }
 
   @Test
+  void answersOf1500BytesOrMoreAreGzippedForClientsThatAcceptIt() throws Exception {
+    String values = String.join(", ", java.util.Collections.nCopies(500, "0.125"));
+    for (String parameters : List.of("{}", "{\"binary_data_output\": true}")) {
+      // the fake "rows" answers as many values as it is given
+      String body =
+          "{\"parameters\": "
+              + parameters
+              + ", \"inputs\": [{\"name\": \"v\", \"datatype\": \"FP32\", \"shape\": [1, 500],"
+              + " \"data\": ["
+              + values
+              + "]}]}";
+      TestServer.Reply plain = server.post("/v2/models/rows/infer", body);
+      TestServer.Reply gzipped = postAcceptingGzip("/v2/models/rows/infer", body);
+      assertThat(plain.status()).as(plain.text()).isEqualTo(200);
+      assertThat(plain.body().length).isGreaterThanOrEqualTo(1500);
+      assertThat(plain.header("Content-Encoding")).isNull();
+      // exactly the types HttpServer.responseCompression() lists, so Javalin's check is a lookup
+      assertThat(plain.header("Content-Type")).isIn(V2Endpoints.JSON_TYPE, V2Endpoints.BINARY_TYPE);
+      assertThat(gzipped.status()).isEqualTo(200);
+      assertThat(gzipped.header("Content-Encoding")).isEqualTo("gzip");
+      assertThat(gzipped.header("Content-Type")).isEqualTo(plain.header("Content-Type"));
+      assertThat(gzipped.header("Inference-Header-Content-Length"))
+          .isEqualTo(plain.header("Inference-Header-Content-Length"));
+      try (var unzip =
+          new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipped.body()))) {
+        assertThat(unzip.readAllBytes()).isEqualTo(plain.body());
+      }
+    }
+    // small answers go out as they are
+    TestServer.Reply small =
+        postAcceptingGzip("/v2/models/quality_predictor/infer", inferBody(FEATURES));
+    assertThat(small.status()).isEqualTo(200);
+    assertThat(small.header("Content-Encoding")).isNull();
+    assertThat(small.json().path("outputs").get(0).path("data").size()).isEqualTo(1);
+  }
+
+  private TestServer.Reply postAcceptingGzip(String path, String json) {
+    return server.send(
+        java.net.http.HttpRequest.newBuilder(server.uri.resolve(path))
+            .header("Content-Type", "application/json")
+            .header("Accept-Encoding", "gzip")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  @Test
   void rawBinaryRequestsTakeTheOnlyInputsShapeFromTheModel() {
     ByteBuffer data = featureBytes();
     String[] raw = {

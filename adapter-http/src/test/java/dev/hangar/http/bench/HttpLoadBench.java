@@ -338,6 +338,8 @@ public final class HttpLoadBench {
     return Javalin.create(
             config -> {
               config.startup.showJavalinBanner = false;
+              // Hangar's setting, so that both pay the same for Javalin's compression check
+              config.http.compressionStrategy = HttpServer.responseCompression();
               config.routes.post(
                   "/v2/models/{model}/infer",
                   context -> {

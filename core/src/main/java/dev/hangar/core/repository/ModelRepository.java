@@ -40,7 +40,7 @@ import java.util.stream.Stream;
  */
 public final class ModelRepository {
   private static final System.Logger LOG = System.getLogger(ModelRepository.class.getName());
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+  private static final int MAX_NAME_LENGTH = 128;
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
   private static final String CONFIG_FILE = "config.yaml";
 
@@ -58,9 +58,27 @@ public final class ModelRepository {
     return root;
   }
 
-  /** Returns whether {@code name} is a valid model name; names never contain path separators. */
+  /**
+   * Returns whether {@code name} is a valid model name: 1 to 128 ASCII letters, digits, '_', '.'
+   * and '-', starting with a letter or digit, without "..". Names never contain path separators.
+   */
   public static boolean isValidName(String name) {
-    return name != null && NAME.matcher(name).matches() && !name.contains("..");
+    // a loop, not a regular expression: every request's model name is checked
+    if (name == null || name.isEmpty() || name.length() > MAX_NAME_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean alphanumeric =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      if (!alphanumeric && (i == 0 || (c != '_' && c != '.' && c != '-'))) {
+        return false;
+      }
+      if (c == '.' && name.charAt(i - 1) == '.') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -140,6 +140,23 @@ class ModelRepositoryTest {
   }
 
   @Test
+  void aNameIsOneTo128AsciiLettersDigitsUnderscoresDotsAndDashesStartingAlphanumeric() {
+    assertThat(ModelRepository.isValidName("a")).isTrue();
+    assertThat(ModelRepository.isValidName("7_up.v2-final")).isTrue();
+    assertThat(ModelRepository.isValidName("x".repeat(128))).isTrue();
+    assertThat(ModelRepository.isValidName("x".repeat(129))).isFalse();
+    assertThat(ModelRepository.isValidName("")).isFalse();
+    assertThat(ModelRepository.isValidName(null)).isFalse();
+    assertThat(ModelRepository.isValidName("_a")).isFalse();
+    assertThat(ModelRepository.isValidName("-a")).isFalse();
+    assertThat(ModelRepository.isValidName("a.")).isTrue();
+    assertThat(ModelRepository.isValidName("a b")).isFalse();
+    assertThat(ModelRepository.isValidName("a\\b")).isFalse();
+    assertThat(ModelRepository.isValidName("caf\u00e9")).isFalse();
+    assertThat(ModelRepository.isValidName("a%2Fb")).isFalse();
+  }
+
+  @Test
   void aMissingRootIsAClearError() {
     ModelRepository missing = new ModelRepository(root.resolve("nope"), backends);
     assertThatThrownBy(missing::scan)
