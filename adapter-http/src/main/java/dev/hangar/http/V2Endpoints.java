@@ -18,6 +18,7 @@ import dev.hangar.core.repository.ModelDefinition;
 import dev.hangar.core.repository.ModelRepository;
 import dev.hangar.spi.InvalidInputException;
 import io.javalin.http.Context;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -27,6 +28,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.InflaterInputStream;
 
 /**
  * The handlers of every endpoint. Each one checks what the URL and body say, calls core, and
@@ -461,7 +464,42 @@ final class V2Endpoints {
   }
 
   /** Reads the body, refusing one over the limit with 413 before or while reading it. */
+  /**
+   * The request body, its Content-Encoding undone: gzip and deflate (zlib), as Triton's clients
+   * send them. The body limit holds for the bytes sent and again for the bytes they inflate to.
+   */
   private byte[] readBody(Context context) {
+    byte[] sent = readSentBody(context);
+    String encoding = context.header("Content-Encoding");
+    if (encoding == null || encoding.isBlank() || encoding.trim().equalsIgnoreCase("identity")) {
+      return sent;
+    }
+    String name = encoding.trim().toLowerCase(Locale.ROOT);
+    long limit = settings.maxBody().bytes();
+    try (InputStream inflated =
+        switch (name) {
+          case "gzip", "x-gzip" -> new GZIPInputStream(new ByteArrayInputStream(sent));
+          case "deflate" -> new InflaterInputStream(new ByteArrayInputStream(sent));
+          default ->
+              throw new HttpProblem(
+                  415,
+                  "Content-Encoding '"
+                      + encoding
+                      + "' is not supported; send the body as it is, or gzip or deflate it");
+        }) {
+      byte[] body = inflated.readNBytes((int) limit + 1);
+      if (body.length > limit) {
+        throw tooLarge("more than " + limit + " bytes once inflated (" + name + ")");
+      }
+      return body;
+    } catch (IOException e) {
+      throw new HttpProblem(
+          400, "the request body is not valid " + name + " data: " + e.getMessage());
+    }
+  }
+
+  /** The body's bytes as sent, within the body limit. */
+  private byte[] readSentBody(Context context) {
     long limit = settings.maxBody().bytes();
     long declared = context.req().getContentLengthLong();
     if (declared > limit) {

@@ -54,6 +54,26 @@ class LimitsAndSecurityTest {
       assertThat(chunked.status()).isEqualTo(413);
       assertThat(chunked.json().path("error").asText()).contains("more than 1024 bytes");
 
+      // a compressed body small enough to send is held to the limit once inflated too
+      java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+      try (var gzip = new java.util.zip.GZIPOutputStream(zipped)) {
+        gzip.write(big);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      assertThat(zipped.size()).isLessThan(1024);
+      TestServer.Reply inflated =
+          server.post(
+              "/v2/models/echo/infer",
+              zipped.toByteArray(),
+              "Content-Type",
+              "application/json",
+              "Content-Encoding",
+              "gzip");
+      assertThat(inflated.status()).isEqualTo(413);
+      assertThat(inflated.json().path("error").asText())
+          .contains("more than 1024 bytes once inflated (gzip)");
+
       // the repository endpoints have the same limit
       assertThat(server.post("/v2/repository/index", big).status()).isEqualTo(413);
       assertThat(server.post("/v2/models/echo/infer", ECHO).status()).isEqualTo(200);

@@ -261,6 +261,68 @@ class V2EndpointsTest {
     assertThat(small.json().path("outputs").get(0).path("data").size()).isEqualTo(1);
   }
 
+  @Test
+  void gzipAndDeflateRequestBodiesAreInflated() throws Exception {
+    String path = "/v2/models/quality_predictor/infer";
+    byte[] json = inferBody(FEATURES).getBytes(StandardCharsets.UTF_8);
+    TestServer.Reply plain = inferQuality(FEATURES);
+    assertThat(plain.status()).isEqualTo(200);
+    for (String encoding : List.of("gzip", "deflate", "GZIP")) {
+      TestServer.Reply reply =
+          server.post(
+              path,
+              compress(encoding, json),
+              "Content-Type",
+              "application/json",
+              "Content-Encoding",
+              encoding);
+      assertThat(reply.status()).as(encoding + ": " + reply.text()).isEqualTo(200);
+      assertThat(reply.text()).isEqualTo(plain.text());
+    }
+    // a binary request's Inference-Header-Content-Length counts the inflated JSON
+    byte[] header =
+        ("{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10],"
+                + " \"parameters\": {\"binary_data_size\": 40}}]}")
+            .getBytes(StandardCharsets.UTF_8);
+    byte[] binary =
+        ByteBuffer.allocate(header.length + 40).put(header).put(featureBytes().array()).array();
+    TestServer.Reply inflatedBinary =
+        server.post(
+            path,
+            compress("gzip", binary),
+            "Inference-Header-Content-Length",
+            Integer.toString(header.length),
+            "Content-Encoding",
+            "gzip");
+    assertThat(inflatedBinary.status()).as(inflatedBinary.text()).isEqualTo(200);
+    assertThat(inflatedBinary.text()).isEqualTo(plain.text());
+
+    TestServer.Reply brotli = server.post(path, json, "Content-Encoding", "br");
+    assertThat(brotli.status()).isEqualTo(415);
+    V2Schemas.assertValid("error_response", brotli.json());
+    assertThat(brotli.json().path("error").asText())
+        .isEqualTo(
+            "Content-Encoding 'br' is not supported; send the body as it is, or gzip or deflate"
+                + " it");
+    assertThat(error(server.post(path, json, "Content-Encoding", "gzip")))
+        .startsWith("the request body is not valid gzip data: ");
+    assertThat(error(server.post(path, compress("gzip", json), "Content-Encoding", "deflate")))
+        .startsWith("the request body is not valid deflate data: ");
+    assertThat(server.post(path, json, "Content-Encoding", "identity").text())
+        .isEqualTo(plain.text());
+  }
+
+  private static byte[] compress(String encoding, byte[] data) throws java.io.IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (java.io.OutputStream compressing =
+        encoding.equalsIgnoreCase("gzip")
+            ? new java.util.zip.GZIPOutputStream(out)
+            : new java.util.zip.DeflaterOutputStream(out)) {
+      compressing.write(data);
+    }
+    return out.toByteArray();
+  }
+
   private TestServer.Reply postAcceptingGzip(String path, String json) {
     return server.send(
         java.net.http.HttpRequest.newBuilder(server.uri.resolve(path))
