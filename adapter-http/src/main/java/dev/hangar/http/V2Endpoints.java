@@ -463,7 +463,6 @@ final class V2Endpoints {
     }
   }
 
-  /** Reads the body, refusing one over the limit with 413 before or while reading it. */
   /**
    * The request body, its Content-Encoding undone: gzip and deflate (zlib), as Triton's clients
    * send them. The body limit holds for the bytes sent and again for the bytes they inflate to.
@@ -498,7 +497,7 @@ final class V2Endpoints {
     }
   }
 
-  /** The body's bytes as sent, within the body limit. */
+  /** Reads the body as sent, refusing one over the limit with 413 before or while reading it. */
   private byte[] readSentBody(Context context) {
     long limit = settings.maxBody().bytes();
     long declared = context.req().getContentLengthLong();
