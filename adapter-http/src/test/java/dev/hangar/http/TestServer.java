@@ -145,6 +145,20 @@ final class TestServer implements AutoCloseable {
     return send(request);
   }
 
+  /** {@code data} compressed as a request body with that Content-Encoding: gzip, else deflate. */
+  static byte[] compress(String encoding, byte[] data) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (java.io.OutputStream compressing =
+        encoding.equalsIgnoreCase("gzip")
+            ? new java.util.zip.GZIPOutputStream(out)
+            : new java.util.zip.DeflaterOutputStream(out)) {
+      compressing.write(data);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
   Reply send(HttpRequest.Builder request) {
     try {
       HttpResponse<byte[]> response =

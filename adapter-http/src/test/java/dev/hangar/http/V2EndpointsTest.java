@@ -271,7 +271,7 @@ class V2EndpointsTest {
       TestServer.Reply reply =
           server.post(
               path,
-              compress(encoding, json),
+              TestServer.compress(encoding, json),
               "Content-Type",
               "application/json",
               "Content-Encoding",
@@ -289,7 +289,7 @@ class V2EndpointsTest {
     TestServer.Reply inflatedBinary =
         server.post(
             path,
-            compress("gzip", binary),
+            TestServer.compress("gzip", binary),
             "Inference-Header-Content-Length",
             Integer.toString(header.length),
             "Content-Encoding",
@@ -306,21 +306,13 @@ class V2EndpointsTest {
                 + " it");
     assertThat(error(server.post(path, json, "Content-Encoding", "gzip")))
         .startsWith("the request body is not valid gzip data: ");
-    assertThat(error(server.post(path, compress("gzip", json), "Content-Encoding", "deflate")))
+    assertThat(
+            error(
+                server.post(
+                    path, TestServer.compress("gzip", json), "Content-Encoding", "deflate")))
         .startsWith("the request body is not valid deflate data: ");
     assertThat(server.post(path, json, "Content-Encoding", "identity").text())
         .isEqualTo(plain.text());
-  }
-
-  private static byte[] compress(String encoding, byte[] data) throws java.io.IOException {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    try (java.io.OutputStream compressing =
-        encoding.equalsIgnoreCase("gzip")
-            ? new java.util.zip.GZIPOutputStream(out)
-            : new java.util.zip.DeflaterOutputStream(out)) {
-      compressing.write(data);
-    }
-    return out.toByteArray();
   }
 
   private TestServer.Reply postAcceptingGzip(String path, String json) {

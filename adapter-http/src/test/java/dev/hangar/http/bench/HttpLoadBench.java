@@ -268,9 +268,8 @@ public final class HttpLoadBench {
           }
           // how much rows per call matter to this model on this machine, once
           for (int rows : new int[] {1, 16, 32}) {
-            report(
-                rawBatchThroughput(mlp, cache, rows)
-                    .describe("mlp raw ORT batch " + rows + " (samples/s)", 0));
+            // printed as it ran; kept for the summary
+            report.add(rawBatchThroughput(mlp, cache, rows).describe(rawLabel(rows), 0));
           }
           for (int round = 1; round <= rounds; round++) {
             // raw throughput drifts on a shared machine: measured in each round, next to HTTP
@@ -287,7 +286,7 @@ public final class HttpLoadBench {
                           row.headerLength));
             }
           }
-          summarize("mlp raw ORT batch 64 (samples/s)", 0, raws);
+          summarize(rawLabel(64), 0, raws);
           served.forEach(
               (model, runs) -> summarize(model + " binary (1 row/request)", count, runs));
           for (String model : served.keySet()) {
@@ -596,9 +595,13 @@ public final class HttpLoadBench {
               Double.NaN,
               0,
               ThreadCpu.sample().coresSince(threadsBegin, elapsed));
-      System.out.println(run.describe("mlp raw ORT batch " + rows + " (samples/s)", 0));
+      System.out.println(run.describe(rawLabel(rows), 0));
       return run;
     }
+  }
+
+  private static String rawLabel(int rows) {
+    return "mlp raw ORT batch " + rows + " (samples/s)";
   }
 
   private static long processCpuNanos() {
