@@ -48,7 +48,8 @@ public final class InferenceService {
   /**
    * Creates the service.
    *
-   * @param workers where batches run when the caller's thread does not run them
+   * @param workers where batches run when the caller's thread does not run them, and where their
+   *     requests are answered: the futures {@link #submit} returns complete there
    * @param timer where deadlines and batching delays fire
    */
   public InferenceService(

@@ -15,6 +15,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -33,11 +34,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * the oldest request's arrival) for a fuller batch; {@code preferred_batch_sizes} cut batches at
  * those sizes. A model without a batch dimension runs one request at a time.
  *
+ * <p>A worker only runs executions: it hands the answers of each batch to other workers, a few
+ * requests per task, and goes on to the next batch at once. Answering (an adapter encodes and
+ * writes each response in its callback) then runs on as many cores as there are, and a slow reader
+ * never holds up the model. A request run on its caller's thread is answered there.
+ *
  * <p>Requests past their deadline are rejected without running; a full queue rejects at once. No
  * thread polls or sleeps: dispatch happens when a request arrives, an execution ends, or a timer
  * set for a delay or deadline fires.
  */
 final class ModelScheduler {
+  // small enough to spread a batch's answers over the cores, large enough to keep hand-offs rare
+  private static final int ANSWERS_PER_TASK = 8;
   private final LoadedVersion version;
   private final Executor workers;
   private final ScheduledExecutorService timer;
@@ -116,8 +124,10 @@ final class ModelScheduler {
     }
     expireAll(expired);
     if (runHere != null) {
-      execute(runHere);
+      List<Runnable> answers = execute(runHere);
+      // the slot first, so that whatever queued meanwhile need not wait for this answer
       continueAfterExecution(false);
+      answers.forEach(Runnable::run);
       return;
     }
     watch(pending);
@@ -203,8 +213,21 @@ final class ModelScheduler {
   private void runAndContinue(List<PendingRequest> first) {
     List<PendingRequest> batch = first;
     while (batch != null) {
-      execute(batch);
+      answerOnOtherWorkers(execute(batch));
       batch = continueAfterExecution(true);
+    }
+  }
+
+  /** Hands a batch's answers to other workers, {@link #ANSWERS_PER_TASK} to a task. */
+  private void answerOnOtherWorkers(List<Runnable> answers) {
+    for (int from = 0; from < answers.size(); from += ANSWERS_PER_TASK) {
+      List<Runnable> task =
+          answers.subList(from, Math.min(answers.size(), from + ANSWERS_PER_TASK));
+      try {
+        workers.execute(() -> task.forEach(Runnable::run));
+      } catch (RejectedExecutionException e) {
+        task.forEach(Runnable::run); // the workers are shutting down: no request goes unanswered
+      }
     }
   }
 
@@ -357,8 +380,8 @@ final class ModelScheduler {
     return batch;
   }
 
-  /** Runs one batch and completes its requests. */
-  private void execute(List<PendingRequest> batch) {
+  /** Runs one batch; returns what completes each of its requests, in the batch's order. */
+  private List<Runnable> execute(List<PendingRequest> batch) {
     long start = time.nanoTime();
     int rows = 0;
     for (PendingRequest pending : batch) {
@@ -373,23 +396,22 @@ final class ModelScheduler {
     } catch (RuntimeException e) {
       if (batch.size() > 1 && e instanceof InvalidInputException) {
         // one request's values may be at fault: run each alone so that only it fails
+        List<Runnable> answers = new ArrayList<>(batch.size());
         for (PendingRequest pending : batch) {
-          execute(List.of(pending));
+          answers.addAll(execute(List.of(pending)));
         }
-        return;
+        return answers;
       }
       long end = time.nanoTime();
       version.statistics().recordExecution(rows, batch.size(), end - start);
-      for (PendingRequest pending : batch) {
-        fail(pending, e);
-      }
-      return;
+      return failAll(batch, e);
     }
     long end = time.nanoTime();
     version.statistics().recordExecution(rows, batch.size(), end - start);
     if (batch.size() == 1) {
-      succeed(batch.get(0), outputs, start, end);
-      return;
+      PendingRequest only = batch.get(0);
+      List<Tensor> all = outputs;
+      return List.of(() -> succeed(only, all, start, end));
     }
     for (Tensor output : outputs) {
       if (output.rank() == 0 || output.dimension(0) != rows) {
@@ -404,10 +426,10 @@ final class ModelScheduler {
                     + " for a batch of "
                     + rows
                     + " rows; is dimension 0 really a batch dimension?");
-        batch.forEach(pending -> fail(pending, mismatch));
-        return;
+        return failAll(batch, mismatch);
       }
     }
+    List<Runnable> answers = new ArrayList<>(batch.size());
     long offset = 0;
     for (PendingRequest pending : batch) {
       List<Tensor> mine = new ArrayList<>(outputs.size());
@@ -415,8 +437,17 @@ final class ModelScheduler {
         mine.add(output.rows(offset, offset + pending.rows));
       }
       offset += pending.rows;
-      succeed(pending, mine, start, end);
+      answers.add(() -> succeed(pending, mine, start, end));
     }
+    return answers;
+  }
+
+  private List<Runnable> failAll(List<PendingRequest> batch, RuntimeException failure) {
+    List<Runnable> answers = new ArrayList<>(batch.size());
+    for (PendingRequest pending : batch) {
+      answers.add(() -> fail(pending, failure));
+    }
+    return answers;
   }
 
   private List<Tensor> concatenate(List<PendingRequest> batch) {

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -442,5 +443,47 @@ class SchedulerTest {
         .extracting(Execution::rows)
         .as("the batch, then each request alone")
         .containsExactly(1L, 4L, 1L, 1L, 2L);
+  }
+
+  @Test
+  void aWorkerRunsTheNextBatchWhileAnEarlierAnswerIsStillBeingWritten() throws Exception {
+    model("w", "max_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("w");
+    CompletableFuture<InferenceResponse> first = blocker("w", gate);
+    CompletableFuture<InferenceResponse> queued =
+        harness.inference.submit(request("w", rows(1, 1)));
+    CountDownLatch answering = new CountDownLatch(1);
+    CountDownLatch released = new CountDownLatch(1);
+    // stands for an adapter writing to a client that does not read: it holds its thread
+    CompletableFuture<Void> slowReader =
+        queued.thenRun(
+            () -> {
+              answering.countDown();
+              awaitQuietly(released);
+            });
+    gate.open();
+    first.join();
+    assertThat(answering.await(30, TimeUnit.SECONDS))
+        .as("the queued request was answered")
+        .isTrue();
+
+    CompletableFuture<InferenceResponse> later = harness.inference.submit(request("w", rows(1, 5)));
+
+    assertThat(later.get(30, TimeUnit.SECONDS).outputs().get(0).toFloatArray()[0])
+        .as("run and answered while the slow reader still holds the first answer's thread")
+        .isEqualTo(10);
+    assertThat(slowReader).isNotDone();
+    released.countDown();
+    slowReader.get(30, TimeUnit.SECONDS);
+    assertThat(executions("w")).extracting(Execution::rows).containsExactly(1L, 1L, 1L);
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
