@@ -159,19 +159,31 @@ public final class HangarMetrics {
             key,
             "nv_inference_request_duration_us",
             "Cumulative end-to-end time of successful requests, in microseconds",
-            stats -> micros(stats.requestLatency())));
+            stats -> micros(stats.requestLatency().total())));
     registered.add(
         counter(
             key,
             "nv_inference_queue_duration_us",
             "Cumulative time successful requests waited in the queue, in microseconds",
-            stats -> micros(stats.queueTime())));
+            stats -> micros(stats.queueTime().total())));
     registered.add(
         counter(
             key,
             "nv_inference_compute_infer_duration_us",
             "Cumulative time successful requests spent in the model, in microseconds",
-            stats -> micros(stats.computeTime())));
+            stats -> micros(stats.computeTime().total())));
+    registered.add(
+        counter(
+            key,
+            "nv_inference_compute_input_duration_us",
+            "Cumulative time building successful requests' batch inputs, in microseconds",
+            stats -> micros(stats.computeInputTime())));
+    registered.add(
+        counter(
+            key,
+            "nv_inference_compute_output_duration_us",
+            "Cumulative time splitting successful requests' batch outputs, in microseconds",
+            stats -> micros(stats.computeOutputTime())));
     registered.add(
         counter(
             key,
@@ -189,7 +201,14 @@ public final class HangarMetrics {
             key,
             "nv_cache_hit_duration_per_model",
             "Cumulative time of response cache lookups that hit, in microseconds",
-            stats -> micros(stats.cacheHitLatency())));
+            stats -> micros(stats.cacheHitLatency().total())));
+    registered.add(
+        counter(
+            key,
+            "nv_cache_miss_duration_per_model",
+            "Cumulative time of response cache lookups that missed and of storing their responses,"
+                + " in microseconds",
+            stats -> micros(stats.cacheMissTime())));
     for (String quantile : List.of("0.5", "0.9", "0.99")) {
       Function<LatencySummary, Duration> pick =
           switch (quantile) {
@@ -274,8 +293,8 @@ public final class HangarMetrics {
     return status == null ? 0 : fn.applyAsDouble(status);
   }
 
-  private static double micros(LatencySummary summary) {
-    return summary.total().toNanos() / 1000.0;
+  private static double micros(Duration duration) {
+    return duration.toNanos() / 1000.0;
   }
 
   private static Tags tags(ModelVersionKey key) {

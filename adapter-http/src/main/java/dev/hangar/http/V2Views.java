@@ -130,21 +130,22 @@ final class V2Views {
     duration(inference, "success", stats.requestLatency().count(), stats.requestLatency().total());
     duration(inference, "fail", stats.failures(), stats.failureLatency().total());
     duration(inference, "queue", stats.queueTime().count(), stats.queueTime().total());
-    // Hangar times the model's execution as a whole: copying inputs and outputs is inside it
-    duration(inference, "compute_input", stats.computeTime().count(), Duration.ZERO);
+    // compute_input and compute_output are core's joining and splitting of a batch's tensors; the
+    // backend's own copies into and out of its engine are inside compute_infer
+    duration(inference, "compute_input", stats.computeTime().count(), stats.computeInputTime());
     duration(inference, "compute_infer", stats.computeTime().count(), stats.computeTime().total());
-    duration(inference, "compute_output", stats.computeTime().count(), Duration.ZERO);
+    duration(inference, "compute_output", stats.computeTime().count(), stats.computeOutputTime());
     duration(inference, "cache_hit", stats.cacheHits(), stats.cacheHitLatency().total());
-    duration(inference, "cache_miss", stats.cacheMisses(), Duration.ZERO);
+    duration(inference, "cache_miss", stats.cacheMisses(), stats.cacheMissTime());
     node.putObject("response_stats");
     ArrayNode batches = node.putArray("batch_stats");
     for (Map.Entry<Integer, BatchStatistics> entry : stats.batches().entrySet()) {
       ObjectNode batch = batches.addObject();
       batch.put("batch_size", entry.getKey());
       long count = entry.getValue().count();
-      duration(batch, "compute_input", count, Duration.ZERO);
+      duration(batch, "compute_input", count, entry.getValue().inputTime());
       duration(batch, "compute_infer", count, entry.getValue().computeTime());
-      duration(batch, "compute_output", count, Duration.ZERO);
+      duration(batch, "compute_output", count, entry.getValue().outputTime());
     }
     node.putArray("memory_usage");
     return node;

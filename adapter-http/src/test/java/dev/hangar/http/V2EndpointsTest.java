@@ -575,13 +575,20 @@ class V2EndpointsTest {
     assertThat(stats.path("last_inference").asLong()).isPositive();
     assertThat(stats.path("inference_stats").path("success").path("count").asLong()).isPositive();
     assertThat(stats.path("inference_stats").path("success").path("ns").asLong()).isPositive();
-    assertThat(stats.path("batch_stats").get(0).path("batch_size").asInt()).isEqualTo(1);
+    JsonNode inference = stats.path("inference_stats");
+    long executed = inference.path("compute_infer").path("count").asLong();
+    assertThat(executed).isPositive();
+    assertThat(inference.path("compute_infer").path("ns").asLong()).isPositive();
+    for (String phase : List.of("compute_input", "compute_output")) {
+      assertThat(inference.path(phase).path("count").asLong()).as(phase).isEqualTo(executed);
+      assertThat(inference.path(phase).path("ns").asLong()).as(phase).isNotNegative();
+    }
+    JsonNode batch = stats.path("batch_stats").get(0);
+    assertThat(batch.path("batch_size").asInt()).isEqualTo(1);
+    assertThat(batch.path("compute_input").path("count").asLong()).isPositive();
     TestServer.Reply versioned = server.get("/v2/models/quality_predictor/versions/1/stats");
-    assertThat(versioned.json())
-        .isEqualTo(
-            server.get("/v2/models/quality_predictor/versions/1/stats").json().isEmpty()
-                ? null
-                : versioned.json());
+    assertThat(versioned.status()).isEqualTo(200);
+    assertThat(versioned.json()).as("nothing ran in between").isEqualTo(one.json());
     assertThat(server.get("/v2/models/quality_predictor/versions/3/stats").status()).isEqualTo(404);
   }
 
@@ -667,7 +674,9 @@ class V2EndpointsTest {
         .contains("nv_inference_exec_count_total" + labels)
         .contains("nv_inference_request_duration_us_total" + labels)
         .contains("nv_inference_queue_duration_us_total" + labels)
+        .contains("nv_inference_compute_input_duration_us_total" + labels)
         .contains("nv_inference_compute_infer_duration_us_total" + labels)
+        .contains("nv_inference_compute_output_duration_us_total" + labels)
         .contains("nv_cache_num_hits_per_model_total" + labels)
         .contains("nv_cache_num_misses_per_model_total" + labels)
         .contains("hangar_model_memory_bytes" + labels)

@@ -29,13 +29,18 @@ public final class ModelStatistics {
   private final LongAdder inferences = new LongAdder();
   private final LongAdder cacheHits = new LongAdder();
   private final LongAdder cacheMisses = new LongAdder();
+  private final LongAdder cacheMissNanos = new LongAdder();
   private final DurationHistogram requestLatency = new DurationHistogram();
   private final DurationHistogram failureLatency = new DurationHistogram();
   private final DurationHistogram queueTime = new DurationHistogram();
   private final DurationHistogram computeTime = new DurationHistogram();
+  private final LongAdder computeInputNanos = new LongAdder();
+  private final LongAdder computeOutputNanos = new LongAdder();
   private final DurationHistogram cacheHitLatency = new DurationHistogram();
   private final AtomicLongArray batchSizes = new AtomicLongArray(MAX_TRACKED_BATCH + 1);
+  private final AtomicLongArray batchInputNanos = new AtomicLongArray(MAX_TRACKED_BATCH + 1);
   private final AtomicLongArray batchComputeNanos = new AtomicLongArray(MAX_TRACKED_BATCH + 1);
+  private final AtomicLongArray batchOutputNanos = new AtomicLongArray(MAX_TRACKED_BATCH + 1);
   private final List<Duration> loadTimes = new CopyOnWriteArrayList<>();
   private final List<Duration> warmupTimes = new CopyOnWriteArrayList<>();
   private final RecentWindow recent;
@@ -51,11 +56,13 @@ public final class ModelStatistics {
     }
   }
 
-  /** Records a request that succeeded: its time queued, in the model, and end to end. */
-  public void recordSuccess(long queueNanos, long computeNanos, long totalNanos) {
+  /** Records a request that succeeded: its time queued, its batch's execution, and end to end. */
+  public void recordSuccess(long queueNanos, ComputeTimes compute, long totalNanos) {
     successes.increment();
     queueTime.record(queueNanos);
-    computeTime.record(computeNanos);
+    computeInputNanos.add(compute.inputNanos());
+    computeTime.record(compute.inferNanos());
+    computeOutputNanos.add(compute.outputNanos());
     requestLatency.record(totalNanos);
     recent.record(totalNanos, false);
     lastInference = time.now();
@@ -74,12 +81,14 @@ public final class ModelStatistics {
   /**
    * Records one execution of the model over {@code batchSize} rows from {@code requests} requests.
    */
-  public void recordExecution(int batchSize, int requests, long computeNanos) {
+  public void recordExecution(int batchSize, int requests, ComputeTimes compute) {
     executions.increment();
     inferences.add(requests);
     int slot = Math.min(Math.max(batchSize, 0), MAX_TRACKED_BATCH);
     batchSizes.incrementAndGet(slot);
-    batchComputeNanos.addAndGet(slot, computeNanos);
+    batchInputNanos.addAndGet(slot, compute.inputNanos());
+    batchComputeNanos.addAndGet(slot, compute.inferNanos());
+    batchOutputNanos.addAndGet(slot, compute.outputNanos());
   }
 
   /** Records a response served from the cache, and how long the lookup took. */
@@ -92,9 +101,15 @@ public final class ModelStatistics {
     lastInference = time.now();
   }
 
-  /** Records a cache lookup that found nothing. */
-  public void recordCacheMiss() {
+  /** Records a cache lookup that found nothing, and how long it took. */
+  public void recordCacheMiss(long lookupNanos) {
     cacheMisses.increment();
+    cacheMissNanos.add(lookupNanos);
+  }
+
+  /** Records the storing of a missed response once it was computed: a miss's time, as in Triton. */
+  public void recordCacheInsertion(long insertionNanos) {
+    cacheMissNanos.add(insertionNanos);
   }
 
   /** Records a load's duration. */
@@ -123,7 +138,12 @@ public final class ModelStatistics {
       long count = batchSizes.get(size);
       if (count > 0) {
         batches.put(
-            size, new BatchStatistics(count, Duration.ofNanos(batchComputeNanos.get(size))));
+            size,
+            new BatchStatistics(
+                count,
+                Duration.ofNanos(batchInputNanos.get(size)),
+                Duration.ofNanos(batchComputeNanos.get(size)),
+                Duration.ofNanos(batchOutputNanos.get(size))));
       }
     }
     RecentWindow.View view = recent.view();
@@ -139,7 +159,10 @@ public final class ModelStatistics {
         failureLatency.summary(),
         queueTime.summary(),
         computeTime.summary(),
+        Duration.ofNanos(computeInputNanos.sum()),
+        Duration.ofNanos(computeOutputNanos.sum()),
         cacheHitLatency.summary(),
+        Duration.ofNanos(cacheMissNanos.sum()),
         batches,
         List.copyOf(loadTimes),
         List.copyOf(warmupTimes),

@@ -20,7 +20,11 @@ import java.util.Optional;
  * @param failureLatency time to failure of failed requests
  * @param queueTime time successful requests waited in the queue
  * @param computeTime time successful requests spent in the model (their batch's execution)
+ * @param computeInputTime total time spent building successful requests' batch inputs, counted once
+ *     per request as Triton counts it
+ * @param computeOutputTime total time spent splitting their batches' outputs, counted likewise
  * @param cacheHitLatency time of cache lookups that hit
+ * @param cacheMissTime total time of cache lookups that missed and of storing those responses
  * @param batches executions by batch size (rows)
  * @param loadTimes the durations of this version's loads, oldest first
  * @param warmupTimes the durations of warmup inferences, oldest first
@@ -42,7 +46,10 @@ public record StatisticsSnapshot(
     LatencySummary failureLatency,
     LatencySummary queueTime,
     LatencySummary computeTime,
+    Duration computeInputTime,
+    Duration computeOutputTime,
     LatencySummary cacheHitLatency,
+    Duration cacheMissTime,
     Map<Integer, BatchStatistics> batches,
     List<Duration> loadTimes,
     List<Duration> warmupTimes,

@@ -165,7 +165,7 @@ public final class InferenceService {
             request.model(),
             request.version().orElseGet(() -> manager.defaultVersion(request.model()).orElse(-1)));
     if (cached.isEmpty()) {
-      statistics.ifPresent(ModelStatistics::recordCacheMiss);
+      statistics.ifPresent(s -> s.recordCacheMiss(time.nanoTime() - start));
       return Optional.empty();
     }
     List<Tensor> outputs = cached.get();
@@ -204,7 +204,13 @@ public final class InferenceService {
       long deadline = deadline(start, request.timeout(), config.defaultTimeout());
       Consumer<List<Tensor>> store = null;
       if (cacheKey != null && cacheKey.version() == version.key().version()) {
-        store = outputs -> cache.store(cacheKey, outputs, caching.ttl());
+        ModelStatistics statistics = version.statistics();
+        store =
+            outputs -> {
+              long storing = time.nanoTime();
+              cache.store(cacheKey, outputs, caching.ttl());
+              statistics.recordCacheInsertion(time.nanoTime() - storing);
+            };
       }
       pending =
           new PendingRequest(

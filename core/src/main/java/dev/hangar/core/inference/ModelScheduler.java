@@ -2,6 +2,7 @@ package dev.hangar.core.inference;
 
 import dev.hangar.core.config.BatchingConfig;
 import dev.hangar.core.config.Durations;
+import dev.hangar.core.health.ComputeTimes;
 import dev.hangar.core.health.FailureReason;
 import dev.hangar.core.model.LoadedVersion;
 import dev.hangar.core.time.TimeSource;
@@ -387,12 +388,12 @@ final class ModelScheduler {
     for (PendingRequest pending : batch) {
       rows += pending.rows;
     }
+    long inferStart = start;
     List<Tensor> outputs;
     try {
-      outputs =
-          version
-              .model()
-              .infer(batch.size() == 1 ? batch.get(0).orderedInputs : concatenate(batch));
+      List<Tensor> inputs = batch.size() == 1 ? batch.get(0).orderedInputs : concatenate(batch);
+      inferStart = time.nanoTime();
+      outputs = version.model().infer(inputs);
     } catch (RuntimeException e) {
       if (batch.size() > 1 && e instanceof InvalidInputException) {
         // one request's values may be at fault: run each alone so that only it fails
@@ -403,33 +404,44 @@ final class ModelScheduler {
         return answers;
       }
       long end = time.nanoTime();
-      version.statistics().recordExecution(rows, batch.size(), end - start);
+      version
+          .statistics()
+          .recordExecution(
+              rows, batch.size(), new ComputeTimes(inferStart - start, end - inferStart, 0));
       return failAll(batch, e);
     }
     long end = time.nanoTime();
-    version.statistics().recordExecution(rows, batch.size(), end - start);
+    List<List<Tensor>> perRequest = split(batch, rows, outputs);
+    ComputeTimes times =
+        new ComputeTimes(inferStart - start, end - inferStart, time.nanoTime() - end);
+    version.statistics().recordExecution(rows, batch.size(), times);
+    if (perRequest == null) {
+      return failAll(batch, mismatch(outputs, rows));
+    }
+    List<Runnable> answers = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      PendingRequest pending = batch.get(i);
+      List<Tensor> mine = perRequest.get(i);
+      answers.add(() -> succeed(pending, mine, start, times));
+    }
+    return answers;
+  }
+
+  /**
+   * Splits a batch's outputs into each request's rows, in the batch's order; null when an output
+   * has not one row per input row.
+   */
+  private static List<List<Tensor>> split(
+      List<PendingRequest> batch, int rows, List<Tensor> outputs) {
     if (batch.size() == 1) {
-      PendingRequest only = batch.get(0);
-      List<Tensor> all = outputs;
-      return List.of(() -> succeed(only, all, start, end));
+      return List.of(outputs);
     }
     for (Tensor output : outputs) {
       if (output.rank() == 0 || output.dimension(0) != rows) {
-        BackendException mismatch =
-            new BackendException(
-                "model '"
-                    + version.key().name()
-                    + "' returned output '"
-                    + output.name()
-                    + "' with "
-                    + (output.rank() == 0 ? "no batch dimension" : output.dimension(0) + " rows")
-                    + " for a batch of "
-                    + rows
-                    + " rows; is dimension 0 really a batch dimension?");
-        return failAll(batch, mismatch);
+        return null;
       }
     }
-    List<Runnable> answers = new ArrayList<>(batch.size());
+    List<List<Tensor>> perRequest = new ArrayList<>(batch.size());
     long offset = 0;
     for (PendingRequest pending : batch) {
       List<Tensor> mine = new ArrayList<>(outputs.size());
@@ -437,9 +449,27 @@ final class ModelScheduler {
         mine.add(output.rows(offset, offset + pending.rows));
       }
       offset += pending.rows;
-      answers.add(() -> succeed(pending, mine, start, end));
+      perRequest.add(mine);
     }
-    return answers;
+    return perRequest;
+  }
+
+  private BackendException mismatch(List<Tensor> outputs, int rows) {
+    Tensor output =
+        outputs.stream()
+            .filter(candidate -> candidate.rank() == 0 || candidate.dimension(0) != rows)
+            .findFirst()
+            .orElseThrow();
+    return new BackendException(
+        "model '"
+            + version.key().name()
+            + "' returned output '"
+            + output.name()
+            + "' with "
+            + (output.rank() == 0 ? "no batch dimension" : output.dimension(0) + " rows")
+            + " for a batch of "
+            + rows
+            + " rows; is dimension 0 really a batch dimension?");
   }
 
   private List<Runnable> failAll(List<PendingRequest> batch, RuntimeException failure) {
@@ -463,12 +493,13 @@ final class ModelScheduler {
     return joined;
   }
 
-  private void succeed(PendingRequest pending, List<Tensor> outputs, long start, long end) {
+  private void succeed(
+      PendingRequest pending, List<Tensor> outputs, long start, ComputeTimes times) {
     pending.lease.close();
     version
         .statistics()
         .recordSuccess(
-            start - pending.enqueuedNanos, end - start, time.nanoTime() - pending.submittedNanos);
+            start - pending.enqueuedNanos, times, time.nanoTime() - pending.submittedNanos);
     InferenceResponse response =
         new InferenceResponse(
             pending.request.model(),

@@ -479,6 +479,27 @@ class SchedulerTest {
     assertThat(executions("w")).extracting(Execution::rows).containsExactly(1L, 1L, 1L);
   }
 
+  @Test
+  void theBackendsCallIsTimedApartFromJoiningAndSplittingTheBatch() throws IOException {
+    model("t", "max_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("t");
+    CompletableFuture<InferenceResponse> held = blocker("t", gate);
+
+    harness.time.advance(Duration.ofMillis(7)); // while the backend runs, and only then
+    gate.open();
+    held.join();
+
+    StatisticsSnapshot snapshot = statistics("t");
+    assertThat(snapshot.computeTime().total()).isEqualTo(Duration.ofMillis(7));
+    assertThat(snapshot.computeInputTime()).isZero();
+    assertThat(snapshot.computeOutputTime()).isZero();
+    assertThat(snapshot.batches().get(1))
+        .isEqualTo(
+            new dev.hangar.core.health.BatchStatistics(
+                1, Duration.ZERO, Duration.ofMillis(7), Duration.ZERO));
+  }
+
   private static void awaitQuietly(CountDownLatch latch) {
     try {
       latch.await(60, TimeUnit.SECONDS);

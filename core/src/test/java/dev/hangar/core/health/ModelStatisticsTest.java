@@ -1,0 +1,54 @@
+package dev.hangar.core.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hangar.core.config.HealthConfig;
+import dev.hangar.core.testing.FakeTime;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ModelStatisticsTest {
+  private final ModelStatistics statistics =
+      new ModelStatistics(new FakeTime(), HealthConfig.DEFAULTS);
+
+  @Test
+  void executionPhasesAddUpPerBatchSizeAndOncePerRequest() {
+    ComputeTimes fours = new ComputeTimes(1_000, 5_000, 300);
+    ComputeTimes one = new ComputeTimes(10, 2_000, 0);
+    statistics.recordExecution(4, 4, fours);
+    statistics.recordExecution(4, 4, fours);
+    statistics.recordExecution(1, 1, one);
+    for (int i = 0; i < 8; i++) {
+      statistics.recordSuccess(0, fours, 9_000);
+    }
+    statistics.recordSuccess(0, one, 3_000);
+
+    StatisticsSnapshot snapshot = statistics.snapshot();
+
+    assertThat(snapshot.batches().get(4))
+        .isEqualTo(
+            new BatchStatistics(
+                2, Duration.ofNanos(2_000), Duration.ofNanos(10_000), Duration.ofNanos(600)));
+    assertThat(snapshot.batches().get(1))
+        .isEqualTo(
+            new BatchStatistics(1, Duration.ofNanos(10), Duration.ofNanos(2_000), Duration.ZERO));
+    // as Triton counts them: each request carries its whole batch's phases
+    assertThat(snapshot.computeInputTime()).isEqualTo(Duration.ofNanos(8 * 1_000 + 10));
+    assertThat(snapshot.computeOutputTime()).isEqualTo(Duration.ofNanos(8 * 300));
+    assertThat(snapshot.computeTime().count()).isEqualTo(9);
+    assertThat(snapshot.computeTime().total()).isEqualTo(Duration.ofNanos(8 * 5_000 + 2_000));
+  }
+
+  @Test
+  void aCacheMissTakesItsLookupAndTheStoringOfTheResponseComputedForIt() {
+    statistics.recordCacheMiss(400);
+    statistics.recordCacheInsertion(600);
+    statistics.recordCacheMiss(100);
+
+    StatisticsSnapshot snapshot = statistics.snapshot();
+
+    assertThat(snapshot.cacheMisses()).isEqualTo(2);
+    assertThat(snapshot.cacheMissTime()).isEqualTo(Duration.ofNanos(1_100));
+    assertThat(snapshot.cacheHits()).isZero();
+  }
+}
