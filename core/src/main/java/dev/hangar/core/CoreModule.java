@@ -104,6 +104,12 @@ public final class CoreModule extends AbstractModule {
   @Singleton
   InferenceService inferenceService(
       ModelManager manager, ResponseCache cache, CoreExecutors executors, TimeSource time) {
-    return new InferenceService(manager, cache, executors.workers(), executors.timer(), time);
+    return new InferenceService(
+        manager,
+        cache,
+        executors.workers(),
+        InferenceService.answerHelpersFor(Runtime.getRuntime().availableProcessors()),
+        executors.timer(),
+        time);
   }
 }

@@ -35,20 +35,23 @@ import java.util.concurrent.locks.ReentrantLock;
  * the oldest request's arrival) for a fuller batch; {@code preferred_batch_sizes} cut batches at
  * those sizes. A model without a batch dimension runs one request at a time.
  *
- * <p>A worker only runs executions: it hands the answers of each batch to other workers, a few
- * requests per task, and goes on to the next batch at once. Answering (an adapter encodes and
- * writes each response in its callback) then runs on as many cores as there are, and a slow reader
- * never holds up the model. A request run on its caller's thread is answered there.
+ * <p>Answering a request runs its callbacks (an adapter encodes and writes the response there).
+ * With {@code answerHelpers} above 0, a worker hands the answers of each batch to up to that many
+ * other workers, at least eight requests to a task, and goes on to the next batch at once:
+ * answering spreads over the cores, and a client that does not read holds up no model. With 0 (a
+ * machine with no core to spare, where a hand-off costs more than it gains), the worker answers its
+ * batch itself before it takes the next. A request run on its caller's thread is answered there.
  *
  * <p>Requests past their deadline are rejected without running; a full queue rejects at once. No
  * thread polls or sleeps: dispatch happens when a request arrives, an execution ends, or a timer
  * set for a delay or deadline fires.
  */
 final class ModelScheduler {
-  // small enough to spread a batch's answers over the cores, large enough to keep hand-offs rare
+  // the fewest answers worth a hand-off to another thread
   private static final int ANSWERS_PER_TASK = 8;
   private final LoadedVersion version;
   private final Executor workers;
+  private final int answerHelpers;
   private final ScheduledExecutorService timer;
   private final TimeSource time;
   private final BatchingConfig settings;
@@ -65,9 +68,14 @@ final class ModelScheduler {
 
   @SuppressWarnings("unchecked")
   ModelScheduler(
-      LoadedVersion version, Executor workers, ScheduledExecutorService timer, TimeSource time) {
+      LoadedVersion version,
+      Executor workers,
+      int answerHelpers,
+      ScheduledExecutorService timer,
+      TimeSource time) {
     this.version = version;
     this.workers = workers;
+    this.answerHelpers = answerHelpers;
     this.timer = timer;
     this.time = time;
     this.settings = version.config().batching();
@@ -214,22 +222,35 @@ final class ModelScheduler {
   private void runAndContinue(List<PendingRequest> first) {
     List<PendingRequest> batch = first;
     while (batch != null) {
-      answerOnOtherWorkers(execute(batch));
+      answer(execute(batch));
       batch = continueAfterExecution(true);
     }
   }
 
-  /** Hands a batch's answers to other workers, {@link #ANSWERS_PER_TASK} to a task. */
-  private void answerOnOtherWorkers(List<Runnable> answers) {
-    for (int from = 0; from < answers.size(); from += ANSWERS_PER_TASK) {
-      List<Runnable> task =
-          answers.subList(from, Math.min(answers.size(), from + ANSWERS_PER_TASK));
+  /** Answers a batch a worker ran: on other workers when there are helpers, else on this one. */
+  private void answer(List<Runnable> answers) {
+    int tasks = answerTasks(answers.size(), answerHelpers);
+    if (tasks == 0) {
+      answers.forEach(Runnable::run);
+      return;
+    }
+    int perTask = (answers.size() + tasks - 1) / tasks;
+    for (int from = 0; from < answers.size(); from += perTask) {
+      List<Runnable> task = answers.subList(from, Math.min(answers.size(), from + perTask));
       try {
         workers.execute(() -> task.forEach(Runnable::run));
       } catch (RejectedExecutionException e) {
         task.forEach(Runnable::run); // the workers are shutting down: no request goes unanswered
       }
     }
+  }
+
+  /**
+   * Returns how many tasks answer a batch of {@code answers} requests with {@code helpers} other
+   * workers: one per {@link #ANSWERS_PER_TASK} answers, at most {@code helpers}.
+   */
+  static int answerTasks(int answers, int helpers) {
+    return Math.min(helpers, (answers + ANSWERS_PER_TASK - 1) / ANSWERS_PER_TASK);
   }
 
   /**

@@ -500,6 +500,18 @@ class SchedulerTest {
                 1, Duration.ZERO, Duration.ofMillis(7), Duration.ZERO));
   }
 
+  @Test
+  void aBatchsAnswersGoToAtMostTheHelpersAndAtLeastEightToATask() {
+    assertThat(ModelScheduler.answerTasks(5, 7)).isEqualTo(1);
+    assertThat(ModelScheduler.answerTasks(24, 7)).isEqualTo(3);
+    assertThat(ModelScheduler.answerTasks(64, 3)).isEqualTo(3);
+    assertThat(ModelScheduler.answerTasks(64, 0)).as("the worker answers itself").isZero();
+    assertThat(InferenceService.answerHelpersFor(1)).isZero();
+    assertThat(InferenceService.answerHelpersFor(2)).isZero();
+    assertThat(InferenceService.answerHelpersFor(4)).isEqualTo(1);
+    assertThat(InferenceService.answerHelpersFor(16)).isEqualTo(7);
+  }
+
   private static void awaitQuietly(CountDownLatch latch) {
     try {
       latch.await(60, TimeUnit.SECONDS);
