@@ -269,9 +269,10 @@ final class V2Endpoints {
   /**
    * Answers from {@code future}: at once on this thread when it is already complete (a READY model
    * answers synchronously), else asynchronously, releasing the request thread while it waits; the
-   * core worker that completes the future then writes the answer (core hands a batch's answers to
-   * several workers, never to the one running the model). Handing the writing on to a server thread
-   * as well cost a thread hand-off per request and measured slower with small models.
+   * core worker that completes the future then writes the answer (where there are cores to spare,
+   * core hands a batch's answers to other workers than the one running the model). Handing the
+   * writing on to a server thread as well cost a thread hand-off per request and measured slower
+   * with small models.
    */
   private static <T> void whenDone(
       Context context,
