@@ -48,6 +48,9 @@ final class V2Endpoints {
   static final String JSON_TYPE = "application/json";
   static final String BINARY_TYPE = "application/octet-stream";
   static final String HEADER_LENGTH = "Inference-Header-Content-Length";
+  // Jetty's response buffer: a body that fits is sent by Jetty once the response completes, without
+  // blocking the thread that wrote it; a larger one is written through, which can block
+  static final int LARGE_BODY_BYTES = 32 * 1024;
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
 
   private final ModelManager manager;
@@ -241,21 +244,22 @@ final class V2Endpoints {
 
   private record Answered(InferenceCodec.Decoded decoded, InferenceResponse response) {}
 
-  private static void answer(
+  /** Sets the answer's status and headers; returns its body, or null for an error answered. */
+  private static byte[] answer(
       Context context,
       InferenceCodec.Decoded decoded,
       InferenceResponse response,
       Throwable failure) {
     if (failure != null) {
       ErrorResponses.write(context, failure);
-      return;
+      return null;
     }
     InferenceCodec.Encoded encoded;
     try {
       encoded = InferenceCodec.encode(response, decoded);
     } catch (RuntimeException e) {
       ErrorResponses.write(context, e);
-      return;
+      return null;
     }
     if (encoded.headerLength() >= 0) {
       context.header(HEADER_LENGTH, Integer.toString(encoded.headerLength()));
@@ -263,7 +267,8 @@ final class V2Endpoints {
     } else {
       context.contentType(JSON_TYPE);
     }
-    send(context, 200, encoded.body());
+    context.status(200);
+    return encoded.body();
   }
 
   /**
@@ -272,12 +277,14 @@ final class V2Endpoints {
    * core worker that completes the future then writes the answer (where there are cores to spare,
    * core hands a batch's answers to other workers than the one running the model). Handing the
    * writing on to a server thread as well cost a thread hand-off per request and measured slower
-   * with small models.
+   * with small models, so only a large body goes to one: see {@link #write(Context, byte[])}.
+   *
+   * @param answerer sets the status and headers and returns the body, or null when it answered
    */
   private static <T> void whenDone(
       Context context,
       CompletableFuture<T> future,
-      java.util.function.BiConsumer<T, Throwable> writer) {
+      java.util.function.BiFunction<T, Throwable, byte[]> answerer) {
     if (future.isDone()) {
       T value = null;
       Throwable failure = null;
@@ -287,16 +294,43 @@ final class V2Endpoints {
           | java.util.concurrent.CancellationException e) {
         failure = e;
       }
-      writer.accept(value, failure);
+      byte[] body = answerer.apply(value, failure);
+      if (body != null) {
+        writeBody(context, body);
+      }
       return;
     }
-    context.future(
-        () ->
-            future.handle(
-                (value, failure) -> {
-                  writer.accept(value, failure);
-                  return null;
-                }));
+    context.future(() -> future.handle(answerer).thenCompose(body -> write(context, body)));
+  }
+
+  /**
+   * Writes an asynchronous answer's body. One of {@link #LARGE_BODY_BYTES} or more is written from
+   * a server thread: a client that does not read it would otherwise block the thread that completed
+   * the request (a core worker, which on a small machine also runs the model) until the idle
+   * timeout, once the socket's buffers are full.
+   */
+  private static CompletableFuture<Void> write(Context context, byte[] body) {
+    if (body == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    if (body.length < LARGE_BODY_BYTES || !context.req().isAsyncStarted()) {
+      writeBody(context, body);
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Void> written = new CompletableFuture<>();
+    context
+        .req()
+        .getAsyncContext()
+        .start(
+            () -> {
+              try {
+                writeBody(context, body);
+                written.complete(null);
+              } catch (RuntimeException e) {
+                written.completeExceptionally(e);
+              }
+            });
+    return written;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -566,25 +600,26 @@ final class V2Endpoints {
     }
   }
 
-  private static void respond(Context context, Object body, Throwable failure) {
+  /** Sets a JSON answer's status and type; returns its body, or null for an error answered. */
+  private static byte[] respond(Context context, Object body, Throwable failure) {
     if (failure != null) {
       ErrorResponses.write(context, failure);
-    } else {
-      json(context, 200, body);
+      return null;
     }
+    context.status(200).contentType(JSON_TYPE);
+    return V2Views.bytes(body);
   }
 
   static void json(Context context, int status, Object body) {
-    context.contentType(JSON_TYPE);
-    send(context, status, V2Views.bytes(body));
+    context.status(status).contentType(JSON_TYPE);
+    writeBody(context, V2Views.bytes(body));
   }
 
   /**
    * Writes {@code body} straight to the response stream (through Javalin's compression), rather
    * than as {@code result(...)}, which Javalin copies through a fresh 32KB buffer per response.
    */
-  private static void send(Context context, int status, byte[] body) {
-    context.status(status);
+  private static void writeBody(Context context, byte[] body) {
     try {
       context.outputStream().write(body);
     } catch (IOException e) {

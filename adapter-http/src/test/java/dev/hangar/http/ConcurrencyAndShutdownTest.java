@@ -6,8 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hangar.core.config.DataSize;
 import dev.hangar.testkit.fake.Gate;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -103,6 +107,71 @@ class ConcurrencyAndShutdownTest {
       assertThat(V2EndpointsTest.value(metrics, "hangar_memory_budget_bytes"))
           .isEqualTo(250 * Repositories.MB);
     }
+  }
+
+  @Test
+  void aClientThatDoesNotReadALargeAnswerHoldsUpNoOtherRequest() throws Exception {
+    Repositories.fake(repository, "wide", Repositories.MB);
+    Repositories.config(repository, "wide", "max_batch_size: 0\n");
+    try (TestServer server = new TestServer(repository);
+        Socket stalled = new Socket()) {
+      assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
+      Gate gate = server.engine.holdExecutions("wide");
+      try {
+        CompletableFuture<HttpResponse<String>> first = inferAsync(server, ECHO);
+        gate.awaitArrivals(1);
+        // queued behind the held execution, so a core worker runs and answers it
+        stalled.setReceiveBufferSize(4096);
+        stalled.connect(new InetSocketAddress(server.uri.getHost(), server.uri.getPort()));
+        byte[] body = rows(400_000).getBytes(StandardCharsets.US_ASCII);
+        OutputStream out = stalled.getOutputStream();
+        out.write(
+            ("POST /v2/models/wide/infer HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: "
+                    + body.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.flush();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (server.manager.status("wide").get(0).activeRequests() < 2
+            && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
+        assertThat(server.manager.status("wide").get(0).activeRequests()).isEqualTo(2);
+        gate.open();
+        assertThat(first.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+
+        // the large answer (megabytes of JSON) now waits on a client that never reads
+        HttpResponse<String> later = inferAsync(server, ECHO).get(20, TimeUnit.SECONDS);
+
+        assertThat(later.statusCode()).isEqualTo(200);
+      } finally {
+        gate.open();
+      }
+    }
+  }
+
+  private static CompletableFuture<HttpResponse<String>> inferAsync(
+      TestServer server, String body) {
+    return server.client.sendAsync(
+        HttpRequest.newBuilder(server.uri.resolve("/v2/models/wide/infer"))
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A request for {@code count} rows of the fake model's four-column input. */
+  private static String rows(int count) {
+    StringBuilder data = new StringBuilder(count * 8 * 2);
+    for (int i = 0; i < count * 4; i++) {
+      data.append(i == 0 ? "" : ",").append(i % 1000);
+    }
+    return "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": ["
+        + count
+        + ", 4], \"data\": ["
+        + data
+        + "]}]}";
   }
 
   @Test

@@ -13,10 +13,13 @@ import dev.hangar.core.CoreExecutors;
 import dev.hangar.core.CoreModule;
 import dev.hangar.core.ServerSettings;
 import dev.hangar.core.config.DataSize;
+import dev.hangar.core.inference.InferenceService;
+import dev.hangar.core.inference.ResponseCache;
 import dev.hangar.core.memory.MemoryReclaimer;
 import dev.hangar.core.memory.ResidentMemory;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.repository.BackendRegistry;
+import dev.hangar.core.time.TimeSource;
 import dev.hangar.spi.BackendContext;
 import dev.hangar.testkit.fake.FakeBackendProvider;
 import dev.hangar.testkit.fake.FakeEngine;
@@ -103,6 +106,19 @@ final class TestServer implements AutoCloseable {
                       @Singleton
                       MemoryReclaimer memoryReclaimer() {
                         return MemoryReclaimer.NONE;
+                      }
+
+                      // the worker that ran a batch answers it, as on a 2-core machine, whatever
+                      // this one has; core's own tests cover answers handed to other workers
+                      @Provides
+                      @Singleton
+                      InferenceService inferenceService(
+                          ModelManager manager,
+                          ResponseCache cache,
+                          CoreExecutors executors,
+                          TimeSource time) {
+                        return new InferenceService(
+                            manager, cache, executors.workers(), 0, executors.timer(), time);
                       }
 
                       @Provides
