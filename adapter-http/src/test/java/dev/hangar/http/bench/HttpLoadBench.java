@@ -9,6 +9,7 @@ import dev.hangar.core.CoreModule;
 import dev.hangar.core.ServerSettings;
 import dev.hangar.core.config.DataSize;
 import dev.hangar.core.health.StatisticsSnapshot;
+import dev.hangar.core.inference.InferenceService;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelVersionKey;
 import dev.hangar.core.repository.BackendRegistry;
@@ -183,10 +184,12 @@ public final class HttpLoadBench {
   private void run() throws Exception {
     System.out.printf(
         Locale.ROOT,
-        "JVM %s, %d processors; client (%s) and server share them%n",
+        "JVM %s, %d processors; client (%s) and server share them; answers handed to up to %d"
+            + " other workers%n",
         Runtime.version(),
         Runtime.getRuntime().availableProcessors(),
-        client == Client.LOOP ? "one event-loop thread" : "JDK HttpClient, a thread each");
+        client == Client.LOOP ? "one event-loop thread" : "JDK HttpClient, a thread each",
+        InferenceService.answerHelpersFor(Runtime.getRuntime().availableProcessors()));
     Path repository = Files.createTempDirectory("hangar-bench");
     Path cache = Path.of(System.getProperty("hangar.cache.dir", "target/hangar-cache"));
     try {
