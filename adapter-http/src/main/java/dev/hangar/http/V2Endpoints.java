@@ -294,20 +294,17 @@ final class V2Endpoints {
           | java.util.concurrent.CancellationException e) {
         failure = e;
       }
-      byte[] body = answerer.apply(value, failure);
-      if (body != null) {
-        writeBody(context, body);
-      }
+      write(context, answerer.apply(value, failure));
       return;
     }
     context.future(() -> future.handle(answerer).thenCompose(body -> write(context, body)));
   }
 
   /**
-   * Writes an asynchronous answer's body. One of {@link #LARGE_BODY_BYTES} or more is written from
-   * a server thread: a client that does not read it would otherwise block the thread that completed
-   * the request (a core worker, which on a small machine also runs the model) until the idle
-   * timeout, once the socket's buffers are full.
+   * Writes an answer's body, if any; completes once it is written. In an asynchronous answer, one
+   * of {@link #LARGE_BODY_BYTES} or more is written from a server thread: a client that does not
+   * read it would otherwise block the thread that completed the request (a core worker, which on a
+   * small machine also runs the model) until the idle timeout, once the socket's buffers are full.
    */
   private static CompletableFuture<Void> write(Context context, byte[] body) {
     if (body == null) {

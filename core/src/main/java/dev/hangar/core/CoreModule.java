@@ -108,7 +108,7 @@ public final class CoreModule extends AbstractModule {
         manager,
         cache,
         executors.workers(),
-        InferenceService.answerHelpersFor(Runtime.getRuntime().availableProcessors()),
+        InferenceService.answerHelpersForThisMachine(),
         executors.timer(),
         time);
   }

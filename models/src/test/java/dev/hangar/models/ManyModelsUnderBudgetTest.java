@@ -101,7 +101,7 @@ class ManyModelsUnderBudgetTest {
                 manager,
                 new ResponseCache(DataSize.ofMegabytes(1), TimeSource.SYSTEM),
                 executors.workers(),
-                InferenceService.answerHelpersFor(Runtime.getRuntime().availableProcessors()),
+                InferenceService.answerHelpersForThisMachine(),
                 executors.timer(),
                 TimeSource.SYSTEM);
         Tensor input = Tensor.ofFloats("x", new long[] {1, 64}, new float[64]);

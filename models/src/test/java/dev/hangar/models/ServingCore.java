@@ -47,7 +47,7 @@ public final class ServingCore implements AutoCloseable {
             manager,
             new ResponseCache(DataSize.ofMegabytes(64), TimeSource.SYSTEM),
             executors.workers(),
-            InferenceService.answerHelpersFor(Runtime.getRuntime().availableProcessors()),
+            InferenceService.answerHelpersForThisMachine(),
             executors.timer(),
             TimeSource.SYSTEM);
   }

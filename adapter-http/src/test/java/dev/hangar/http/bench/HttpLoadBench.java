@@ -189,7 +189,7 @@ public final class HttpLoadBench {
         Runtime.version(),
         Runtime.getRuntime().availableProcessors(),
         client == Client.LOOP ? "one event-loop thread" : "JDK HttpClient, a thread each",
-        InferenceService.answerHelpersFor(Runtime.getRuntime().availableProcessors()));
+        InferenceService.answerHelpersForThisMachine());
     Path repository = Files.createTempDirectory("hangar-bench");
     Path cache = Path.of(System.getProperty("hangar.cache.dir", "target/hangar-cache"));
     try {

@@ -84,6 +84,11 @@ public final class InferenceService {
     return Math.max(0, cores / 2 - 1);
   }
 
+  /** Returns {@link #answerHelpersFor} the cores this JVM may use. */
+  public static int answerHelpersForThisMachine() {
+    return answerHelpersFor(Runtime.getRuntime().availableProcessors());
+  }
+
   /** Returns the response cache, for its statistics. */
   public ResponseCache cache() {
     return cache;

@@ -415,6 +415,13 @@ final class ModelScheduler {
       List<Tensor> inputs = batch.size() == 1 ? batch.get(0).orderedInputs : concatenate(batch);
       inferStart = time.nanoTime();
       outputs = version.model().infer(inputs);
+      if (batch.size() > 1) {
+        for (Tensor output : outputs) {
+          if (output.rank() == 0 || output.dimension(0) != rows) {
+            throw mismatch(output, rows); // the batch cannot be split back: it fails as a whole
+          }
+        }
+      }
     } catch (RuntimeException e) {
       if (batch.size() > 1 && e instanceof InvalidInputException) {
         // one request's values may be at fault: run each alone so that only it fails
@@ -432,13 +439,10 @@ final class ModelScheduler {
       return failAll(batch, e);
     }
     long end = time.nanoTime();
-    List<List<Tensor>> perRequest = split(batch, rows, outputs);
+    List<List<Tensor>> perRequest = split(batch, outputs);
     ComputeTimes times =
         new ComputeTimes(inferStart - start, end - inferStart, time.nanoTime() - end);
     version.statistics().recordExecution(rows, batch.size(), times);
-    if (perRequest == null) {
-      return failAll(batch, mismatch(outputs, rows));
-    }
     List<Runnable> answers = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
       PendingRequest pending = batch.get(i);
@@ -448,19 +452,10 @@ final class ModelScheduler {
     return answers;
   }
 
-  /**
-   * Splits a batch's outputs into each request's rows, in the batch's order; null when an output
-   * has not one row per input row.
-   */
-  private static List<List<Tensor>> split(
-      List<PendingRequest> batch, int rows, List<Tensor> outputs) {
+  /** Splits a batch's outputs into each request's rows, in the batch's order. */
+  private static List<List<Tensor>> split(List<PendingRequest> batch, List<Tensor> outputs) {
     if (batch.size() == 1) {
       return List.of(outputs);
-    }
-    for (Tensor output : outputs) {
-      if (output.rank() == 0 || output.dimension(0) != rows) {
-        return null;
-      }
     }
     List<List<Tensor>> perRequest = new ArrayList<>(batch.size());
     long offset = 0;
@@ -475,12 +470,7 @@ final class ModelScheduler {
     return perRequest;
   }
 
-  private BackendException mismatch(List<Tensor> outputs, int rows) {
-    Tensor output =
-        outputs.stream()
-            .filter(candidate -> candidate.rank() == 0 || candidate.dimension(0) != rows)
-            .findFirst()
-            .orElseThrow();
+  private BackendException mismatch(Tensor output, int rows) {
     return new BackendException(
         "model '"
             + version.key().name()
