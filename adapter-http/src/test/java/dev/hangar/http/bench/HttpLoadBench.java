@@ -21,6 +21,7 @@ import dev.hangar.spi.Backend;
 import dev.hangar.spi.BackendContext;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.LoadedModel;
+import dev.hangar.spi.ModelParameters;
 import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.Tensor;
 import io.javalin.Javalin;
@@ -41,6 +42,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -60,8 +62,8 @@ import org.HdrHistogram.Histogram;
  *       response (what HTTP alone costs on this machine);
  *   <li>{@code quality_predictor} through Hangar, JSON and binary;
  *   <li>{@code mlp}: a ~50MB MLP (64-3500-3500-8, random weights, max_batch_size 64) through
- *       Hangar, one row per request, with its default config, and again as {@code mlp_variant}
- *       served by two instances of one ONNX Runtime thread each ({@code max_batch_size: 32}),
+ *       Hangar, one row per request, with its default config, and again as {@code mlp_variant} with
+ *       ONNX Runtime's own default of intra-op threads that spin ({@code allow_spinning: true}),
  *       against ONNX Runtime's own batch-64 throughput of the same file, measured in each round
  *       next to the HTTP runs (and once, before the rounds, at 1, 16 and 32 rows per call).
  * </ul>
@@ -84,11 +86,13 @@ import org.HdrHistogram.Histogram;
  * Options: {@code --seconds N} (default 5), {@code --warmup N} (default 2), {@code --jit-warmup N}
  * (default 60), {@code --rounds N} (default 3), {@code --connections 1,16,64}, {@code --only
  * ceiling,quality,mlp}, {@code --mlp-config YAML} (the MLP's config.yaml, {@code \n} for new
- * lines), {@code --mlp-variant YAML} ({@code mlp_variant}'s config.yaml), {@code --client
- * loop|jdk}: the client, by default {@link EventLoopClient} (one thread, a selector over every
- * connection, the request's bytes prepared once, as wrk does), or the JDK's {@code HttpClient} with
- * a thread per connection, which costs several times more CPU per request, CPU the server then
- * lacks on a small machine.
+ * lines), {@code --mlp-variant YAML} ({@code mlp_variant}'s config.yaml; given again, {@code
+ * mlp_variant_2}'s and so on, each measured in every round), {@code --raw-threads 4,8} (ONNX
+ * Runtime alone at batch 64 with these intra-op thread counts, once), {@code --client loop|jdk}:
+ * the client, by default {@link EventLoopClient} (one thread, a selector over every connection, the
+ * request's bytes prepared once, as wrk does), or the JDK's {@code HttpClient} with a thread per
+ * connection, which costs several times more CPU per request, CPU the server then lacks on a small
+ * machine.
  */
 public final class HttpLoadBench {
   private static final String FEATURES = "[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]";
@@ -96,9 +100,13 @@ public final class HttpLoadBench {
   private static final int MLP_HIDDEN = 3500;
   private static final int MLP_OUT = 8;
   private static final String MLP_CONFIG = "max_batch_size: 64\nload_at_startup: true\n";
-  // no barrier between two threads of one execution for a preempted thread to hold up
+  // ONNX Runtime's own default, which Hangar's is not: threads that spin between parallel sections
   private static final String MLP_VARIANT =
-      "max_batch_size: 32\ninstances: 2\nparameters: {intra_op_threads: 1}\nload_at_startup: true\n";
+      "max_batch_size: 64\nparameters: {allow_spinning: true}\nload_at_startup: true\n";
+
+  // the raw baseline is ONNX Runtime as it comes, whose threads spin (Hangar's do not by default)
+  private static final ModelParameters ORT_DEFAULTS =
+      new ModelParameters(Map.of("allow_spinning", "true"));
 
   private final int seconds;
   private final int warmup;
@@ -107,7 +115,8 @@ public final class HttpLoadBench {
   private final int[] connections;
   private final List<String> only;
   private final String mlpConfig;
-  private final String mlpVariant;
+  private final List<String> mlpVariants;
+  private final int[] rawThreads;
   private final Client client;
   private final List<String> report = new ArrayList<>();
 
@@ -119,7 +128,8 @@ public final class HttpLoadBench {
     this.connections = options.connections();
     this.only = options.only();
     this.mlpConfig = options.mlpConfig();
-    this.mlpVariant = options.mlpVariant();
+    this.mlpVariants = options.mlpVariants();
+    this.rawThreads = options.rawThreads();
     this.client = options.client();
   }
 
@@ -132,7 +142,8 @@ public final class HttpLoadBench {
       int[] connections,
       List<String> only,
       String mlpConfig,
-      String mlpVariant,
+      List<String> mlpVariants,
+      int[] rawThreads,
       Client client) {}
 
   /** Runs the benchmark. */
@@ -144,7 +155,8 @@ public final class HttpLoadBench {
     int[] connections = {1, 16, 64};
     List<String> only = List.of("ceiling", "quality", "mlp");
     String mlpConfig = MLP_CONFIG;
-    String mlpVariant = MLP_VARIANT;
+    List<String> mlpVariants = new ArrayList<>();
+    int[] rawThreads = {};
     Client client = Client.LOOP;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -156,13 +168,15 @@ public final class HttpLoadBench {
             connections = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--only" -> only = List.of(args[++i].split(","));
         case "--mlp-config" -> mlpConfig = args[++i].replace("\\n", "\n");
-        case "--mlp-variant" -> mlpVariant = args[++i].replace("\\n", "\n");
+        case "--mlp-variant" -> mlpVariants.add(args[++i].replace("\\n", "\n"));
+        case "--raw-threads" ->
+            rawThreads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--client" -> client = Client.valueOf(args[++i].toUpperCase(Locale.ROOT));
         default -> {
           System.out.println(
               "usage: HttpLoadBench [--seconds N] [--warmup N] [--jit-warmup N] [--rounds N]"
-                  + " [--connections 1,16,64] [--only ceiling,quality,mlp] [--mlp-config YAML] [--mlp-variant YAML]"
-                  + " [--client loop|jdk]");
+                  + " [--connections 1,16,64] [--only ceiling,quality,mlp] [--mlp-config YAML]"
+                  + " [--mlp-variant YAML ...] [--raw-threads 4,8] [--client loop|jdk]");
           return;
         }
       }
@@ -176,7 +190,8 @@ public final class HttpLoadBench {
                 connections,
                 only,
                 mlpConfig,
-                mlpVariant,
+                mlpVariants.isEmpty() ? List.of(MLP_VARIANT) : List.copyOf(mlpVariants),
+                rawThreads,
                 client))
         .run();
   }
@@ -264,7 +279,7 @@ public final class HttpLoadBench {
           Binary row = mlpBinary();
           List<Run> raws = new ArrayList<>();
           Map<String, List<Run>> served = new LinkedHashMap<>();
-          for (String model : List.of("mlp", "mlp_variant")) {
+          for (String model : mlpModels()) {
             served.put(model, new ArrayList<>());
             warmUp(
                 server.uri().resolve("/v2/models/" + model + "/infer"), row.body, row.headerLength);
@@ -272,11 +287,27 @@ public final class HttpLoadBench {
           // how much rows per call matter to this model on this machine, once
           for (int rows : new int[] {1, 16, 32}) {
             // printed as it ran; kept for the summary
-            report.add(rawBatchThroughput(mlp, cache, rows).describe(rawLabel(rows), 0));
+            report.add(
+                rawBatchThroughput(mlp, cache, rows, ORT_DEFAULTS).describe(rawLabel(rows), 0));
+          }
+          for (int threads : rawThreads) {
+            String label = rawLabel(64) + ", " + threads + " intra-op threads";
+            report.add(
+                rawBatchThroughput(
+                        mlp,
+                        cache,
+                        64,
+                        new ModelParameters(
+                            Map.of(
+                                "allow_spinning",
+                                "true",
+                                "intra_op_threads",
+                                String.valueOf(threads))))
+                    .describe(label, 0));
           }
           for (int round = 1; round <= rounds; round++) {
             // raw throughput drifts on a shared machine: measured in each round, next to HTTP
-            raws.add(rawBatchThroughput(mlp, cache, 64));
+            raws.add(rawBatchThroughput(mlp, cache, 64, ORT_DEFAULTS));
             for (var model : served.entrySet()) {
               model
                   .getValue()
@@ -567,9 +598,10 @@ public final class HttpLoadBench {
   }
 
   /** ONNX Runtime's own throughput of the MLP file at {@code rows} per call; prints the run. */
-  private Run rawBatchThroughput(Path file, Path cache, int rows) {
+  private Run rawBatchThroughput(Path file, Path cache, int rows, ModelParameters parameters) {
     try (Backend backend = new OnnxBackendProvider().create(new BackendContext(cache));
-        LoadedModel model = backend.load(ModelSource.of("mlp", 1, file))) {
+        LoadedModel model =
+            backend.load(new ModelSource("mlp", 1, file, Optional.empty(), parameters))) {
       float[] values = new float[rows * MLP_IN];
       fill(new Random(7), values);
       Tensor batch = Tensor.ofFloats("x", new long[] {rows, MLP_IN}, values);
@@ -668,6 +700,15 @@ public final class HttpLoadBench {
     System.out.println(line);
   }
 
+  /** {@code mlp}, then {@code mlp_variant}, {@code mlp_variant_2}, ... one per --mlp-variant. */
+  private List<String> mlpModels() {
+    List<String> models = new ArrayList<>(List.of("mlp"));
+    for (int i = 1; i <= mlpVariants.size(); i++) {
+      models.add(i == 1 ? "mlp_variant" : "mlp_variant_" + i);
+    }
+    return models;
+  }
+
   private Path writeMlp(Path repository) throws IOException {
     Random random = new Random(42);
     OnnxGraphBuilder graph = new OnnxGraphBuilder("mlp");
@@ -699,10 +740,15 @@ public final class HttpLoadBench {
     Path file = directory.resolve("model.onnx");
     Files.write(file, graph.build().toByteArray());
     Files.writeString(repository.resolve("mlp").resolve("config.yaml"), mlpConfig);
-    // the same file served again under another config, measured in the same rounds
-    Path variant = Files.createDirectories(repository.resolve("mlp_variant").resolve("1"));
-    Files.copy(file, variant.resolve("model.onnx"));
-    Files.writeString(repository.resolve("mlp_variant").resolve("config.yaml"), mlpVariant);
+    // the same file served again under other configs, measured in the same rounds
+    List<String> models = mlpModels();
+    for (int i = 0; i < mlpVariants.size(); i++) {
+      Path variant = repository.resolve(models.get(i + 1));
+      Files.copy(file, Files.createDirectories(variant.resolve("1")).resolve("model.onnx"));
+      Files.writeString(variant.resolve("config.yaml"), mlpVariants.get(i));
+      System.out.printf(
+          Locale.ROOT, "%s: %s%n", models.get(i + 1), mlpVariants.get(i).replace("\n", "; "));
+    }
     System.out.printf(Locale.ROOT, "mlp: %d MB of weights%n", Files.size(file) >> 20);
     return file;
   }

@@ -17,7 +17,8 @@ import java.util.Set;
  * @param interOpThreads threads used across operators in parallel mode; empty for the default
  * @param memoryArena whether the CPU memory arena is on (default true)
  * @param parallelExecution whether operators may run in parallel (default false: sequential)
- * @param allowSpinning whether idle intra-op threads spin (default true: lower latency, more CPU)
+ * @param allowSpinning whether idle intra-op threads spin (default false, unlike ONNX Runtime's own
+ *     default: in a server the spinning threads hold cores that HTTP and other models need)
  */
 public record OnnxSessionSettings(
     String optimizationLevel,
@@ -60,7 +61,7 @@ public record OnnxSessionSettings(
             .choice(EXECUTION_MODE, Set.of("sequential", "parallel"))
             .map("parallel"::equals)
             .orElse(false),
-        parameters.bool(ALLOW_SPINNING).orElse(true));
+        parameters.bool(ALLOW_SPINNING).orElse(false));
   }
 
   /** Returns new ONNX Runtime session options for these settings; the caller closes them. */
