@@ -81,7 +81,8 @@ final class ErrorResponses {
     }
   }
 
-  private static Throwable unwrap(Throwable failure) {
+  /** Returns the failure inside completion and execution exceptions. */
+  static Throwable unwrap(Throwable failure) {
     Throwable current = failure;
     while ((current instanceof CompletionException || current instanceof ExecutionException)
         && current.getCause() != null) {

@@ -31,7 +31,8 @@ import java.util.function.ToDoubleFunction;
 /**
  * Prometheus metrics read from core's state: each scrape takes one {@link StatisticsSnapshot} per
  * model version and the manager's status list, and the meters read those. Nothing is counted here
- * twice; the one counter of this class, evictions, counts the manager's transitions to EVICTED.
+ * twice; this class counts only what core does not see: evictions (the manager's transitions to
+ * EVICTED) and answers whose client went away before they were written.
  *
  * <p>Function counters and timers hold this object weakly; the server holds it as long as it runs.
  *
@@ -42,6 +43,7 @@ import java.util.function.ToDoubleFunction;
 public final class HangarMetrics {
   private final ModelManager manager;
   private final PrometheusMeterRegistry registry;
+  private final Counter answersUndelivered;
   // the latest snapshots, read by the meters; written only under scrapeLock
   private final Map<ModelVersionKey, StatisticsSnapshot> snapshots = new ConcurrentHashMap<>();
   private final Map<ModelVersionKey, ModelStatus> statuses = new ConcurrentHashMap<>();
@@ -66,6 +68,11 @@ public final class HangarMetrics {
         .description("The server's baseline plus the memory accounted to every loaded model")
         .strongReference(true)
         .register(registry);
+    answersUndelivered =
+        Counter.builder("hangar_http_answers_undelivered")
+            .description(
+                "Answers not delivered: the client closed the connection or stopped reading first")
+            .register(registry);
     Gauge.builder("hangar_models_loaded", this, metrics -> metrics.loadedVersions())
         .description("Model versions holding engine resources (warming, ready or unloading)")
         .strongReference(true)
@@ -80,6 +87,11 @@ public final class HangarMetrics {
                 .increment();
           }
         });
+  }
+
+  /** Counts an answer its client did not receive: it closed the connection or stopped reading. */
+  void answerUndelivered() {
+    answersUndelivered.increment();
   }
 
   /** Refreshes the snapshots and returns the Prometheus text exposition. */

@@ -141,8 +141,7 @@ public final class HttpServer implements AutoCloseable {
           connector.setShutdownIdleTimeout(250);
           return connector;
         });
-    config.routes.exception(
-        Exception.class, (failure, context) -> ErrorResponses.write(context, failure));
+    config.routes.exception(Exception.class, endpoints::failed);
     // Javalin's own answers (no such route, method not allowed) as {"error": ...} too
     config.routes.exception(
         HttpResponseException.class,

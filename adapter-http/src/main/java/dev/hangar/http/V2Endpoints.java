@@ -21,7 +21,6 @@ import io.javalin.http.Context;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -51,6 +50,7 @@ final class V2Endpoints {
   // Jetty's response buffer: a body that fits is sent by Jetty once the response completes, without
   // blocking the thread that wrote it; a larger one is written through, which can block
   static final int LARGE_BODY_BYTES = 32 * 1024;
+  private static final System.Logger LOG = System.getLogger(V2Endpoints.class.getName());
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
 
   private final ModelManager manager;
@@ -620,7 +620,24 @@ final class V2Endpoints {
     try {
       context.outputStream().write(body);
     } catch (IOException e) {
-      throw new UncheckedIOException("writing the response failed: " + e.getMessage(), e);
+      // Jetty's writes fail only once the connection is closed or timed out
+      throw new ClientGoneException(e);
     }
+  }
+
+  /**
+   * Answers a request whose handling threw {@code failure}: with an error response, or, when the
+   * failure was that its client went away, by counting an undelivered answer and logging one line
+   * at debug level (a client that times out or hangs up is not the server's failure).
+   */
+  void failed(Exception failure, Context context) {
+    if (ErrorResponses.unwrap(failure) instanceof ClientGoneException gone) {
+      metrics.answerUndelivered();
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          () -> context.method() + " " + context.path() + ": " + gone.getMessage());
+      return;
+    }
+    ErrorResponses.write(context, failure);
   }
 }

@@ -3,6 +3,7 @@ package dev.hangar.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.hangar.core.config.DataSize;
 import dev.hangar.testkit.fake.Gate;
 import java.io.IOException;
@@ -150,6 +151,66 @@ class ConcurrencyAndShutdownTest {
         gate.open();
       }
     }
+  }
+
+  @Test
+  void aClientThatHangsUpBeforeItsAnswerIsWrittenIsCountedAndTheServerGoesOn() throws Exception {
+    Repositories.fake(repository, "wide", Repositories.MB);
+    Repositories.config(repository, "wide", "max_batch_size: 0\n");
+    try (TestServer server = new TestServer(repository)) {
+      assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
+      assertThat(undelivered(server)).isEqualTo("0.0");
+      try (Socket client = new Socket()) {
+        client.setReceiveBufferSize(4096);
+        client.connect(new InetSocketAddress(server.uri.getHost(), server.uri.getPort()));
+        byte[] body = rows(400_000).getBytes(StandardCharsets.US_ASCII);
+        OutputStream out = client.getOutputStream();
+        out.write(
+            ("POST /v2/models/wide/infer HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: "
+                    + body.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.flush();
+        // once computed, its megabytes of JSON are being written or about to be
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (server
+                    .get("/v2/models/wide/stats")
+                    .json()
+                    .at("/model_stats/0/inference_count")
+                    .asLong()
+                < 2
+            && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
+        // a reset, as a client that gives up sends: the server's write fails at once
+        client.setSoLinger(true, 0);
+      }
+
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!undelivered(server).equals("1.0") && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(undelivered(server)).isEqualTo("1.0");
+      assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
+      JsonNode stats =
+          server.get("/v2/models/wide/stats").json().at("/model_stats/0/inference_stats");
+      assertThat(stats.at("/success/count").asLong()).isEqualTo(3);
+      assertThat(stats.at("/fail/count").asLong()).isZero();
+    }
+  }
+
+  /** The value of {@code hangar_http_answers_undelivered_total} in {@code /metrics}. */
+  private static String undelivered(TestServer server) {
+    return server
+        .get("/metrics")
+        .text()
+        .lines()
+        .filter(line -> line.startsWith("hangar_http_answers_undelivered_total "))
+        .map(line -> line.substring(line.indexOf(' ') + 1))
+        .findFirst()
+        .orElse("missing");
   }
 
   private static CompletableFuture<HttpResponse<String>> inferAsync(

@@ -1,0 +1,15 @@
+package dev.hangar.http;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * An answer could not be written because its client closed the connection, or stopped reading until
+ * the idle timeout closed it. Nothing can be sent to that client any more, so it gets no error
+ * response, and the server counts it instead of logging it as a failure of its own.
+ */
+final class ClientGoneException extends UncheckedIOException {
+  ClientGoneException(IOException cause) {
+    super("the client went away before its answer was written: " + cause.getMessage(), cause);
+  }
+}
