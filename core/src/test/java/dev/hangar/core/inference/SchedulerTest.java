@@ -9,6 +9,7 @@ import dev.hangar.core.health.FailureReason;
 import dev.hangar.core.health.StatisticsSnapshot;
 import dev.hangar.core.model.ModelVersionKey;
 import dev.hangar.core.testing.Harness;
+import dev.hangar.spi.BackendException;
 import dev.hangar.spi.Tensor;
 import dev.hangar.testkit.fake.FakeBackendProvider;
 import dev.hangar.testkit.fake.FakeEngine.Execution;
@@ -477,6 +478,44 @@ class SchedulerTest {
     released.countDown();
     slowReader.get(30, TimeUnit.SECONDS);
     assertThat(executions("w")).extracting(Execution::rows).containsExactly(1L, 1L, 1L);
+  }
+
+  @Test
+  void aBatchWhoseOutputHasTheWrongNumberOfRowsFailsItsRequestsAndTheModelGoesOn()
+      throws Exception {
+    harness.model("r", 1, 1, "fail=rows");
+    harness.config("r", "warmup: {enabled: false}\nload_at_startup: true\nmax_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("r");
+    CompletableFuture<InferenceResponse> alone = blocker("r", gate);
+    List<CompletableFuture<InferenceResponse>> batched = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      batched.add(harness.inference.submit(request("r", rows(1, i))));
+    }
+    gate.open();
+
+    assertThat(alone.get(30, TimeUnit.SECONDS).outputs().get(0).toFloatArray()[0]).isEqualTo(-2000);
+    for (CompletableFuture<InferenceResponse> response : batched) {
+      // the outputs cannot be split back into the requests' rows, so none gets an answer
+      assertThatThrownBy(() -> response.get(30, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOf(BackendException.class)
+          .hasMessage(
+              "model 'r' returned output 'y' with 2 rows for a batch of 3 rows; is dimension 0"
+                  + " really a batch dimension?");
+    }
+    assertThat(executions("r")).extracting(Execution::rows).containsExactly(1L, 3L);
+    assertThat(statistics("r").failuresByReason()).containsEntry(FailureReason.BACKEND_FAILURE, 3L);
+    assertThat(
+            harness
+                .inference
+                .submit(request("r", rows(1, 5)))
+                .get(30, TimeUnit.SECONDS)
+                .outputs()
+                .get(0)
+                .toFloatArray()[0])
+        .isEqualTo(10);
   }
 
   @Test

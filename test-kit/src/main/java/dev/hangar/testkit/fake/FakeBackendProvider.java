@@ -27,6 +27,7 @@ import java.util.Set;
  * output.y = FP32 -1,4       # outputs; output i echoes input i (doubled, for FP32)
  * memory = 52428800          # bytes the model holds while loaded (see FakeEngine)
  * fail = load | warmup       # fail to load, or fail every inference (so warmup fails)
+ * fail = rows                # answer several rows with one too few in output 0 (if FP32)
  * </pre>
  *
  * A file that is not such properties fails to load, like a corrupt model.
@@ -118,8 +119,9 @@ public final class FakeBackendProvider implements BackendProvider {
         ModelSignature.inferBatching(specs(properties, "input."), specs(properties, "output."));
     long memory = Long.parseLong(properties.getProperty("memory").trim());
     engine.allocate(memory);
+    String fail = properties.getProperty("fail", "");
     return new FakeLoadedModel(
-        source.name(), signature, memory, engine, "warmup".equals(properties.getProperty("fail")));
+        source.name(), signature, memory, engine, fail.equals("warmup"), fail.equals("rows"));
   }
 
   private static List<TensorSpec> specs(Properties properties, String prefix) {

@@ -8,11 +8,14 @@ import dev.hangar.spi.ModelClosedException;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * A fake model: output i is input i, doubled for FP32, so tests can tell rows apart. A NaN in an
- * FP32 input is refused as an invalid input, like a value-dependent engine error.
+ * FP32 input is refused as an invalid input, like a value-dependent engine error. A model that
+ * drops a row answers a call of several rows with one row too few in its first output, like a model
+ * whose dimension 0 is not really a batch dimension.
  */
 final class FakeLoadedModel implements LoadedModel {
   private final String name;
@@ -20,6 +23,7 @@ final class FakeLoadedModel implements LoadedModel {
   private final long memory;
   private final FakeEngine engine;
   private final boolean failInference;
+  private final boolean dropsARow;
   private volatile boolean closed;
 
   FakeLoadedModel(
@@ -27,12 +31,14 @@ final class FakeLoadedModel implements LoadedModel {
       ModelSignature signature,
       long memory,
       FakeEngine engine,
-      boolean failInference) {
+      boolean failInference,
+      boolean dropsARow) {
     this.name = name;
     this.signature = signature;
     this.memory = memory;
     this.engine = engine;
     this.failInference = failInference;
+    this.dropsARow = dropsARow;
   }
 
   @Override
@@ -86,6 +92,14 @@ final class FakeLoadedModel implements LoadedModel {
         } else {
           outputs.add(input.withName(outputName));
         }
+      }
+      if (dropsARow && rows > 1 && outputs.get(0).dataType() == DataType.FP32) {
+        Tensor output = outputs.get(0);
+        long[] shape = output.shape().clone();
+        shape[0] = rows - 1;
+        long perRow = output.elementCount() / rows;
+        float[] values = Arrays.copyOf(output.toFloatArray(), (int) ((rows - 1) * perRow));
+        outputs.set(0, Tensor.ofFloats(output.name(), shape, values));
       }
       return outputs;
     } finally {
