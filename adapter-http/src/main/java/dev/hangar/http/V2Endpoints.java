@@ -47,9 +47,6 @@ final class V2Endpoints {
   static final String JSON_TYPE = "application/json";
   static final String BINARY_TYPE = "application/octet-stream";
   static final String HEADER_LENGTH = "Inference-Header-Content-Length";
-  // Jetty's response buffer: a body that fits is sent by Jetty once the response completes, without
-  // blocking the thread that wrote it; a larger one is written through, which can block
-  static final int LARGE_BODY_BYTES = 32 * 1024;
   private static final System.Logger LOG = System.getLogger(V2Endpoints.class.getName());
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
 
@@ -274,10 +271,9 @@ final class V2Endpoints {
   /**
    * Answers from {@code future}: at once on this thread when it is already complete (a READY model
    * answers synchronously), else asynchronously, releasing the request thread while it waits; the
-   * core worker that completes the future then writes the answer (where there are cores to spare,
-   * core hands a batch's answers to other workers than the one running the model). Handing the
-   * writing on to a server thread as well cost a thread hand-off per request and measured slower
-   * with small models, so only a large body goes to one: see {@link #write(Context, byte[])}.
+   * core worker that completes the future then encodes the answer (where there are cores to spare,
+   * core hands a batch's answers to other workers than the one running the model), and a server
+   * thread writes it: see {@link #write(Context, byte[])}.
    *
    * @param answerer sets the status and headers and returns the body, or null when it answered
    */
@@ -301,16 +297,19 @@ final class V2Endpoints {
   }
 
   /**
-   * Writes an answer's body, if any; completes once it is written. In an asynchronous answer, one
-   * of {@link #LARGE_BODY_BYTES} or more is written from a server thread: a client that does not
-   * read it would otherwise block the thread that completed the request (a core worker, which on a
-   * small machine also runs the model) until the idle timeout, once the socket's buffers are full.
+   * Writes an answer's body, if any; completes once it is written. An asynchronous answer, of any
+   * size, is written from a server thread: Jetty writes through (blocking) whatever does not fit
+   * its small aggregation buffer, and flushes the rest as the response closes, blocking too. So a
+   * client that does not read, once the socket's buffers are full (a pipelining client fills them
+   * with small answers as surely as with one large one), would otherwise block the core worker that
+   * completed the request until the idle timeout: the one that runs the model, on a machine with
+   * few cores, or one of the few workers every model shares.
    */
   private static CompletableFuture<Void> write(Context context, byte[] body) {
     if (body == null) {
       return CompletableFuture.completedFuture(null);
     }
-    if (body.length < LARGE_BODY_BYTES || !context.req().isAsyncStarted()) {
+    if (!context.req().isAsyncStarted()) {
       writeBody(context, body);
       return CompletableFuture.completedFuture(null);
     }

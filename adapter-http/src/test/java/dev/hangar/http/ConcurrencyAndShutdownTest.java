@@ -154,6 +154,66 @@ class ConcurrencyAndShutdownTest {
   }
 
   @Test
+  void aPipeliningClientThatDoesNotReadSmallAnswersHoldsUpNoOtherRequest() throws Exception {
+    Repositories.fake(repository, "delayed", Repositories.MB);
+    // with a queue delay every request waits in the queue, so a core worker answers each one
+    Repositories.config(
+        repository, "delayed", "max_batch_size: 2000\ndynamic_batching: {max_queue_delay: 1ms}\n");
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    try (TestServer server = new TestServer(repository);
+        Socket pipelining = new Socket()) {
+      assertThat(server.post("/v2/models/delayed/infer", ECHO).status()).isEqualTo(200);
+      pipelining.setReceiveBufferSize(4096);
+      pipelining.connect(new InetSocketAddress(server.uri.getHost(), server.uri.getPort()));
+      // about 26KB of JSON each: under the size written from a server thread, so the worker
+      // writes every answer; 400 of them are more than the sockets' buffers hold
+      byte[] body = rows(1000).getBytes(StandardCharsets.US_ASCII);
+      byte[] head =
+          ("POST /v2/models/delayed/infer HTTP/1.1\r\nHost: localhost\r\n"
+                  + "Content-Type: application/json\r\nContent-Length: "
+                  + body.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII);
+      writer.submit(
+          () -> {
+            OutputStream out = pipelining.getOutputStream();
+            for (int i = 0; i < 400; i++) {
+              out.write(head);
+              out.write(body);
+            }
+            out.flush();
+            return null;
+          });
+      // the connection stalls once the buffers are full: no more of its requests run
+      int executed = 0;
+      long quietSince = System.nanoTime();
+      while (System.nanoTime() - quietSince < TimeUnit.SECONDS.toNanos(2)) {
+        Thread.sleep(20);
+        int now = server.engine.executions("delayed").size();
+        if (now != executed) {
+          executed = now;
+          quietSince = System.nanoTime();
+        }
+      }
+      assertThat(executed).as("requests run before the connection stalled").isBetween(11, 400);
+
+      HttpResponse<String> other =
+          server
+              .client
+              .sendAsync(
+                  HttpRequest.newBuilder(server.uri.resolve("/v2/models/delayed/infer"))
+                      .POST(HttpRequest.BodyPublishers.ofString(ECHO))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .get(20, TimeUnit.SECONDS);
+
+      assertThat(other.statusCode()).isEqualTo(200);
+    } finally {
+      writer.shutdownNow();
+    }
+  }
+
+  @Test
   void aClientThatHangsUpBeforeItsAnswerIsWrittenIsCountedAndTheServerGoesOn() throws Exception {
     Repositories.fake(repository, "wide", Repositories.MB);
     Repositories.config(repository, "wide", "max_batch_size: 0\n");
