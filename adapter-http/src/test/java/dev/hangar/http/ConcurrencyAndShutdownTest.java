@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -115,25 +116,14 @@ class ConcurrencyAndShutdownTest {
     Repositories.fake(repository, "wide", Repositories.MB);
     Repositories.config(repository, "wide", "max_batch_size: 0\n");
     try (TestServer server = new TestServer(repository);
-        Socket stalled = new Socket()) {
+        Socket stalled = slowReader(server)) {
       assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
       Gate gate = server.engine.holdExecutions("wide");
       try {
         CompletableFuture<HttpResponse<String>> first = inferAsync(server, ECHO);
         gate.awaitArrivals(1);
         // queued behind the held execution, so a core worker runs and answers it
-        stalled.setReceiveBufferSize(4096);
-        stalled.connect(new InetSocketAddress(server.uri.getHost(), server.uri.getPort()));
-        byte[] body = rows(400_000).getBytes(StandardCharsets.US_ASCII);
-        OutputStream out = stalled.getOutputStream();
-        out.write(
-            ("POST /v2/models/wide/infer HTTP/1.1\r\nHost: localhost\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: "
-                    + body.length
-                    + "\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        out.write(body);
-        out.flush();
+        stalled.getOutputStream().write(rawInfer("wide", 400_000));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (server.manager.status("wide").get(0).activeRequests() < 2
             && System.nanoTime() < deadline) {
@@ -161,27 +151,16 @@ class ConcurrencyAndShutdownTest {
         repository, "delayed", "max_batch_size: 2000\ndynamic_batching: {max_queue_delay: 1ms}\n");
     ExecutorService writer = Executors.newSingleThreadExecutor();
     try (TestServer server = new TestServer(repository);
-        Socket pipelining = new Socket()) {
+        Socket pipelining = slowReader(server)) {
       assertThat(server.post("/v2/models/delayed/infer", ECHO).status()).isEqualTo(200);
-      pipelining.setReceiveBufferSize(4096);
-      pipelining.connect(new InetSocketAddress(server.uri.getHost(), server.uri.getPort()));
-      // about 26KB of JSON each: under the size written from a server thread, so the worker
-      // writes every answer; 400 of them are more than the sockets' buffers hold
-      byte[] body = rows(1000).getBytes(StandardCharsets.US_ASCII);
-      byte[] head =
-          ("POST /v2/models/delayed/infer HTTP/1.1\r\nHost: localhost\r\n"
-                  + "Content-Type: application/json\r\nContent-Length: "
-                  + body.length
-                  + "\r\n\r\n")
-              .getBytes(StandardCharsets.US_ASCII);
+      // answers of about 26KB of JSON each; 400 of them are more than the sockets' buffers hold
+      byte[] request = rawInfer("delayed", 1000);
       writer.submit(
           () -> {
             OutputStream out = pipelining.getOutputStream();
             for (int i = 0; i < 400; i++) {
-              out.write(head);
-              out.write(body);
+              out.write(request);
             }
-            out.flush();
             return null;
           });
       // the connection stalls once the buffers are full: no more of its requests run
@@ -220,19 +199,8 @@ class ConcurrencyAndShutdownTest {
     try (TestServer server = new TestServer(repository)) {
       assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
       assertThat(undelivered(server)).isEqualTo("0.0");
-      try (Socket client = new Socket()) {
-        client.setReceiveBufferSize(4096);
-        client.connect(new InetSocketAddress(server.uri.getHost(), server.uri.getPort()));
-        byte[] body = rows(400_000).getBytes(StandardCharsets.US_ASCII);
-        OutputStream out = client.getOutputStream();
-        out.write(
-            ("POST /v2/models/wide/infer HTTP/1.1\r\nHost: localhost\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: "
-                    + body.length
-                    + "\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        out.write(body);
-        out.flush();
+      try (Socket client = slowReader(server)) {
+        client.getOutputStream().write(rawInfer("wide", 400_000));
         // once computed, its megabytes of JSON are being written or about to be
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (server
@@ -280,6 +248,30 @@ class ConcurrencyAndShutdownTest {
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Connects a client whose socket takes about 4KB before the server's writes to it block. */
+  private static Socket slowReader(TestServer server) throws IOException {
+    Socket socket = new Socket();
+    socket.setReceiveBufferSize(4096);
+    socket.connect(new InetSocketAddress(server.uri.getHost(), server.uri.getPort()));
+    return socket;
+  }
+
+  /** An HTTP/1.1 infer request for {@code count} rows, as the bytes sent on the wire. */
+  private static byte[] rawInfer(String model, int count) {
+    byte[] body = rows(count).getBytes(StandardCharsets.US_ASCII);
+    byte[] head =
+        ("POST /v2/models/"
+                + model
+                + "/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Content-Length: "
+                + body.length
+                + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
+    byte[] request = Arrays.copyOf(head, head.length + body.length);
+    System.arraycopy(body, 0, request, head.length, body.length);
+    return request;
   }
 
   /** A request for {@code count} rows of the fake model's four-column input. */
