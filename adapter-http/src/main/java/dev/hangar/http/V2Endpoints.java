@@ -270,10 +270,10 @@ final class V2Endpoints {
 
   /**
    * Answers from {@code future}: at once on this thread when it is already complete (a READY model
-   * answers synchronously), else asynchronously, releasing the request thread while it waits; the
-   * core worker that completes the future then encodes the answer (where there are cores to spare,
+   * answers synchronously), else asynchronously, releasing the request thread while it waits. The
+   * core thread that completes the future then encodes the answer (where there are cores to spare,
    * core hands a batch's answers to other workers than the one running the model), and a server
-   * thread writes it: see {@link #write(Context, byte[])}.
+   * thread writes it: see {@link #finish}.
    *
    * @param answerer sets the status and headers and returns the body, or null when it answered
    */
@@ -290,43 +290,55 @@ final class V2Endpoints {
           | java.util.concurrent.CancellationException e) {
         failure = e;
       }
-      write(context, answerer.apply(value, failure));
+      byte[] body = answerer.apply(value, failure);
+      if (body != null) {
+        writeBody(context, body);
+      }
       return;
     }
-    context.future(() -> future.handle(answerer).thenCompose(body -> write(context, body)));
+    // Javalin calls the supplier once the request is asynchronous
+    context.future(
+        () -> {
+          CompletableFuture<Void> answered = new CompletableFuture<>();
+          future
+              .handle(answerer)
+              .whenComplete((body, failure) -> finish(context, answered, body, failure));
+          return answered;
+        });
   }
 
   /**
-   * Writes an answer's body, if any; completes once it is written. An asynchronous answer, of any
-   * size, is written from a server thread: Jetty writes through (blocking) whatever does not fit
-   * its small aggregation buffer, and flushes the rest as the response closes, blocking too. So a
-   * client that does not read, once the socket's buffers are full (a pipelining client fills them
-   * with small answers as surely as with one large one), would otherwise block the core worker that
-   * completed the request until the idle timeout: the one that runs the model, on a machine with
-   * few cores, or one of the few workers every model shares.
+   * Finishes an asynchronous answer on a server thread: writes the body, if any, and completes
+   * {@code answered}, on whose thread Javalin then writes a result the answerer set (an error) and
+   * closes the response. Jetty blocks the thread that writes what does not fit its small
+   * aggregation buffer, and the one that closes the response until the rest is flushed. So a client
+   * that does not read, once the socket's buffers are full (a pipelining client fills them with
+   * small answers as surely as with one large one), would otherwise block the core thread that
+   * completed the request until the idle timeout: on a machine with few cores, the worker that runs
+   * the model.
    */
-  private static CompletableFuture<Void> write(Context context, byte[] body) {
-    if (body == null) {
-      return CompletableFuture.completedFuture(null);
+  private static void finish(
+      Context context, CompletableFuture<Void> answered, byte[] body, Throwable failure) {
+    Runnable writing =
+        () -> {
+          try {
+            if (failure != null) {
+              answered.completeExceptionally(failure);
+              return;
+            }
+            if (body != null) {
+              writeBody(context, body);
+            }
+            answered.complete(null);
+          } catch (RuntimeException e) {
+            answered.completeExceptionally(e);
+          }
+        };
+    try {
+      context.req().getAsyncContext().start(writing);
+    } catch (RuntimeException e) {
+      writing.run(); // Jetty is stopping and takes no more tasks: no answer is left unfinished
     }
-    if (!context.req().isAsyncStarted()) {
-      writeBody(context, body);
-      return CompletableFuture.completedFuture(null);
-    }
-    CompletableFuture<Void> written = new CompletableFuture<>();
-    context
-        .req()
-        .getAsyncContext()
-        .start(
-            () -> {
-              try {
-                writeBody(context, body);
-                written.complete(null);
-              } catch (RuntimeException e) {
-                written.completeExceptionally(e);
-              }
-            });
-    return written;
   }
 
   // ---------------------------------------------------------------------------------------------
