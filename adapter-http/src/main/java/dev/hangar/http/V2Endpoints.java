@@ -204,7 +204,13 @@ final class V2Endpoints {
       inferRaw(context, model, version, body);
       return;
     }
-    InferenceCodec.Decoded decoded = InferenceCodec.decode(model, version, body, headerLength);
+    InferenceCodec.Decoded decoded;
+    try {
+      decoded = InferenceCodec.decode(model, version, body, headerLength);
+    } catch (RuntimeException e) {
+      status(model, version); // a request to an unknown model or version says that first: 404
+      throw e;
+    }
     whenDone(
         context,
         inference.submit(decoded.request()),

@@ -487,6 +487,20 @@ class V2EndpointsTest {
     assertThat(model.status()).isEqualTo(404);
     V2Schemas.assertValid("error_response", model.json());
     assertThat(model.json().path("error").asText()).contains("did you mean 'quality_predictor'");
+    // the unknown model is named even when the body is wrong as well
+    for (String body : List.of("{}", "not json")) {
+      TestServer.Reply wrongTwice = server.post("/v2/models/quality_predicter/infer", body);
+      assertThat(wrongTwice.status()).isEqualTo(404);
+      assertThat(wrongTwice.json().path("error").asText()).contains("did you mean");
+    }
+    assertThat(server.post("/v2/models/quality_predictor/infer", "{}").status()).isEqualTo(400);
+    assertThat(
+            server
+                .post("/v2/models/quality_predictor/versions/7/infer", "not json")
+                .json()
+                .path("error")
+                .asText())
+        .contains("no version 7");
     assertThat(server.get("/v2/models/nope").status()).isEqualTo(404);
     assertThat(server.get("/v2/models/nope/ready").status()).isEqualTo(404);
     assertThat(server.get("/v2/models/nope/stats").status()).isEqualTo(404);
