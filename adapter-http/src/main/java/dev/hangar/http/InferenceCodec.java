@@ -22,6 +22,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -301,8 +302,11 @@ final class InferenceCodec {
       ByteBuffer data = ByteBuffer.wrap(body, offset, (int) size);
       try {
         inputs.add(Tensor.of(name, type, shape, data));
-      } catch (IllegalArgumentException | ArithmeticException e) {
+      } catch (IllegalArgumentException e) {
         throw new InvalidInputException("input '" + name + "': " + e.getMessage());
+      } catch (ArithmeticException e) {
+        throw new InvalidInputException(
+            "input '" + name + "' shape " + Arrays.toString(shape) + " has too many elements");
       }
       offset += (int) size;
     }

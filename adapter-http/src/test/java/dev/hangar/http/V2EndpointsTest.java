@@ -430,6 +430,7 @@ class V2EndpointsTest {
             "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10], \"data\": [\"x\",2,3,4,5,6,7,8,9,10]}]}",
             "{\"id\": 7, \"inputs\": []}",
             "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10]}]}",
+            "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [9223372036854775807, 10], \"data\": [1]}]}",
             "{\"inputs\": []} trailing");
     for (String body : bodies) {
       TestServer.Reply reply = server.post("/v2/models/quality_predictor/infer", body);
@@ -439,6 +440,8 @@ class V2EndpointsTest {
           .doesNotContain("\n")
           .doesNotContain("at dev.");
     }
+    assertThat(error(server.post("/v2/models/quality_predictor/infer", bodies.get(10))))
+        .isEqualTo("tensor 'features' shape [9223372036854775807, 10] has too many elements");
   }
 
   @Test
@@ -479,6 +482,14 @@ class V2EndpointsTest {
             new byte[] {9, 0, 0, 0, 'a', 'b'});
     assertThat(error(server.post("/v2/models/echo/infer", badBytes.bytes(), badBytes.headers())))
         .contains("bad length 9");
+    BinaryBodies.Body overflowing =
+        BinaryBodies.of(
+            "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\":"
+                + " [9223372036854775807, 4], \"parameters\": {\"binary_data_size\": 8}}]}",
+            eight);
+    assertThat(
+            error(server.post("/v2/models/echo/infer", overflowing.bytes(), overflowing.headers())))
+        .isEqualTo("input 'x' shape [9223372036854775807, 4] has too many elements");
   }
 
   @Test

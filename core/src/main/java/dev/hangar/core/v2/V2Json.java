@@ -91,8 +91,13 @@ public final class V2Json {
     List<JsonNode> values = new ArrayList<>();
     flatten(data, values);
     long expected = 1;
-    for (long dimension : shape) {
-      expected = Math.multiplyExact(expected, dimension);
+    try {
+      for (long dimension : shape) {
+        expected = Math.multiplyExact(expected, dimension);
+      }
+    } catch (ArithmeticException e) {
+      throw new InvalidInputException(
+          "tensor '" + name + "' shape " + Arrays.toString(shape) + " has too many elements");
     }
     if (values.size() != expected) {
       throw new InvalidInputException(
