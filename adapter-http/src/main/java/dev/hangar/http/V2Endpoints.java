@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
@@ -396,7 +397,12 @@ final class V2Endpoints {
   /** {@code POST /v2/repository/index}, body optional: {@code {"ready": true}}. */
   void repositoryIndex(Context context) {
     JsonNode request = optionalJson(context);
-    boolean readyOnly = request.path("ready").asBoolean(false);
+    onlyFields(request, "the index request", Set.of("ready"));
+    JsonNode ready = request.path("ready");
+    if (!ready.isMissingNode() && !ready.isBoolean()) {
+      throw new InvalidInputException("\"ready\" must be true or false, got " + ready);
+    }
+    boolean readyOnly = ready.asBoolean(false);
     ArrayNode body = V2Views.JSON.createArrayNode();
     for (ModelStatus status : manager.list()) {
       if (!readyOnly || status.state() == ModelState.READY) {
@@ -414,6 +420,9 @@ final class V2Endpoints {
     admin.check(context.header("Authorization"));
     String model = model(context);
     JsonNode request = optionalJson(context);
+    onlyFields(request, "the load request", Set.of("parameters"));
+    // Triton's "config" and "file:" overrides are not supported: refused, not ignored
+    onlyFields(request.path("parameters"), "load parameters", Set.of("priority"));
     LoadPriority priority = LoadPriority.NORMAL;
     JsonNode given = request.path("parameters").path("priority");
     if (!given.isMissingNode() && !given.isNull()) {
@@ -438,7 +447,15 @@ final class V2Endpoints {
   void unload(Context context) {
     admin.check(context.header("Authorization"));
     String model = model(context);
-    optionalJson(context);
+    JsonNode request = optionalJson(context);
+    onlyFields(request, "the unload request", Set.of("parameters"));
+    // Triton's unload_dependents: Hangar has no ensembles, so there is nothing else to unload
+    onlyFields(request.path("parameters"), "unload parameters", Set.of("unload_dependents"));
+    JsonNode dependents = request.path("parameters").path("unload_dependents");
+    if (!dependents.isMissingNode() && !dependents.isBoolean()) {
+      throw new InvalidInputException(
+          "unload parameter \"unload_dependents\" must be true or false, got " + dependents);
+    }
     whenDone(
         context,
         manager
@@ -609,9 +626,37 @@ final class V2Endpoints {
         throw new InvalidInputException("the request body must be a JSON object");
       }
       return node;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new InvalidInputException(
+          "the request body is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
       throw new InvalidInputException("the request body is not valid JSON: " + e.getMessage());
     }
+  }
+
+  /**
+   * Refuses a field of {@code node} (an object, or missing) that is not in {@code known}, naming it
+   * and the known ones: a misspelled field would otherwise be silently ignored.
+   */
+  private static void onlyFields(JsonNode node, String what, Set<String> known) {
+    if (node.isMissingNode() || node.isNull()) {
+      return;
+    }
+    if (!node.isObject()) {
+      throw new InvalidInputException(what + " must be a JSON object, got " + node);
+    }
+    node.fieldNames()
+        .forEachRemaining(
+            field -> {
+              if (!known.contains(field)) {
+                throw new InvalidInputException(
+                    what
+                        + ": unknown field \""
+                        + field
+                        + "\"; known: "
+                        + known.stream().sorted().toList());
+              }
+            });
   }
 
   /** Sets a JSON answer's status and type; returns its body, or null for an error answered. */

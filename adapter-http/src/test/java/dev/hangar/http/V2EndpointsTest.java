@@ -679,6 +679,35 @@ class V2EndpointsTest {
                 .status())
         .isEqualTo(200);
     assertThat(server.post("/v2/repository/models/multi/load", "[").status()).isEqualTo(400);
+    // one line, not Jackson's location lines
+    assertThat(error(server.post("/v2/repository/models/multi/load", "{")))
+        .startsWith("the request body is not valid JSON: ")
+        .doesNotContain("\n");
+    // misspelled or unsupported fields are refused by name, not ignored
+    assertThat(
+            error(
+                server.post(
+                    "/v2/repository/models/multi/load", "{\"parameters\": {\"config\": \"{}\"}}")))
+        .isEqualTo("load parameters: unknown field \"config\"; known: [priority]");
+    assertThat(error(server.post("/v2/repository/models/multi/load", "{\"priority\": \"high\"}")))
+        .isEqualTo("the load request: unknown field \"priority\"; known: [parameters]");
+    assertThat(error(server.post("/v2/repository/index", "{\"ready\": \"yes\"}")))
+        .isEqualTo("\"ready\" must be true or false, got \"yes\"");
+    assertThat(error(server.post("/v2/repository/index", "{\"readyy\": true}")))
+        .isEqualTo("the index request: unknown field \"readyy\"; known: [ready]");
+    assertThat(
+            error(
+                server.post(
+                    "/v2/repository/models/multi/unload",
+                    "{\"parameters\": {\"unload_dependents\": 1}}")))
+        .isEqualTo("unload parameter \"unload_dependents\" must be true or false, got 1");
+    assertThat(
+            server
+                .post(
+                    "/v2/repository/models/multi/unload",
+                    "{\"parameters\": {\"unload_dependents\": true}}")
+                .status())
+        .isEqualTo(200);
   }
 
   @Test
