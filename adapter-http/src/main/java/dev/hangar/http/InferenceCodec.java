@@ -145,6 +145,14 @@ final class InferenceCodec {
         outputs.add(name.textValue());
         JsonNode outputParameters =
             objectOrEmpty(output.get("parameters"), "output '" + name.textValue() + "' parameters");
+        if (outputParameters.has("classification")) {
+          // Triton's classification extension, which this server does not offer (GET /v2)
+          throw new InvalidInputException(
+              "output '"
+                  + name.textValue()
+                  + "': parameter \"classification\" is not supported; the server returns the"
+                  + " output tensor itself");
+        }
         JsonNode binary = outputParameters.get("binary_data");
         if (binary != null && !binary.isNull()) {
           binaryOutputs.put(

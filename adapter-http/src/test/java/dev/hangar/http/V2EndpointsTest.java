@@ -440,6 +440,16 @@ class V2EndpointsTest {
           .doesNotContain("\n")
           .doesNotContain("at dev.");
     }
+    assertThat(
+            error(
+                server.post(
+                    "/v2/models/quality_predictor/infer",
+                    inferBody("[" + FEATURES + "]")
+                        .replace(
+                            "]}]",
+                            "]}], \"outputs\": [{\"name\": \"ssim\", \"parameters\":"
+                                + " {\"classification\": 2}}]"))))
+        .startsWith("output 'ssim': parameter \"classification\" is not supported");
     assertThat(error(server.post("/v2/models/quality_predictor/infer", bodies.get(10))))
         .isEqualTo("tensor 'features' shape [9223372036854775807, 10] has too many elements");
   }
