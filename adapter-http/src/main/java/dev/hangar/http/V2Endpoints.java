@@ -18,9 +18,7 @@ import dev.hangar.core.repository.ModelDefinition;
 import dev.hangar.core.repository.ModelRepository;
 import dev.hangar.spi.InvalidInputException;
 import io.javalin.http.Context;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -28,8 +26,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.InflaterInputStream;
 
 /**
  * The handlers of every endpoint. Each one checks what the URL and body say, calls core, and
@@ -54,7 +50,7 @@ final class V2Endpoints {
   private final ModelManager manager;
   private final InferenceService inference;
   private final HangarMetrics metrics;
-  private final HttpSettings settings;
+  private final RequestBodies bodies;
   private final AdminGuard admin;
   private final String serverVersion;
 
@@ -67,7 +63,7 @@ final class V2Endpoints {
     this.manager = requireNonNull(manager, "manager is null");
     this.inference = requireNonNull(inference, "inference is null");
     this.metrics = requireNonNull(metrics, "metrics is null");
-    this.settings = requireNonNull(settings, "settings is null");
+    this.bodies = new RequestBodies(requireNonNull(settings, "settings is null"));
     this.admin = new AdminGuard(settings);
     this.serverVersion = requireNonNull(serverVersion, "serverVersion is null");
   }
@@ -200,7 +196,7 @@ final class V2Endpoints {
     String model = model(context);
     OptionalLong version = version(context);
     int headerLength = headerLength(context);
-    byte[] body = readBody(context);
+    byte[] body = bodies.read(context);
     if (headerLength == 0) {
       inferRaw(context, model, version, body);
       return;
@@ -396,8 +392,8 @@ final class V2Endpoints {
 
   /** {@code POST /v2/repository/index}, body optional: {@code {"ready": true}}. */
   void repositoryIndex(Context context) {
-    JsonNode request = optionalJson(context);
-    onlyFields(request, "the index request", Set.of("ready"));
+    JsonNode request = bodies.optionalJsonObject(context);
+    RequestBodies.onlyFields(request, "the index request", Set.of("ready"));
     JsonNode ready = request.path("ready");
     if (!ready.isMissingNode() && !ready.isBoolean()) {
       throw new InvalidInputException("\"ready\" must be true or false, got " + ready);
@@ -419,10 +415,10 @@ final class V2Endpoints {
   void load(Context context) {
     admin.check(context.header("Authorization"));
     String model = model(context);
-    JsonNode request = optionalJson(context);
-    onlyFields(request, "the load request", Set.of("parameters"));
+    JsonNode request = bodies.optionalJsonObject(context);
+    RequestBodies.onlyFields(request, "the load request", Set.of("parameters"));
     // Triton's "config" and "file:" overrides are not supported: refused, not ignored
-    onlyFields(request.path("parameters"), "load parameters", Set.of("priority"));
+    RequestBodies.onlyFields(request.path("parameters"), "load parameters", Set.of("priority"));
     LoadPriority priority = LoadPriority.NORMAL;
     JsonNode given = request.path("parameters").path("priority");
     if (!given.isMissingNode() && !given.isNull()) {
@@ -447,10 +443,11 @@ final class V2Endpoints {
   void unload(Context context) {
     admin.check(context.header("Authorization"));
     String model = model(context);
-    JsonNode request = optionalJson(context);
-    onlyFields(request, "the unload request", Set.of("parameters"));
+    JsonNode request = bodies.optionalJsonObject(context);
+    RequestBodies.onlyFields(request, "the unload request", Set.of("parameters"));
     // Triton's unload_dependents: Hangar has no ensembles, so there is nothing else to unload
-    onlyFields(request.path("parameters"), "unload parameters", Set.of("unload_dependents"));
+    RequestBodies.onlyFields(
+        request.path("parameters"), "unload parameters", Set.of("unload_dependents"));
     JsonNode dependents = request.path("parameters").path("unload_dependents");
     if (!dependents.isMissingNode() && !dependents.isBoolean()) {
       throw new InvalidInputException(
@@ -527,136 +524,6 @@ final class V2Endpoints {
       throw new InvalidInputException(
           HEADER_LENGTH + " must be a non-negative integer, got '" + value + "'");
     }
-  }
-
-  /**
-   * The request body, its Content-Encoding undone: gzip and deflate (zlib), as Triton's clients
-   * send them. The body limit holds for the bytes sent and again for the bytes they inflate to.
-   */
-  private byte[] readBody(Context context) {
-    byte[] sent = readSentBody(context);
-    String encoding = context.header("Content-Encoding");
-    if (encoding == null || encoding.isBlank() || encoding.trim().equalsIgnoreCase("identity")) {
-      return sent;
-    }
-    String name = encoding.trim().toLowerCase(Locale.ROOT);
-    long limit = settings.maxBody().bytes();
-    try (InputStream inflated =
-        switch (name) {
-          case "gzip", "x-gzip" -> new GZIPInputStream(new ByteArrayInputStream(sent));
-          case "deflate" -> new InflaterInputStream(new ByteArrayInputStream(sent));
-          default ->
-              throw new HttpProblem(
-                  415,
-                  "Content-Encoding '"
-                      + encoding
-                      + "' is not supported; send the body as it is, or gzip or deflate it");
-        }) {
-      byte[] body = inflated.readNBytes((int) limit + 1);
-      if (body.length > limit) {
-        throw tooLarge("more than " + limit + " bytes once inflated (" + name + ")");
-      }
-      return body;
-    } catch (IOException e) {
-      throw new HttpProblem(
-          400, "the request body is not valid " + name + " data: " + e.getMessage());
-    }
-  }
-
-  /** Reads the body as sent, refusing one over the limit with 413 before or while reading it. */
-  private byte[] readSentBody(Context context) {
-    long limit = settings.maxBody().bytes();
-    long declared = context.req().getContentLengthLong();
-    if (declared > limit) {
-      throw tooLarge(declared + " bytes");
-    }
-    try (InputStream in = context.req().getInputStream()) {
-      if (declared >= 0) {
-        byte[] body = in.readNBytes((int) declared);
-        if (body.length != declared) {
-          throw new InvalidInputException(
-              "the body ended after " + body.length + " of " + declared + " bytes");
-        }
-        return body;
-      }
-      byte[] body = in.readNBytes((int) limit + 1);
-      if (body.length > limit) {
-        throw tooLarge("more than " + limit + " bytes");
-      }
-      return body;
-    } catch (IOException e) {
-      throw unreadableBody(e);
-    }
-  }
-
-  /** A body that could not be read is the client's doing: 408 when it stalled, else 400. */
-  private HttpProblem unreadableBody(IOException failure) {
-    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-      if (cause instanceof java.util.concurrent.TimeoutException) {
-        return new HttpProblem(
-            408,
-            "the request body stalled: nothing arrived for "
-                + settings.idleTimeout().toMillis()
-                + " ms (--idle-timeout)");
-      }
-    }
-    return new HttpProblem(400, "the request body could not be read: " + failure);
-  }
-
-  private HttpProblem tooLarge(String size) {
-    return new HttpProblem(
-        413,
-        "the request body is "
-            + size
-            + "; the limit is "
-            + settings.maxBody()
-            + " ("
-            + settings.maxBody().bytes()
-            + " bytes, --max-body)");
-  }
-
-  private JsonNode optionalJson(Context context) {
-    byte[] body = readBody(context);
-    if (body.length == 0) {
-      return V2Views.JSON.createObjectNode();
-    }
-    try {
-      JsonNode node = V2Views.JSON.readTree(body);
-      if (node == null || !node.isObject()) {
-        throw new InvalidInputException("the request body must be a JSON object");
-      }
-      return node;
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new InvalidInputException(
-          "the request body is not valid JSON: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new InvalidInputException("the request body is not valid JSON: " + e.getMessage());
-    }
-  }
-
-  /**
-   * Refuses a field of {@code node} (an object, or missing) that is not in {@code known}, naming it
-   * and the known ones: a misspelled field would otherwise be silently ignored.
-   */
-  private static void onlyFields(JsonNode node, String what, Set<String> known) {
-    if (node.isMissingNode() || node.isNull()) {
-      return;
-    }
-    if (!node.isObject()) {
-      throw new InvalidInputException(what + " must be a JSON object, got " + node);
-    }
-    node.fieldNames()
-        .forEachRemaining(
-            field -> {
-              if (!known.contains(field)) {
-                throw new InvalidInputException(
-                    what
-                        + ": unknown field \""
-                        + field
-                        + "\"; known: "
-                        + known.stream().sorted().toList());
-              }
-            });
   }
 
   /** Sets a JSON answer's status and type; returns its body, or null for an error answered. */
