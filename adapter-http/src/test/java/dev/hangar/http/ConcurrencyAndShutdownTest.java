@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hangar.core.config.DataSize;
+import dev.hangar.spi.InvalidInputException;
 import dev.hangar.testkit.fake.Gate;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -145,15 +146,43 @@ class ConcurrencyAndShutdownTest {
 
   @Test
   void aPipeliningClientThatDoesNotReadSmallAnswersHoldsUpNoOtherRequest() throws Exception {
+    try (TestServer server = delayedModelServer()) {
+      assertPipeliningClientThatDoesNotReadHoldsUpNoOtherRequest(server, 200);
+    }
+  }
+
+  @Test
+  void aPipeliningClientThatDoesNotReadErrorAnswersHoldsUpNoOtherRequest() throws Exception {
+    try (TestServer server = delayedModelServer()) {
+      // each answer an error of about 26KB, set by the answerer and written by Javalin
+      server.engine.failExecutions(
+          "delayed", new InvalidInputException("refused: " + "x".repeat(26_000)));
+      assertPipeliningClientThatDoesNotReadHoldsUpNoOtherRequest(server, 400);
+    }
+  }
+
+  /**
+   * A server with a loaded model whose every request waits in the queue, so that a core thread
+   * answers each one.
+   */
+  private TestServer delayedModelServer() throws IOException {
     Repositories.fake(repository, "delayed", Repositories.MB);
-    // with a queue delay every request waits in the queue, so a core worker answers each one
     Repositories.config(
         repository, "delayed", "max_batch_size: 2000\ndynamic_batching: {max_queue_delay: 1ms}\n");
+    TestServer server = new TestServer(repository);
+    assertThat(server.post("/v2/models/delayed/infer", ECHO).status()).isEqualTo(200);
+    return server;
+  }
+
+  /**
+   * Pipelines 400 requests for answers of about 26KB on one connection that never reads (more than
+   * the sockets' buffers hold), waits until the connection stalls, then expects another client's
+   * request to the same model to be answered with {@code status}.
+   */
+  private static void assertPipeliningClientThatDoesNotReadHoldsUpNoOtherRequest(
+      TestServer server, int status) throws Exception {
     ExecutorService writer = Executors.newSingleThreadExecutor();
-    try (TestServer server = new TestServer(repository);
-        Socket pipelining = slowReader(server)) {
-      assertThat(server.post("/v2/models/delayed/infer", ECHO).status()).isEqualTo(200);
-      // answers of about 26KB of JSON each; 400 of them are more than the sockets' buffers hold
+    try (Socket pipelining = slowReader(server)) {
       byte[] request = rawInfer("delayed", 1000);
       writer.submit(
           () -> {
@@ -186,7 +215,7 @@ class ConcurrencyAndShutdownTest {
                   HttpResponse.BodyHandlers.ofString())
               .get(20, TimeUnit.SECONDS);
 
-      assertThat(other.statusCode()).isEqualTo(200);
+      assertThat(other.statusCode()).isEqualTo(status);
     } finally {
       writer.shutdownNow();
     }
