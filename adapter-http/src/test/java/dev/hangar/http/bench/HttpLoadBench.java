@@ -65,7 +65,9 @@ import org.HdrHistogram.Histogram;
  *       Hangar, one row per request, with its default config, and again as {@code mlp_variant} with
  *       ONNX Runtime's own default of intra-op threads that spin ({@code allow_spinning: true}),
  *       against ONNX Runtime's own batch-64 throughput of the same file, measured in each round
- *       next to the HTTP runs (and once, before the rounds, at 1, 16 and 32 rows per call).
+ *       next to the HTTP runs (and once, before the rounds, at 1, 16 and 32 rows per call); with
+ *       {@code quality} in the same run, also the most the MLP could reach if CPU were all that
+ *       limits it.
  * </ul>
  *
  * <p>First each kind of request is driven, unrecorded, until the JIT has gone quiet (at most {@code
@@ -119,6 +121,8 @@ public final class HttpLoadBench {
   private final int[] rawThreads;
   private final Client client;
   private final List<String> report = new ArrayList<>();
+  // quality_predictor binary at the last connection count: HTTP's CPU per request, for the bound
+  private Run binaryHttp;
 
   private HttpLoadBench(Options options) {
     this.seconds = options.seconds();
@@ -264,6 +268,7 @@ public final class HttpLoadBench {
             summarize("ceiling (bare Javalin, constant)", count, ceilings);
             summarize("quality_predictor JSON", count, jsons);
             summarize("quality_predictor binary", count, binaries);
+            binaryHttp = binaries.isEmpty() ? null : median(binaries);
             if (!ceilings.isEmpty() && !jsons.isEmpty()) {
               report(ratio("  JSON / ceiling", jsons, ceilings, "(target >= 0.60 at 64)"));
               report(ratio("  binary / ceiling", binaries, ceilings, "(target >= 0.60 at 64)"));
@@ -344,6 +349,9 @@ public final class HttpLoadBench {
                         statistics.averageBatchSize(),
                         computeNanos / 1e6 / executions,
                         statistics.queueTime().p50().toNanos() / 1e6)));
+          }
+          if (binaryHttp != null) {
+            report(cpuBound(median(raws), binaryHttp));
           }
         }
       } finally {
@@ -493,6 +501,33 @@ public final class HttpLoadBench {
     }
   }
 
+  private static Run median(List<Run> runs) {
+    List<Run> sorted =
+        runs.stream().sorted(java.util.Comparator.comparingDouble(Run::rate)).toList();
+    return sorted.get(sorted.size() / 2);
+  }
+
+  /**
+   * The most the MLP can do over HTTP against raw batch 64 if CPU is all that limits it: every core
+   * busy, each sample costing the CPU it costs ONNX Runtime alone at batch 64, and each request the
+   * CPU a binary {@code quality_predictor} request costs client and server (its model costs next to
+   * nothing).
+   */
+  private static String cpuBound(Run raw, Run http) {
+    double modelMicros = raw.cpu() / raw.rate() * 1e6;
+    double httpMicros = http.cpu() / http.rate() * 1e6;
+    int cores = Runtime.getRuntime().availableProcessors();
+    double bound = cores / ((modelMicros + httpMicros) / 1e6) / raw.rate();
+    return String.format(
+        Locale.ROOT,
+        "  mlp CPU bound on this machine: %.2fx of raw batch 64 (ORT alone %.0f us of CPU per"
+            + " sample, a binary request %.0f us client and server; every core busy, every batch"
+            + " at raw speed)",
+        bound,
+        modelMicros,
+        httpMicros);
+  }
+
   /** Reports the run of median rate among {@code runs}, and the range of the rates. */
   private void summarize(String name, int count, List<Run> runs) {
     if (runs.isEmpty()) {
@@ -500,7 +535,7 @@ public final class HttpLoadBench {
     }
     List<Run> sorted =
         runs.stream().sorted(java.util.Comparator.comparingDouble(Run::rate)).toList();
-    Run median = sorted.get(sorted.size() / 2);
+    Run median = median(runs);
     String range =
         String.format(
             Locale.ROOT,
