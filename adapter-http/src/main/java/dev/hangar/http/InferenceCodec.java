@@ -22,7 +22,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -290,10 +289,11 @@ final class InferenceCodec {
       }
       DataType type = V2Json.readDataType(node, name);
       long[] shape = V2Json.readShape(node, name);
+      long count = V2Json.elementCount("input '" + name + "'", shape);
       long size =
           sizeNode != null && !sizeNode.isNull()
               ? binarySize(name, sizeNode)
-              : impliedSize(name, type, shape, body, offset);
+              : impliedSize(name, type, shape, count, body, offset);
       if (size > body.length - offset) {
         throw new InvalidInputException(
             "input '"
@@ -312,9 +312,6 @@ final class InferenceCodec {
         inputs.add(Tensor.of(name, type, shape, data));
       } catch (IllegalArgumentException e) {
         throw new InvalidInputException("input '" + name + "': " + e.getMessage());
-      } catch (ArithmeticException e) {
-        throw new InvalidInputException(
-            "input '" + name + "' shape " + Arrays.toString(shape) + " has too many elements");
       }
       offset += (int) size;
     }
@@ -335,19 +332,18 @@ final class InferenceCodec {
     return node.longValue();
   }
 
-  /** The size of a binary input that gives no binary_data_size: from its shape, or its elements. */
+  /**
+   * The size of a binary input that gives no binary_data_size: from its shape's {@code count} of
+   * elements, or for BYTES from the elements themselves.
+   */
   private static long impliedSize(
-      String name, DataType type, long[] shape, byte[] body, int offset) {
-    long count = 1;
-    try {
-      for (long dimension : shape) {
-        count = Math.multiplyExact(count, dimension);
-      }
-      if (type.isFixedWidth()) {
+      String name, DataType type, long[] shape, long count, byte[] body, int offset) {
+    if (type.isFixedWidth()) {
+      try {
         return Math.multiplyExact(count, type.byteSize());
+      } catch (ArithmeticException e) {
+        throw V2Json.tooManyElements("input '" + name + "'", shape);
       }
-    } catch (ArithmeticException e) {
-      throw new InvalidInputException("input '" + name + "' shape is too large");
     }
     ByteBuffer view = ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN);
     long position = offset;

@@ -500,6 +500,17 @@ class V2EndpointsTest {
     assertThat(
             error(server.post("/v2/models/echo/infer", overflowing.bytes(), overflowing.headers())))
         .isEqualTo("input 'x' shape [9223372036854775807, 4] has too many elements");
+    // no binary_data_size: the size follows from the shape, whose count fits a long, its bytes not
+    BinaryBodies.Body impliedOverflow =
+        BinaryBodies.of(
+            "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\":"
+                + " [2305843009213693952, 1], \"parameters\": {\"binary_data\": true}}]}",
+            eight);
+    assertThat(
+            error(
+                server.post(
+                    "/v2/models/echo/infer", impliedOverflow.bytes(), impliedOverflow.headers())))
+        .isEqualTo("input 'x' shape [2305843009213693952, 1] has too many elements");
   }
 
   @Test

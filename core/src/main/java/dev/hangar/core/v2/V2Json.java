@@ -86,19 +86,35 @@ public final class V2Json {
     return dims;
   }
 
+  /**
+   * Returns how many elements a request's {@code shape} holds.
+   *
+   * @param what the tensor, for the error, such as {@code "input 'x'"}
+   * @throws InvalidInputException when the count does not fit a long
+   */
+  public static long elementCount(String what, long[] shape) {
+    long count = 1;
+    try {
+      for (long dimension : shape) {
+        count = Math.multiplyExact(count, dimension);
+      }
+    } catch (ArithmeticException e) {
+      throw tooManyElements(what, shape);
+    }
+    return count;
+  }
+
+  /** The error for a shape whose elements, or their bytes, do not fit a long. */
+  public static InvalidInputException tooManyElements(String what, long[] shape) {
+    return new InvalidInputException(
+        what + " shape " + Arrays.toString(shape) + " has too many elements");
+  }
+
   /** Reads JSON data (nested or flat) into a tensor of the given type and shape. */
   public static Tensor readData(String name, DataType type, long[] shape, JsonNode data) {
     List<JsonNode> values = new ArrayList<>();
     flatten(data, values);
-    long expected = 1;
-    try {
-      for (long dimension : shape) {
-        expected = Math.multiplyExact(expected, dimension);
-      }
-    } catch (ArithmeticException e) {
-      throw new InvalidInputException(
-          "tensor '" + name + "' shape " + Arrays.toString(shape) + " has too many elements");
-    }
+    long expected = elementCount("tensor '" + name + "'", shape);
     if (values.size() != expected) {
       throw new InvalidInputException(
           "tensor '"
