@@ -100,6 +100,15 @@ final class ServeCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE}).")
   Duration idleTimeout;
 
+  @Option(
+      names = "--http-threads",
+      paramLabel = "COUNT",
+      defaultValue = "" + HttpSettings.DEFAULT_THREADS,
+      description =
+          "The most threads that run requests (default: ${DEFAULT-VALUE}). A thread is held while"
+              + " a request body arrives, never while an answer waits for its client to read it.")
+  int threads;
+
   private final CountDownLatch stop = new CountDownLatch(1);
   // guards the shutdown sequence, which the main thread or the shutdown hook runs once
   private final Object shutdownLock = new Object();
@@ -113,6 +122,7 @@ final class ServeCommand implements Callable<Integer> {
             .withMaxBody(maxBody)
             .withDrainTimeout(drainTimeout)
             .withIdleTimeout(idleTimeout)
+            .withThreads(threads)
             .withAdminToken(Optional.ofNullable(adminToken));
     ServerSettings configured = repository.settings();
     ServerSettings settings =

@@ -80,6 +80,7 @@ class ServeProcessTest {
         .contains("--admin-token")
         .contains("--max-body")
         .contains("--drain-timeout")
-        .contains("--idle-timeout");
+        .contains("--idle-timeout")
+        .contains("--http-threads");
   }
 }

@@ -40,8 +40,16 @@ final class ErrorResponses {
     };
   }
 
-  /** Writes the error response for {@code failure}. */
+  /** Sends the error response for {@code failure}. */
   static void write(Context context, Throwable failure) {
+    ResponseWriter.send(context, prepare(context, failure));
+  }
+
+  /**
+   * Sets the status and headers of the error response for {@code failure} and returns its body, for
+   * the caller to write.
+   */
+  static byte[] prepare(Context context, Throwable failure) {
     Throwable cause = unwrap(failure);
     int status;
     String message;
@@ -67,7 +75,8 @@ final class ErrorResponses {
     if (status == 401) {
       context.header("WWW-Authenticate", "Bearer");
     }
-    context.status(status).contentType(V2Endpoints.JSON_TYPE).result(body(message));
+    context.status(status).contentType(V2Endpoints.JSON_TYPE);
+    return body(message);
   }
 
   /** Returns {@code {"error": message}} as bytes. */

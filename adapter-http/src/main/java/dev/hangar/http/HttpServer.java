@@ -4,15 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
-import io.javalin.compression.Gzip;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.HttpResponseException;
 import java.lang.System.Logger.Level;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -23,6 +20,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The KServe v2 REST server: Javalin on Jetty, with every route of {@link V2Endpoints}.
@@ -100,27 +98,16 @@ public final class HttpServer implements AutoCloseable {
         Duration.ofNanos(System.nanoTime() - start).toMillis());
   }
 
-  /**
-   * Javalin's gzip, compressing what it compresses by default, with the content types Hangar
-   * answers with on its list of allowed types: Javalin looks a response's type up in that list
-   * first, and otherwise compares it with each excluded type ignoring case, which costs every
-   * response a few per cent of its CPU.
-   */
-  public static CompressionStrategy responseCompression() {
-    CompressionStrategy gzip =
-        new CompressionStrategy(null, new Gzip(6)); // Javalin's default level
-    List<String> allowed = new ArrayList<>(gzip.getAllowedMimeTypes());
-    allowed.addAll(List.of(V2Endpoints.JSON_TYPE, V2Endpoints.BINARY_TYPE));
-    gzip.setAllowedMimeTypes(allowed);
-    return gzip;
-  }
-
   private void configure(JavalinConfig config) {
     config.startup.showJavalinBanner = false;
     config.startup.showOldJavalinVersionWarning = false;
     config.http.maxRequestSize = settings.maxBody().bytes();
     config.http.generateEtags = false;
-    config.http.compressionStrategy = responseCompression();
+    config.http.compressionStrategy = CompressionStrategy.NONE; // ResponseWriter compresses
+    QueuedThreadPool threads =
+        new QueuedThreadPool(settings.threads(), HttpSettings.MIN_THREADS, 60_000);
+    threads.setName("hangar-http");
+    config.jetty.threadPool = threads;
     config.jetty.modifyServer(
         server -> {
           server.setStopTimeout(settings.drainTimeout().toMillis());

@@ -20,6 +20,8 @@ import java.util.Optional;
  *     a client trickling a request cannot hold a connection longer
  * @param drainTimeout how long a shutdown waits for requests in flight (default 30s)
  * @param adminToken the bearer token the load/unload endpoints require, when set
+ * @param threads the most threads the server runs requests on (default 250, Javalin's); Jetty takes
+ *     a few of them for accepting connections and selecting
  */
 public record HttpSettings(
     String host,
@@ -27,7 +29,8 @@ public record HttpSettings(
     DataSize maxBody,
     Duration idleTimeout,
     Duration drainTimeout,
-    Optional<String> adminToken) {
+    Optional<String> adminToken,
+    int threads) {
   /** The default address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
 
@@ -36,6 +39,12 @@ public record HttpSettings(
 
   /** The default body limit. */
   public static final DataSize DEFAULT_MAX_BODY = DataSize.ofMegabytes(64);
+
+  /** The default number of request threads, as Javalin's. */
+  public static final int DEFAULT_THREADS = 250;
+
+  /** The fewest threads accepted: Jetty's acceptors and selectors need some of them. */
+  public static final int MIN_THREADS = 8;
 
   /** Validates. */
   public HttpSettings {
@@ -60,6 +69,13 @@ public record HttpSettings(
     if (drainTimeout.isNegative()) {
       throw new IllegalArgumentException("the drain timeout cannot be negative");
     }
+    if (threads < MIN_THREADS || threads > 10_000) {
+      throw new IllegalArgumentException(
+          "the request thread count (--http-threads) must be from "
+              + MIN_THREADS
+              + " to 10000, got "
+              + threads);
+    }
     adminToken = adminToken.filter(token -> !token.isBlank());
   }
 
@@ -71,32 +87,39 @@ public record HttpSettings(
         DEFAULT_MAX_BODY,
         Duration.ofSeconds(30),
         Duration.ofSeconds(30),
-        Optional.empty());
+        Optional.empty(),
+        DEFAULT_THREADS);
   }
 
   /** Returns these settings bound to another address and port. */
   public HttpSettings withAddress(String newHost, int newPort) {
-    return new HttpSettings(newHost, newPort, maxBody, idleTimeout, drainTimeout, adminToken);
+    return new HttpSettings(
+        newHost, newPort, maxBody, idleTimeout, drainTimeout, adminToken, threads);
   }
 
   /** Returns these settings with another body limit. */
   public HttpSettings withMaxBody(DataSize size) {
-    return new HttpSettings(host, port, size, idleTimeout, drainTimeout, adminToken);
+    return new HttpSettings(host, port, size, idleTimeout, drainTimeout, adminToken, threads);
   }
 
   /** Returns these settings with an admin token (empty: none). */
   public HttpSettings withAdminToken(Optional<String> token) {
-    return new HttpSettings(host, port, maxBody, idleTimeout, drainTimeout, token);
+    return new HttpSettings(host, port, maxBody, idleTimeout, drainTimeout, token, threads);
   }
 
   /** Returns these settings with another drain timeout. */
   public HttpSettings withDrainTimeout(Duration timeout) {
-    return new HttpSettings(host, port, maxBody, idleTimeout, timeout, adminToken);
+    return new HttpSettings(host, port, maxBody, idleTimeout, timeout, adminToken, threads);
   }
 
   /** Returns these settings with another idle timeout. */
   public HttpSettings withIdleTimeout(Duration timeout) {
-    return new HttpSettings(host, port, maxBody, timeout, drainTimeout, adminToken);
+    return new HttpSettings(host, port, maxBody, timeout, drainTimeout, adminToken, threads);
+  }
+
+  /** Returns these settings with another number of request threads. */
+  public HttpSettings withThreads(int count) {
+    return new HttpSettings(host, port, maxBody, idleTimeout, drainTimeout, adminToken, count);
   }
 
   /** Returns whether the server listens on a loopback address only. */

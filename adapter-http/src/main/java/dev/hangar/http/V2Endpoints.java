@@ -18,7 +18,7 @@ import dev.hangar.core.repository.ModelDefinition;
 import dev.hangar.core.repository.ModelRepository;
 import dev.hangar.spi.InvalidInputException;
 import io.javalin.http.Context;
-import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -244,22 +244,20 @@ final class V2Endpoints {
 
   private record Answered(InferenceCodec.Decoded decoded, InferenceResponse response) {}
 
-  /** Sets the answer's status and headers; returns its body, or null for an error answered. */
+  /** Sets the answer's status and headers, an error's included, and returns its body. */
   private static byte[] answer(
       Context context,
       InferenceCodec.Decoded decoded,
       InferenceResponse response,
       Throwable failure) {
     if (failure != null) {
-      ErrorResponses.write(context, failure);
-      return null;
+      return ErrorResponses.prepare(context, failure);
     }
     InferenceCodec.Encoded encoded;
     try {
       encoded = InferenceCodec.encode(response, decoded);
     } catch (RuntimeException e) {
-      ErrorResponses.write(context, e);
-      return null;
+      return ErrorResponses.prepare(context, e);
     }
     if (encoded.headerLength() >= 0) {
       context.header(HEADER_LENGTH, Integer.toString(encoded.headerLength()));
@@ -272,76 +270,19 @@ final class V2Endpoints {
   }
 
   /**
-   * Answers from {@code future}: at once on this thread when it is already complete (a READY model
-   * answers synchronously), else asynchronously, releasing the request thread while it waits. The
-   * core thread that completes the future then encodes the answer (where there are cores to spare,
-   * core hands a batch's answers to other workers than the one running the model), and a server
-   * thread writes it: see {@link #finish}.
-   *
-   * @param answerer sets the status and headers and returns the body, or null when it answered
+   * Answers from {@code future} once it completes: {@code answerer} sets the status and headers and
+   * returns the body, an error's included. The thread that completes the future (a core thread, or
+   * this one when a READY model answered synchronously) encodes the answer, and {@link
+   * ResponseWriter} writes it without blocking: no thread waits on a client that does not read, and
+   * on a machine with few cores the worker that runs the model is never held by one.
    */
   private static <T> void whenDone(
       Context context,
       CompletableFuture<T> future,
       java.util.function.BiFunction<T, Throwable, byte[]> answerer) {
-    if (future.isDone()) {
-      T value = null;
-      Throwable failure = null;
-      try {
-        value = future.join();
-      } catch (java.util.concurrent.CompletionException
-          | java.util.concurrent.CancellationException e) {
-        failure = e;
-      }
-      byte[] body = answerer.apply(value, failure);
-      if (body != null) {
-        writeBody(context, body);
-      }
-      return;
-    }
     // Javalin calls the supplier once the request is asynchronous
     context.future(
-        () -> {
-          CompletableFuture<Void> answered = new CompletableFuture<>();
-          future
-              .handle(answerer)
-              .whenComplete((body, failure) -> finish(context, answered, body, failure));
-          return answered;
-        });
-  }
-
-  /**
-   * Finishes an asynchronous answer on a server thread: writes the body, if any, and completes
-   * {@code answered}, on whose thread Javalin then writes a result the answerer set (an error) and
-   * closes the response. Jetty blocks the thread that writes what does not fit its small
-   * aggregation buffer, and the one that closes the response until the rest is flushed. So a client
-   * that does not read, once the socket's buffers are full (a pipelining client fills them with
-   * small answers as surely as with one large one), would otherwise block the core thread that
-   * completed the request until the idle timeout: on a machine with few cores, the worker that runs
-   * the model.
-   */
-  private static void finish(
-      Context context, CompletableFuture<Void> answered, byte[] body, Throwable failure) {
-    Runnable writing =
-        () -> {
-          try {
-            if (failure != null) {
-              answered.completeExceptionally(failure);
-              return;
-            }
-            if (body != null) {
-              writeBody(context, body);
-            }
-            answered.complete(null);
-          } catch (RuntimeException e) {
-            answered.completeExceptionally(e);
-          }
-        };
-    try {
-      context.req().getAsyncContext().start(writing);
-    } catch (RuntimeException e) {
-      writing.run(); // Jetty is stopping and takes no more tasks: no answer is left unfinished
-    }
+        () -> future.handle(answerer).thenCompose(body -> ResponseWriter.write(context, body)));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -381,10 +322,8 @@ final class V2Endpoints {
   }
 
   void metrics(Context context) {
-    context
-        .status(200)
-        .contentType("text/plain; version=0.0.4; charset=utf-8")
-        .result(metrics.scrape());
+    context.status(200).contentType("text/plain; version=0.0.4; charset=utf-8");
+    ResponseWriter.send(context, metrics.scrape().getBytes(StandardCharsets.UTF_8));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -529,8 +468,7 @@ final class V2Endpoints {
   /** Sets a JSON answer's status and type; returns its body, or null for an error answered. */
   private static byte[] respond(Context context, Object body, Throwable failure) {
     if (failure != null) {
-      ErrorResponses.write(context, failure);
-      return null;
+      return ErrorResponses.prepare(context, failure);
     }
     context.status(200).contentType(JSON_TYPE);
     return V2Views.bytes(body);
@@ -538,20 +476,7 @@ final class V2Endpoints {
 
   static void json(Context context, int status, Object body) {
     context.status(status).contentType(JSON_TYPE);
-    writeBody(context, V2Views.bytes(body));
-  }
-
-  /**
-   * Writes {@code body} straight to the response stream (through Javalin's compression), rather
-   * than as {@code result(...)}, which Javalin copies through a fresh 32KB buffer per response.
-   */
-  private static void writeBody(Context context, byte[] body) {
-    try {
-      context.outputStream().write(body);
-    } catch (IOException e) {
-      // Jetty's writes fail only once the connection is closed or timed out
-      throw new ClientGoneException(e);
-    }
+    ResponseWriter.send(context, V2Views.bytes(body));
   }
 
   /**

@@ -145,6 +145,47 @@ class ConcurrencyAndShutdownTest {
   }
 
   @Test
+  void clientsThatDoNotReadTheirAnswersHoldNoServerThread() throws Exception {
+    Repositories.fake(repository, "wide", Repositories.MB);
+    Repositories.config(repository, "wide", "max_batch_size: 0\n");
+    int threads = HttpSettings.MIN_THREADS + 2;
+    List<Socket> stalled = new ArrayList<>();
+    try (TestServer server =
+        new TestServer(repository, DataSize.ofMegabytes(4096), http -> http.withThreads(threads))) {
+      assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
+      // as many clients as the server has threads, each sent an answer of about 10MB of JSON
+      for (int i = 0; i < threads; i++) {
+        Socket client = slowReader(server);
+        stalled.add(client);
+        client.getOutputStream().write(rawInfer("wide", 400_000));
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (server.engine.executions("wide").size() < threads + 1
+          && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(server.engine.executions("wide")).hasSize(threads + 1);
+
+      // the answers wait on clients that never read, well inside the 30s idle timeout
+      HttpResponse<String> live =
+          server
+              .client
+              .sendAsync(
+                  HttpRequest.newBuilder(server.uri.resolve("/v2/health/live")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .get(10, TimeUnit.SECONDS);
+      HttpResponse<String> answered = inferAsync(server, ECHO).get(10, TimeUnit.SECONDS);
+
+      assertThat(live.statusCode()).isEqualTo(200);
+      assertThat(answered.statusCode()).isEqualTo(200);
+    } finally {
+      for (Socket client : stalled) {
+        client.close();
+      }
+    }
+  }
+
+  @Test
   void aPipeliningClientThatDoesNotReadSmallAnswersHoldsUpNoOtherRequest() throws Exception {
     try (TestServer server = delayedModelServer()) {
       assertPipeliningClientThatDoesNotReadHoldsUpNoOtherRequest(server, 200);
@@ -255,6 +296,32 @@ class ConcurrencyAndShutdownTest {
           server.get("/v2/models/wide/stats").json().at("/model_stats/0/inference_stats");
       assertThat(stats.at("/success/count").asLong()).isEqualTo(3);
       assertThat(stats.at("/fail/count").asLong()).isZero();
+    }
+  }
+
+  @Test
+  void anAnswerWhoseClientStopsReadingIsCountedUndeliveredWhenTheIdleTimeoutCutsItOff()
+      throws Exception {
+    Repositories.fake(repository, "wide", Repositories.MB);
+    Repositories.config(repository, "wide", "max_batch_size: 0\n");
+    try (TestServer server =
+            new TestServer(
+                repository,
+                DataSize.ofMegabytes(4096),
+                http -> http.withIdleTimeout(Duration.ofSeconds(2)));
+        Socket client = slowReader(server)) {
+      assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
+      assertThat(undelivered(server)).isEqualTo("0.0");
+
+      // about 10MB of JSON: its write is still pending when the connection times out
+      client.getOutputStream().write(rawInfer("wide", 400_000));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!undelivered(server).equals("1.0") && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+
+      assertThat(undelivered(server)).isEqualTo("1.0");
+      assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
     }
   }
 

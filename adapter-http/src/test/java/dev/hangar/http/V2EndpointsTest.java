@@ -241,7 +241,6 @@ class V2EndpointsTest {
       assertThat(plain.status()).as(plain.text()).isEqualTo(200);
       assertThat(plain.body().length).isGreaterThanOrEqualTo(1500);
       assertThat(plain.header("Content-Encoding")).isNull();
-      // exactly the types HttpServer.responseCompression() lists, so Javalin's check is a lookup
       assertThat(plain.header("Content-Type")).isIn(V2Endpoints.JSON_TYPE, V2Endpoints.BINARY_TYPE);
       assertThat(gzipped.status()).isEqualTo(200);
       assertThat(gzipped.header("Content-Encoding")).isEqualTo("gzip");
@@ -252,6 +251,17 @@ class V2EndpointsTest {
           new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipped.body()))) {
         assertThat(unzip.readAllBytes()).isEqualTo(plain.body());
       }
+      // every answer says its length, compressed or not
+      assertThat(plain.header("Content-Length")).isEqualTo(Integer.toString(plain.body().length));
+      assertThat(gzipped.header("Content-Length"))
+          .isEqualTo(Integer.toString(gzipped.body().length));
+      TestServer.Reply refused =
+          server.send(
+              java.net.http.HttpRequest.newBuilder(server.uri.resolve("/v2/models/rows/infer"))
+                  .header("Accept-Encoding", "gzip;q=0, br")
+                  .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)));
+      assertThat(refused.header("Content-Encoding")).isNull();
+      assertThat(refused.body()).isEqualTo(plain.body());
     }
     // small answers go out as they are
     TestServer.Reply small =

@@ -25,6 +25,7 @@ import dev.hangar.spi.ModelParameters;
 import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.Tensor;
 import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -379,8 +380,8 @@ public final class HttpLoadBench {
     return Javalin.create(
             config -> {
               config.startup.showJavalinBanner = false;
-              // Hangar's setting, so that both pay the same for Javalin's compression check
-              config.http.compressionStrategy = HttpServer.responseCompression();
+              // as Hangar, which leaves Javalin's compression off and compresses what it writes
+              config.http.compressionStrategy = CompressionStrategy.NONE;
               config.routes.post(
                   "/v2/models/{model}/infer",
                   context -> {

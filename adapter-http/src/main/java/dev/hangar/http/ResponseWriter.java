@@ -1,0 +1,144 @@
+package dev.hangar.http;
+
+import io.javalin.http.Context;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Writes every answer Hangar sends, without a thread ever waiting on a client that does not read.
+ *
+ * <p>A blocking write holds its thread until the client has taken what the socket buffers cannot,
+ * or until the idle timeout; enough clients that stop reading would hold every server thread. So
+ * the body goes to Jetty in one non-blocking write, with its Content-Length: Jetty keeps what the
+ * socket does not take and writes it as the client reads, holding no thread meanwhile. A client
+ * that never reads is cut off by the idle timeout, and its answer counted as undelivered ({@link
+ * ClientGoneException}).
+ *
+ * <p>A body of {@value #MIN_COMPRESSED_BYTES} bytes or more is gzipped (level 6, as Javalin's) when
+ * the request's Accept-Encoding allows it; smaller ones would not gain a packet.
+ */
+final class ResponseWriter {
+  /** The smallest body worth compressing: about one packet. */
+  static final int MIN_COMPRESSED_BYTES = 1500;
+
+  private ResponseWriter() {}
+
+  /**
+   * Sends {@code body} as the answer to {@code context}, whose status and headers are set: the
+   * request becomes asynchronous and completes once Jetty has written the body, or the client has
+   * gone.
+   */
+  static void send(Context context, byte[] body) {
+    context.future(() -> write(context, body));
+  }
+
+  /**
+   * Writes {@code body} without blocking, on a request already asynchronous. The future completes
+   * once Jetty has written all of it, or exceptionally with a {@link ClientGoneException} when the
+   * connection failed or timed out first.
+   */
+  static CompletableFuture<Void> write(Context context, byte[] body) {
+    HttpServletResponse response = context.res();
+    byte[] sent = body;
+    if (body.length >= MIN_COMPRESSED_BYTES && acceptsGzip(context.header("Accept-Encoding"))) {
+      sent = gzip(body);
+      response.setHeader("Content-Encoding", "gzip");
+    }
+    response.setContentLength(sent.length);
+    CompletableFuture<Void> written = new CompletableFuture<>();
+    ServletOutputStream out;
+    try {
+      out = response.getOutputStream();
+    } catch (IOException e) {
+      written.completeExceptionally(new ClientGoneException(e));
+      return written;
+    }
+    out.setWriteListener(new OneWrite(out, sent, written));
+    return written;
+  }
+
+  /** Writes one buffer when Jetty first allows it, and completes when Jetty has written it. */
+  private static final class OneWrite implements WriteListener {
+    private final ServletOutputStream out;
+    private final byte[] body;
+    private final CompletableFuture<Void> written;
+    // only Jetty calls the listener, one call at a time
+    private boolean started;
+
+    OneWrite(ServletOutputStream out, byte[] body, CompletableFuture<Void> written) {
+      this.out = out;
+      this.body = body;
+      this.written = written;
+    }
+
+    @Override
+    public void onWritePossible() {
+      try {
+        if (!started) {
+          started = true;
+          out.write(body); // taken whole: Jetty writes what the socket does not take at once later
+        }
+        if (out.isReady()) {
+          // the write is done; a connection that failed first, the client gone before or while
+          // it was written, throws its failure here
+          out.close();
+          written.complete(null);
+        }
+      } catch (IOException e) {
+        written.completeExceptionally(new ClientGoneException(e));
+      }
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      IOException cause =
+          failure instanceof IOException io ? io : new IOException(failure.toString(), failure);
+      written.completeExceptionally(new ClientGoneException(cause));
+    }
+  }
+
+  /** Whether an Accept-Encoding header lists gzip (or x-gzip) with a quality above 0. */
+  static boolean acceptsGzip(String acceptEncoding) {
+    if (acceptEncoding == null) {
+      return false;
+    }
+    for (String element : acceptEncoding.split(",")) {
+      String[] parts = element.split(";");
+      String coding = parts[0].trim().toLowerCase(Locale.ROOT);
+      if (!coding.equals("gzip") && !coding.equals("x-gzip")) {
+        continue;
+      }
+      double quality = 1;
+      for (int i = 1; i < parts.length; i++) {
+        String parameter = parts[i].trim().toLowerCase(Locale.ROOT);
+        if (parameter.startsWith("q=")) {
+          try {
+            quality = Double.parseDouble(parameter.substring(2).trim());
+          } catch (NumberFormatException e) {
+            quality = 0; // an unreadable quality: as if not offered
+          }
+        }
+      }
+      if (quality > 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static byte[] gzip(byte[] body) {
+    ByteArrayOutputStream compressed = new ByteArrayOutputStream(body.length / 4 + 64);
+    try (GZIPOutputStream out = new GZIPOutputStream(compressed, 8192)) {
+      out.write(body);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // in memory: cannot happen
+    }
+    return compressed.toByteArray();
+  }
+}
