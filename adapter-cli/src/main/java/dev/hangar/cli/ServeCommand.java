@@ -105,8 +105,8 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "COUNT",
       defaultValue = "" + HttpSettings.DEFAULT_THREADS,
       description =
-          "The most threads that run requests (default: ${DEFAULT-VALUE}). A thread is held while"
-              + " a request body arrives, never while an answer waits for its client to read it.")
+          "The most threads that run requests (default: ${DEFAULT-VALUE}). None is held while a"
+              + " request body arrives or an answer waits for its client to read it.")
   int threads;
 
   private final CountDownLatch stop = new CountDownLatch(1);

@@ -6,12 +6,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hangar.core.config.DataSize;
 import dev.hangar.spi.InvalidInputException;
 import io.javalin.http.Context;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
 
@@ -19,6 +23,10 @@ import java.util.zip.InflaterInputStream;
  * Reads request bodies within the server's limits: the body limit (413, checked before reading,
  * while reading and again on the inflated bytes), Content-Encoding (gzip, deflate; others 415), a
  * stalled body (408), and the small JSON objects of the repository endpoints.
+ *
+ * <p>A body is read without a thread waiting for it: a {@link ReadListener} takes what has arrived
+ * whenever Jetty says more has, so a client that trickles its body (a byte now and then, just
+ * inside the idle timeout) holds no thread, however many such clients there are.
  */
 final class RequestBodies {
   private final DataSize maxBody;
@@ -32,10 +40,15 @@ final class RequestBodies {
 
   /**
    * The request body, its Content-Encoding undone: gzip and deflate (zlib), as Triton's clients
-   * send them. The body limit holds for the bytes sent and again for the bytes they inflate to.
+   * send them. The body limit holds for the bytes sent and again for the bytes they inflate to. The
+   * request must be asynchronous (call this from {@code Context.future}'s supplier); the future
+   * completes once the whole body has arrived, or fails with the problem to answer.
    */
-  byte[] read(Context context) {
-    byte[] sent = readSent(context);
+  CompletableFuture<byte[]> read(Context context) {
+    return readSent(context).thenApply(sent -> inflate(context, sent));
+  }
+
+  private byte[] inflate(Context context, byte[] sent) {
     String encoding = context.header("Content-Encoding");
     if (encoding == null || encoding.isBlank() || encoding.trim().equalsIgnoreCase("identity")) {
       return sent;
@@ -65,28 +78,88 @@ final class RequestBodies {
   }
 
   /** Reads the body as sent, refusing one over the limit with 413 before or while reading it. */
-  private byte[] readSent(Context context) {
+  private CompletableFuture<byte[]> readSent(Context context) {
     long limit = maxBody.bytes();
     long declared = context.req().getContentLengthLong();
     if (declared > limit) {
-      throw tooLarge(declared + " bytes");
+      return CompletableFuture.failedFuture(tooLarge(declared + " bytes"));
     }
-    try (InputStream in = context.req().getInputStream()) {
-      if (declared >= 0) {
-        byte[] body = in.readNBytes((int) declared);
-        if (body.length != declared) {
-          throw new InvalidInputException(
-              "the body ended after " + body.length + " of " + declared + " bytes");
-        }
-        return body;
-      }
-      byte[] body = in.readNBytes((int) limit + 1);
-      if (body.length > limit) {
-        throw tooLarge("more than " + limit + " bytes");
-      }
-      return body;
+    ServletInputStream in;
+    try {
+      in = context.req().getInputStream();
     } catch (IOException e) {
-      throw unreadableBody(e);
+      return CompletableFuture.failedFuture(unreadableBody(e));
+    }
+    BodyReader reader = new BodyReader(in, declared, (int) limit);
+    in.setReadListener(reader);
+    return reader.body;
+  }
+
+  /** Collects a body as Jetty reports its bytes arrived, up to the limit. */
+  private final class BodyReader implements ReadListener {
+    // a body of unknown length starts in a buffer this large and doubles
+    private static final int FIRST_BUFFER_BYTES = 8192;
+    private final ServletInputStream in;
+    private final long declared;
+    private final int limit;
+    private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+    // only Jetty calls the listener, one call at a time
+    private byte[] buffer;
+    private int size;
+
+    BodyReader(ServletInputStream in, long declared, int limit) {
+      this.in = in;
+      this.declared = declared;
+      this.limit = limit;
+      this.buffer = new byte[declared >= 0 ? (int) declared : FIRST_BUFFER_BYTES];
+    }
+
+    @Override
+    public void onDataAvailable() {
+      try {
+        while (!body.isDone() && in.isReady()) {
+          if (size == buffer.length) {
+            if (declared >= 0) {
+              // all of it: reading on lets Jetty see the end and call onAllDataRead
+              if (in.read() >= 0) {
+                throw new IOException("more than the " + declared + " bytes declared");
+              }
+              return;
+            }
+            buffer = Arrays.copyOf(buffer, (int) Math.min((long) buffer.length * 2, limit + 1L));
+          }
+          int read = in.read(buffer, size, buffer.length - size);
+          if (read < 0) {
+            return;
+          }
+          size += read;
+          if (size > limit) {
+            body.completeExceptionally(tooLarge("more than " + limit + " bytes"));
+          }
+        }
+      } catch (IOException e) {
+        body.completeExceptionally(unreadableBody(e));
+      }
+    }
+
+    @Override
+    public void onAllDataRead() {
+      if (declared >= 0 && size != declared) {
+        body.completeExceptionally(
+            new InvalidInputException(
+                "the body ended after " + size + " of " + declared + " bytes"));
+        return;
+      }
+      body.complete(size == buffer.length ? buffer : Arrays.copyOf(buffer, size));
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      body.completeExceptionally(
+          unreadableBody(
+              failure instanceof IOException io
+                  ? io
+                  : new IOException(failure.toString(), failure)));
     }
   }
 
@@ -116,9 +189,8 @@ final class RequestBodies {
             + " bytes, --max-body)");
   }
 
-  /** Reads a body that is empty (an empty object) or a JSON object. */
-  JsonNode optionalJsonObject(Context context) {
-    byte[] body = read(context);
+  /** Parses a body that is empty (an empty object) or a JSON object. */
+  static JsonNode optionalJsonObject(byte[] body) {
     if (body.length == 0) {
       return V2Views.JSON.createObjectNode();
     }

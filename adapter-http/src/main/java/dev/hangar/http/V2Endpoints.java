@@ -196,11 +196,16 @@ final class V2Endpoints {
     String model = model(context);
     OptionalLong version = version(context);
     int headerLength = headerLength(context);
-    byte[] body = bodies.read(context);
-    if (headerLength == 0) {
-      inferRaw(context, model, version, body);
-      return;
-    }
+    withBody(
+        context,
+        body ->
+            headerLength == 0
+                ? inferRaw(context, model, version, body)
+                : inferDecoded(context, model, version, body, headerLength));
+  }
+
+  private CompletableFuture<Void> inferDecoded(
+      Context context, String model, OptionalLong version, byte[] body, int headerLength) {
     InferenceCodec.Decoded decoded;
     try {
       decoded = InferenceCodec.decode(model, version, body, headerLength);
@@ -208,7 +213,7 @@ final class V2Endpoints {
       status(model, version); // a request to an unknown model or version says that first: 404
       throw e;
     }
-    whenDone(
+    return answering(
         context,
         inference.submit(decoded.request()),
         (response, failure) -> answer(context, decoded, response, failure));
@@ -218,8 +223,9 @@ final class V2Endpoints {
    * A raw binary request (Inference-Header-Content-Length: 0): the body is the data of the model's
    * only input, whose type and shape come from the model's signature.
    */
-  private void inferRaw(Context context, String model, OptionalLong version, byte[] body) {
-    whenDone(
+  private CompletableFuture<Void> inferRaw(
+      Context context, String model, OptionalLong version, byte[] body) {
+    return answering(
         context,
         manager
             .acquire(model, version)
@@ -281,8 +287,31 @@ final class V2Endpoints {
       CompletableFuture<T> future,
       java.util.function.BiFunction<T, Throwable, byte[]> answerer) {
     // Javalin calls the supplier once the request is asynchronous
-    context.future(
-        () -> future.handle(answerer).thenCompose(body -> ResponseWriter.write(context, body)));
+    context.future(() -> answering(context, future, answerer));
+  }
+
+  /** As {@link #whenDone}, on a request already asynchronous: returns the answer's writing. */
+  private static <T> CompletableFuture<Void> answering(
+      Context context,
+      CompletableFuture<T> future,
+      java.util.function.BiFunction<T, Throwable, byte[]> answerer) {
+    return future.handle(answerer).thenCompose(body -> ResponseWriter.write(context, body));
+  }
+
+  /**
+   * Handles a request with a body: {@code handler} runs once all of the body has arrived, no thread
+   * waiting for it meanwhile ({@link RequestBodies}), and returns the answer's writing. A failure,
+   * the body's or the handler's, becomes the error answer.
+   */
+  private void withBody(
+      Context context, java.util.function.Function<byte[], CompletableFuture<Void>> handler) {
+    context.future(() -> bodies.read(context).thenCompose(handler));
+  }
+
+  /** As {@link #withBody}, for a body that is empty or a JSON object. */
+  private void withJsonBody(
+      Context context, java.util.function.Function<JsonNode, CompletableFuture<Void>> handler) {
+    withBody(context, body -> handler.apply(RequestBodies.optionalJsonObject(body)));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -331,7 +360,10 @@ final class V2Endpoints {
 
   /** {@code POST /v2/repository/index}, body optional: {@code {"ready": true}}. */
   void repositoryIndex(Context context) {
-    JsonNode request = bodies.optionalJsonObject(context);
+    withJsonBody(context, request -> repositoryIndex(context, request));
+  }
+
+  private CompletableFuture<Void> repositoryIndex(Context context, JsonNode request) {
     RequestBodies.onlyFields(request, "the index request", Set.of("ready"));
     JsonNode ready = request.path("ready");
     if (!ready.isMissingNode() && !ready.isBoolean()) {
@@ -344,7 +376,8 @@ final class V2Endpoints {
         body.add(V2Views.indexEntry(status));
       }
     }
-    json(context, 200, body);
+    context.status(200).contentType(JSON_TYPE);
+    return ResponseWriter.write(context, V2Views.bytes(body));
   }
 
   /**
@@ -354,7 +387,10 @@ final class V2Endpoints {
   void load(Context context) {
     admin.check(context.header("Authorization"));
     String model = model(context);
-    JsonNode request = bodies.optionalJsonObject(context);
+    withJsonBody(context, request -> load(context, model, request));
+  }
+
+  private CompletableFuture<Void> load(Context context, String model, JsonNode request) {
     RequestBodies.onlyFields(request, "the load request", Set.of("parameters"));
     // Triton's "config" and "file:" overrides are not supported: refused, not ignored
     RequestBodies.onlyFields(request.path("parameters"), "load parameters", Set.of("priority"));
@@ -369,7 +405,7 @@ final class V2Endpoints {
       }
     }
     LoadPriority chosen = priority;
-    whenDone(
+    return answering(
         context,
         manager
             .load(model, chosen)
@@ -382,7 +418,10 @@ final class V2Endpoints {
   void unload(Context context) {
     admin.check(context.header("Authorization"));
     String model = model(context);
-    JsonNode request = bodies.optionalJsonObject(context);
+    withJsonBody(context, request -> unload(context, model, request));
+  }
+
+  private CompletableFuture<Void> unload(Context context, String model, JsonNode request) {
     RequestBodies.onlyFields(request, "the unload request", Set.of("parameters"));
     // Triton's unload_dependents: Hangar has no ensembles, so there is nothing else to unload
     RequestBodies.onlyFields(
@@ -392,7 +431,7 @@ final class V2Endpoints {
       throw new InvalidInputException(
           "unload parameter \"unload_dependents\" must be true or false, got " + dependents);
     }
-    whenDone(
+    return answering(
         context,
         manager
             .unload(model)

@@ -300,6 +300,54 @@ class ConcurrencyAndShutdownTest {
   }
 
   @Test
+  void clientsThatTrickleTheirBodiesHoldNoServerThread() throws Exception {
+    int threads = HttpSettings.MIN_THREADS + 2;
+    List<Socket> trickling = new ArrayList<>();
+    try (TestServer server =
+        new TestServer(repository, DataSize.ofMegabytes(4096), http -> http.withThreads(threads))) {
+      // as many clients as the server has threads, each stopping 10 bytes into a 1000-byte body
+      for (int i = 0; i < threads; i++) {
+        Socket client = new Socket(server.uri.getHost(), server.uri.getPort());
+        trickling.add(client);
+        client
+            .getOutputStream()
+            .write(
+                ("POST /v2/models/quality_predictor/infer HTTP/1.1\r\nHost: localhost\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+                        + "{\"inputs\":")
+                    .getBytes(StandardCharsets.US_ASCII));
+        client.getOutputStream().flush();
+      }
+      Thread.sleep(500); // each request is dispatched once its first body bytes arrive
+
+      // their bodies wait for the rest, well inside the 30s idle timeout
+      HttpResponse<String> live =
+          server
+              .client
+              .sendAsync(
+                  HttpRequest.newBuilder(server.uri.resolve("/v2/health/live")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .get(10, TimeUnit.SECONDS);
+      HttpResponse<String> index =
+          server
+              .client
+              .sendAsync(
+                  HttpRequest.newBuilder(server.uri.resolve("/v2/repository/index"))
+                      .POST(HttpRequest.BodyPublishers.ofString("{\"ready\": true}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .get(10, TimeUnit.SECONDS);
+
+      assertThat(live.statusCode()).isEqualTo(200);
+      assertThat(index.statusCode()).isEqualTo(200);
+    } finally {
+      for (Socket client : trickling) {
+        client.close();
+      }
+    }
+  }
+
+  @Test
   void anAnswerWhoseClientStopsReadingIsCountedUndeliveredWhenTheIdleTimeoutCutsItOff()
       throws Exception {
     Repositories.fake(repository, "wide", Repositories.MB);
