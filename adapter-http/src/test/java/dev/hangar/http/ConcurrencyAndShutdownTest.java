@@ -168,12 +168,7 @@ class ConcurrencyAndShutdownTest {
 
       // the answers wait on clients that never read, well inside the 30s idle timeout
       HttpResponse<String> live =
-          server
-              .client
-              .sendAsync(
-                  HttpRequest.newBuilder(server.uri.resolve("/v2/health/live")).build(),
-                  HttpResponse.BodyHandlers.ofString())
-              .get(10, TimeUnit.SECONDS);
+          within10Seconds(server, HttpRequest.newBuilder().GET(), "/v2/health/live");
       HttpResponse<String> answered = inferAsync(server, ECHO).get(10, TimeUnit.SECONDS);
 
       assertThat(live.statusCode()).isEqualTo(200);
@@ -322,21 +317,13 @@ class ConcurrencyAndShutdownTest {
 
       // their bodies wait for the rest, well inside the 30s idle timeout
       HttpResponse<String> live =
-          server
-              .client
-              .sendAsync(
-                  HttpRequest.newBuilder(server.uri.resolve("/v2/health/live")).build(),
-                  HttpResponse.BodyHandlers.ofString())
-              .get(10, TimeUnit.SECONDS);
+          within10Seconds(server, HttpRequest.newBuilder().GET(), "/v2/health/live");
       HttpResponse<String> index =
-          server
-              .client
-              .sendAsync(
-                  HttpRequest.newBuilder(server.uri.resolve("/v2/repository/index"))
-                      .POST(HttpRequest.BodyPublishers.ofString("{\"ready\": true}"))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString())
-              .get(10, TimeUnit.SECONDS);
+          within10Seconds(
+              server,
+              HttpRequest.newBuilder()
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"ready\": true}")),
+              "/v2/repository/index");
 
       assertThat(live.statusCode()).isEqualTo(200);
       assertThat(index.statusCode()).isEqualTo(200);
@@ -371,6 +358,16 @@ class ConcurrencyAndShutdownTest {
       assertThat(undelivered(server)).isEqualTo("1.0");
       assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
     }
+  }
+
+  /** Sends {@code request} to {@code path}, failing the test unless answered within 10s. */
+  private static HttpResponse<String> within10Seconds(
+      TestServer server, HttpRequest.Builder request, String path) throws Exception {
+    return server
+        .client
+        .sendAsync(
+            request.uri(server.uri.resolve(path)).build(), HttpResponse.BodyHandlers.ofString())
+        .get(10, TimeUnit.SECONDS);
   }
 
   /** The value of {@code hangar_http_answers_undelivered_total} in {@code /metrics}. */
