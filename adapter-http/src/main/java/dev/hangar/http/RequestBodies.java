@@ -48,6 +48,36 @@ final class RequestBodies {
     return readSent(context).thenApply(sent -> inflate(context, sent));
   }
 
+  /**
+   * The request body as {@link #read} gives it, when all of it has arrived already, so that reading
+   * it cannot wait (a small body usually comes with the headers); null when it has not (or its
+   * length is not declared), for {@link #read} to take it as it comes.
+   */
+  byte[] readIfArrived(Context context) {
+    long declared = context.req().getContentLengthLong();
+    if (declared > maxBody.bytes()) {
+      throw tooLarge(declared + " bytes");
+    }
+    if (declared < 0) {
+      return null;
+    }
+    byte[] sent;
+    try {
+      InputStream in = context.req().getInputStream();
+      if (in.available() < declared) {
+        return null;
+      }
+      sent = in.readNBytes((int) declared);
+    } catch (IOException e) {
+      throw unreadableBody(e);
+    }
+    if (sent.length != declared) {
+      throw new InvalidInputException(
+          "the body ended after " + sent.length + " of " + declared + " bytes");
+    }
+    return inflate(context, sent);
+  }
+
   private byte[] inflate(Context context, byte[] sent) {
     String encoding = context.header("Content-Encoding");
     if (encoding == null || encoding.isBlank() || encoding.trim().equalsIgnoreCase("identity")) {

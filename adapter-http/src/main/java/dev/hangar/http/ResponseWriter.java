@@ -20,12 +20,23 @@ import java.util.zip.GZIPOutputStream;
  * that never reads is cut off by the idle timeout, and its answer counted as undelivered ({@link
  * ClientGoneException}).
  *
+ * <p>An answer of at most {@value #BUFFERED_BYTES} bytes given on the request's own thread (a READY
+ * model answered at once, an error, metadata) needs none of that: Jetty keeps a write that small in
+ * its buffer and sends it after the handler returns, without blocking, as the response completes.
+ * It is written so, without the cost of making the request asynchronous.
+ *
  * <p>A body of {@value #MIN_COMPRESSED_BYTES} bytes or more is gzipped (level 6, as Javalin's) when
  * the request's Accept-Encoding allows it; smaller ones would not gain a packet.
  */
 final class ResponseWriter {
   /** The smallest body worth compressing: about one packet. */
   static final int MIN_COMPRESSED_BYTES = 1500;
+
+  /**
+   * The largest write Jetty keeps in its buffer rather than writing through (its output aggregation
+   * size, which {@link HttpServer} sets to this).
+   */
+  static final int BUFFERED_BYTES = 8192;
 
   private ResponseWriter() {}
 
@@ -35,7 +46,17 @@ final class ResponseWriter {
    * gone.
    */
   static void send(Context context, byte[] body) {
-    context.future(() -> write(context, body));
+    byte[] sent = encoded(context, body);
+    if (!context.req().isAsyncStarted() && sent.length <= BUFFERED_BYTES) {
+      try {
+        // no Content-Length, so not the last write: Jetty buffers it, and sets the length itself
+        context.res().getOutputStream().write(sent);
+      } catch (IOException e) {
+        throw new ClientGoneException(e);
+      }
+      return;
+    }
+    context.future(() -> writeEncoded(context, sent));
   }
 
   /**
@@ -44,12 +65,20 @@ final class ResponseWriter {
    * connection failed or timed out first.
    */
   static CompletableFuture<Void> write(Context context, byte[] body) {
-    HttpServletResponse response = context.res();
-    byte[] sent = body;
+    return writeEncoded(context, encoded(context, body));
+  }
+
+  /** The body to send: gzipped, with its Content-Encoding set, where that is worth it and asked. */
+  private static byte[] encoded(Context context, byte[] body) {
     if (body.length >= MIN_COMPRESSED_BYTES && acceptsGzip(context.header("Accept-Encoding"))) {
-      sent = gzip(body);
-      response.setHeader("Content-Encoding", "gzip");
+      context.res().setHeader("Content-Encoding", "gzip");
+      return gzip(body);
     }
+    return body;
+  }
+
+  private static CompletableFuture<Void> writeEncoded(Context context, byte[] sent) {
+    HttpServletResponse response = context.res();
     response.setContentLength(sent.length);
     CompletableFuture<Void> written = new CompletableFuture<>();
     ServletOutputStream out;

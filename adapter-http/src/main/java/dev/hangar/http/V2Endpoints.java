@@ -198,13 +198,16 @@ final class V2Endpoints {
     int headerLength = headerLength(context);
     withBody(
         context,
-        body ->
-            headerLength == 0
-                ? inferRaw(context, model, version, body)
-                : inferDecoded(context, model, version, body, headerLength));
+        body -> {
+          if (headerLength == 0) {
+            inferRaw(context, model, version, body);
+          } else {
+            inferDecoded(context, model, version, body, headerLength);
+          }
+        });
   }
 
-  private CompletableFuture<Void> inferDecoded(
+  private void inferDecoded(
       Context context, String model, OptionalLong version, byte[] body, int headerLength) {
     InferenceCodec.Decoded decoded;
     try {
@@ -213,7 +216,7 @@ final class V2Endpoints {
       status(model, version); // a request to an unknown model or version says that first: 404
       throw e;
     }
-    return answering(
+    whenDone(
         context,
         inference.submit(decoded.request()),
         (response, failure) -> answer(context, decoded, response, failure));
@@ -223,9 +226,8 @@ final class V2Endpoints {
    * A raw binary request (Inference-Header-Content-Length: 0): the body is the data of the model's
    * only input, whose type and shape come from the model's signature.
    */
-  private CompletableFuture<Void> inferRaw(
-      Context context, String model, OptionalLong version, byte[] body) {
-    return answering(
+  private void inferRaw(Context context, String model, OptionalLong version, byte[] body) {
+    whenDone(
         context,
         manager
             .acquire(model, version)
@@ -276,42 +278,53 @@ final class V2Endpoints {
   }
 
   /**
-   * Answers from {@code future} once it completes: {@code answerer} sets the status and headers and
-   * returns the body, an error's included. The thread that completes the future (a core thread, or
-   * this one when a READY model answered synchronously) encodes the answer, and {@link
-   * ResponseWriter} writes it without blocking: no thread waits on a client that does not read, and
-   * on a machine with few cores the worker that runs the model is never held by one.
+   * Answers from {@code future}: {@code answerer} sets the status and headers and returns the body,
+   * an error's included. A future already complete (a READY model answered on this thread) is
+   * answered at once; otherwise the request becomes asynchronous, the thread that completes the
+   * future (a core thread: where there are cores to spare, core hands a batch's answers to other
+   * workers than the one running the model) encodes the answer, and {@link ResponseWriter} writes
+   * it without blocking, so that no thread waits on a client that does not read.
    */
   private static <T> void whenDone(
       Context context,
       CompletableFuture<T> future,
       java.util.function.BiFunction<T, Throwable, byte[]> answerer) {
+    if (future.isDone()) {
+      T value = null;
+      Throwable failure = null;
+      try {
+        value = future.join();
+      } catch (java.util.concurrent.CompletionException
+          | java.util.concurrent.CancellationException e) {
+        failure = e;
+      }
+      ResponseWriter.send(context, answerer.apply(value, failure));
+      return;
+    }
     // Javalin calls the supplier once the request is asynchronous
-    context.future(() -> answering(context, future, answerer));
-  }
-
-  /** As {@link #whenDone}, on a request already asynchronous: returns the answer's writing. */
-  private static <T> CompletableFuture<Void> answering(
-      Context context,
-      CompletableFuture<T> future,
-      java.util.function.BiFunction<T, Throwable, byte[]> answerer) {
-    return future.handle(answerer).thenCompose(body -> ResponseWriter.write(context, body));
+    context.future(
+        () -> future.handle(answerer).thenCompose(body -> ResponseWriter.write(context, body)));
   }
 
   /**
-   * Handles a request with a body: {@code handler} runs once all of the body has arrived, no thread
-   * waiting for it meanwhile ({@link RequestBodies}), and returns the answer's writing. A failure,
-   * the body's or the handler's, becomes the error answer.
+   * Handles a request with a body: {@code handler} runs with all of it, at once when it has all
+   * arrived, else once it has, no thread waiting for it meanwhile ({@link RequestBodies}). A body
+   * that cannot be read becomes its error answer.
    */
-  private void withBody(
-      Context context, java.util.function.Function<byte[], CompletableFuture<Void>> handler) {
-    context.future(() -> bodies.read(context).thenCompose(handler));
+  private void withBody(Context context, java.util.function.Consumer<byte[]> handler) {
+    byte[] arrived = bodies.readIfArrived(context);
+    if (arrived != null) {
+      handler.accept(arrived);
+      return;
+    }
+    // Javalin calls the supplier once the request is asynchronous; the handler, run when the body
+    // is complete, sets the future of its answer, which Javalin then waits for in turn
+    context.future(() -> bodies.read(context).thenAccept(handler));
   }
 
   /** As {@link #withBody}, for a body that is empty or a JSON object. */
-  private void withJsonBody(
-      Context context, java.util.function.Function<JsonNode, CompletableFuture<Void>> handler) {
-    withBody(context, body -> handler.apply(RequestBodies.optionalJsonObject(body)));
+  private void withJsonBody(Context context, java.util.function.Consumer<JsonNode> handler) {
+    withBody(context, body -> handler.accept(RequestBodies.optionalJsonObject(body)));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -363,7 +376,7 @@ final class V2Endpoints {
     withJsonBody(context, request -> repositoryIndex(context, request));
   }
 
-  private CompletableFuture<Void> repositoryIndex(Context context, JsonNode request) {
+  private void repositoryIndex(Context context, JsonNode request) {
     RequestBodies.onlyFields(request, "the index request", Set.of("ready"));
     JsonNode ready = request.path("ready");
     if (!ready.isMissingNode() && !ready.isBoolean()) {
@@ -376,8 +389,7 @@ final class V2Endpoints {
         body.add(V2Views.indexEntry(status));
       }
     }
-    context.status(200).contentType(JSON_TYPE);
-    return ResponseWriter.write(context, V2Views.bytes(body));
+    json(context, 200, body);
   }
 
   /**
@@ -390,7 +402,7 @@ final class V2Endpoints {
     withJsonBody(context, request -> load(context, model, request));
   }
 
-  private CompletableFuture<Void> load(Context context, String model, JsonNode request) {
+  private void load(Context context, String model, JsonNode request) {
     RequestBodies.onlyFields(request, "the load request", Set.of("parameters"));
     // Triton's "config" and "file:" overrides are not supported: refused, not ignored
     RequestBodies.onlyFields(request.path("parameters"), "load parameters", Set.of("priority"));
@@ -405,7 +417,7 @@ final class V2Endpoints {
       }
     }
     LoadPriority chosen = priority;
-    return answering(
+    whenDone(
         context,
         manager
             .load(model, chosen)
@@ -421,7 +433,7 @@ final class V2Endpoints {
     withJsonBody(context, request -> unload(context, model, request));
   }
 
-  private CompletableFuture<Void> unload(Context context, String model, JsonNode request) {
+  private void unload(Context context, String model, JsonNode request) {
     RequestBodies.onlyFields(request, "the unload request", Set.of("parameters"));
     // Triton's unload_dependents: Hangar has no ensembles, so there is nothing else to unload
     RequestBodies.onlyFields(
@@ -431,7 +443,7 @@ final class V2Endpoints {
       throw new InvalidInputException(
           "unload parameter \"unload_dependents\" must be true or false, got " + dependents);
     }
-    return answering(
+    whenDone(
         context,
         manager
             .unload(model)
@@ -504,7 +516,7 @@ final class V2Endpoints {
     }
   }
 
-  /** Sets a JSON answer's status and type; returns its body, or null for an error answered. */
+  /** Sets a JSON answer's status and type, an error's included, and returns its body. */
   private static byte[] respond(Context context, Object body, Throwable failure) {
     if (failure != null) {
       return ErrorResponses.prepare(context, failure);
