@@ -116,14 +116,19 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    HttpSettings http =
-        HttpSettings.defaults()
-            .withAddress(host, port)
-            .withMaxBody(maxBody)
-            .withDrainTimeout(drainTimeout)
-            .withIdleTimeout(idleTimeout)
-            .withThreads(threads)
-            .withAdminToken(Optional.ofNullable(adminToken));
+    HttpSettings http;
+    try {
+      http =
+          HttpSettings.defaults()
+              .withAddress(host, port)
+              .withMaxBody(maxBody)
+              .withDrainTimeout(drainTimeout)
+              .withIdleTimeout(idleTimeout)
+              .withThreads(threads)
+              .withAdminToken(Optional.ofNullable(adminToken));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage()); // an option's value out of range: exit 2
+    }
     ServerSettings configured = repository.settings();
     ServerSettings settings =
         poll == null ? configured : configured.withPollInterval(Optional.of(poll));

@@ -68,6 +68,21 @@ class ServeProcessTest {
   }
 
   @Test
+  void optionValuesOutOfRangeAreUsageErrorsNamingTheOption() {
+    CliRunner.Result threads = CliRunner.run("serve", "--repo", "../models", "--http-threads", "5");
+    CliRunner.Result idle = CliRunner.run("serve", "--repo", "../models", "--idle-timeout", "0s");
+    CliRunner.Result port = CliRunner.run("serve", "--repo", "../models", "--port", "70000");
+
+    assertThat(threads.exitCode()).isEqualTo(2);
+    assertThat(threads.err())
+        .contains("the request thread count (--http-threads) must be from 8 to 10000, got 5");
+    assertThat(idle.exitCode()).isEqualTo(2);
+    assertThat(idle.err()).contains("the idle timeout (--idle-timeout) must be positive, got PT0S");
+    assertThat(port.exitCode()).isEqualTo(2);
+    assertThat(port.err()).contains("the port (--port) must be from 0 to 65535, got 70000");
+  }
+
+  @Test
   void serveHelpNamesEveryOption() {
     CliRunner.Result result = CliRunner.run("serve", "--help");
     assertThat(result.exitCode()).isZero();

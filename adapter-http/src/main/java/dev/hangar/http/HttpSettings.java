@@ -54,20 +54,21 @@ public record HttpSettings(
     requireNonNull(drainTimeout, "drainTimeout is null");
     requireNonNull(adminToken, "adminToken is null");
     if (host.isBlank()) {
-      throw new IllegalArgumentException("the host is blank");
+      throw new IllegalArgumentException("the host (--host) is blank");
     }
     if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("the port must be from 0 to 65535, got " + port);
+      throw new IllegalArgumentException("the port (--port) must be from 0 to 65535, got " + port);
     }
     if (maxBody.bytes() < 1 || maxBody.bytes() > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException(
-          "the body limit must be from 1 byte to 2GB, got " + maxBody);
+          "the body limit (--max-body) must be from 1 byte to 2GB, got " + maxBody);
     }
     if (idleTimeout.isNegative() || idleTimeout.isZero()) {
-      throw new IllegalArgumentException("the idle timeout must be positive, got " + idleTimeout);
+      throw new IllegalArgumentException(
+          "the idle timeout (--idle-timeout) must be positive, got " + idleTimeout);
     }
     if (drainTimeout.isNegative()) {
-      throw new IllegalArgumentException("the drain timeout cannot be negative");
+      throw new IllegalArgumentException("the drain timeout (--drain-timeout) cannot be negative");
     }
     if (threads < MIN_THREADS || threads > 10_000) {
       throw new IllegalArgumentException(
