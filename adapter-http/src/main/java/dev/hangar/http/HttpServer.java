@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.config.JavalinConfig;
+import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import java.lang.System.Logger.Level;
 import java.net.URI;
@@ -136,22 +137,32 @@ public final class HttpServer implements AutoCloseable {
             ErrorResponses.write(
                 context, new HttpProblem(failure.getStatus(), failure.getMessage())));
     V2Endpoints v2 = endpoints;
-    config.routes.get("/v2/health/live", v2::live);
-    config.routes.get("/v2/health/ready", v2::ready);
-    config.routes.get("/v2", v2::serverMetadata);
-    config.routes.get("/metrics", v2::metrics);
-    config.routes.get("/v2/models/stats", v2::allStatistics);
+    getAndHead(config, "/v2/health/live", v2::live);
+    getAndHead(config, "/v2/health/ready", v2::ready);
+    getAndHead(config, "/v2", v2::serverMetadata);
+    getAndHead(config, "/metrics", v2::metrics);
+    getAndHead(config, "/v2/models/stats", v2::allStatistics);
     config.routes.post("/v2/repository/index", v2::repositoryIndex);
     config.routes.post("/v2/repository/models/{model}/load", v2::load);
     config.routes.post("/v2/repository/models/{model}/unload", v2::unload);
     for (String base :
         new String[] {"/v2/models/{model}", "/v2/models/{model}/versions/{version}"}) {
-      config.routes.get(base, v2::modelMetadata);
-      config.routes.get(base + "/ready", v2::modelReady);
-      config.routes.get(base + "/config", v2::modelConfig);
-      config.routes.get(base + "/stats", v2::modelStatistics);
+      getAndHead(config, base, v2::modelMetadata);
+      getAndHead(config, base + "/ready", v2::modelReady);
+      getAndHead(config, base + "/config", v2::modelConfig);
+      getAndHead(config, base + "/stats", v2::modelStatistics);
       config.routes.post(base + "/infer", v2::infer);
     }
+  }
+
+  /**
+   * Routes GET and HEAD to {@code handler}: a HEAD answers with the status and headers the GET
+   * would (Jetty drops the body). Without its own route, Javalin answers any HEAD that matches a
+   * GET path with an empty 200, so that a probe by HEAD saw a server that is not ready as ready.
+   */
+  private static void getAndHead(JavalinConfig config, String path, Handler handler) {
+    config.routes.get(path, handler);
+    config.routes.head(path, handler);
   }
 
   private void configureHttp(HttpConfiguration http) {

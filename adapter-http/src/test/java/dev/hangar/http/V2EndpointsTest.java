@@ -114,6 +114,15 @@ class V2EndpointsTest {
     V2Schemas.assertValid("ready_model_response", idle.json());
     assertThat(idle.json().path("ready").asBoolean()).isFalse();
     assertThat(idle.json().path("error").asText()).contains("AVAILABLE");
+    // a probe by HEAD sees what GET sees, without the body
+    TestServer.Reply idleHead = head("/v2/models/idle/ready");
+    assertThat(idleHead.status()).isEqualTo(503);
+    assertThat(idleHead.header("Retry-After")).isEqualTo("1");
+    assertThat(idleHead.header("Content-Type")).isEqualTo(V2Endpoints.JSON_TYPE);
+    assertThat(idleHead.header("Content-Length")).isEqualTo(Integer.toString(idle.body().length));
+    assertThat(idleHead.body()).isEmpty();
+    assertThat(head("/v2/models/nope/ready").status()).isEqualTo(404);
+    assertThat(head("/v2/models/quality_predictor/ready").status()).isEqualTo(200);
 
     assertThat(server.post("/v2/repository/models/idle/load", "").status()).isEqualTo(200);
     assertThat(server.get("/v2/models/idle/ready").status()).isEqualTo(200);
@@ -323,6 +332,12 @@ class V2EndpointsTest {
         .startsWith("the request body is not valid deflate data: ");
     assertThat(server.post(path, json, "Content-Encoding", "identity").text())
         .isEqualTo(plain.text());
+  }
+
+  private TestServer.Reply head(String path) {
+    return server.send(
+        java.net.http.HttpRequest.newBuilder(server.uri.resolve(path))
+            .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()));
   }
 
   private TestServer.Reply postAcceptingGzip(String path, String json) {
