@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -77,6 +78,24 @@ final class ErrorResponses {
     }
     context.status(status).contentType(V2Endpoints.JSON_TYPE);
     return body(message);
+  }
+
+  /**
+   * Sends Javalin's own refusals (no such route, a method the route does not take) as {@code
+   * {"error": ...}}; a 405 names the methods the path takes, in its message and its Allow header.
+   */
+  static void writeRouting(HttpResponseException failure, Context context) {
+    String allowed = failure.getDetails().get("availableMethods");
+    if (failure.getStatus() == 405 && allowed != null) {
+      context.header("Allow", allowed);
+      write(
+          context,
+          new HttpProblem(
+              405,
+              context.method() + " is not allowed on " + context.path() + "; it takes " + allowed));
+      return;
+    }
+    write(context, new HttpProblem(failure.getStatus(), failure.getMessage()));
   }
 
   /** Returns {@code {"error": message}} as bytes. */

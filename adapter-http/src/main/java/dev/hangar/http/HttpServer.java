@@ -104,6 +104,8 @@ public final class HttpServer implements AutoCloseable {
     config.startup.showOldJavalinVersionWarning = false;
     config.http.maxRequestSize = settings.maxBody().bytes();
     config.http.generateEtags = false;
+    // a path that exists, asked with a method it does not take: 405 naming the methods, not 404
+    config.http.prefer405over404 = true;
     config.http.compressionStrategy = CompressionStrategy.NONE; // ResponseWriter compresses
     QueuedThreadPool threads =
         new QueuedThreadPool(settings.threads(), HttpSettings.MIN_THREADS, 60_000);
@@ -130,12 +132,8 @@ public final class HttpServer implements AutoCloseable {
           return connector;
         });
     config.routes.exception(Exception.class, endpoints::failed);
-    // Javalin's own answers (no such route, method not allowed) as {"error": ...} too
-    config.routes.exception(
-        HttpResponseException.class,
-        (failure, context) ->
-            ErrorResponses.write(
-                context, new HttpProblem(failure.getStatus(), failure.getMessage())));
+    // Javalin's own answers (no such route, a method the route does not take) as {"error": ...}
+    config.routes.exception(HttpResponseException.class, ErrorResponses::writeRouting);
     V2Endpoints v2 = endpoints;
     getAndHead(config, "/v2/health/live", v2::live);
     getAndHead(config, "/v2/health/ready", v2::ready);

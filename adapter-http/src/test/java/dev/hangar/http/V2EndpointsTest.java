@@ -576,6 +576,24 @@ class V2EndpointsTest {
   }
 
   @Test
+  void aPathAskedWithAMethodItDoesNotTakeIs405NamingTheMethodsItTakes() {
+    TestServer.Reply getInfer = server.get("/v2/models/quality_predictor/infer");
+    assertThat(getInfer.status()).isEqualTo(405);
+    assertThat(getInfer.header("Allow")).isEqualTo("POST");
+    V2Schemas.assertValid("error_response", getInfer.json());
+    assertThat(getInfer.json().path("error").asText())
+        .isEqualTo("GET is not allowed on /v2/models/quality_predictor/infer; it takes POST");
+
+    TestServer.Reply deleteLive =
+        server.send(
+            java.net.http.HttpRequest.newBuilder(server.uri.resolve("/v2/health/live")).DELETE());
+    assertThat(deleteLive.status()).isEqualTo(405);
+    assertThat(deleteLive.header("Allow")).isEqualTo("GET, HEAD");
+    assertThat(deleteLive.json().path("error").asText())
+        .isEqualTo("DELETE is not allowed on /v2/health/live; it takes GET, HEAD");
+  }
+
+  @Test
   void aModelThatFailsToLoadIs503WithRetryAfter() {
     TestServer.Reply reply = server.post("/v2/models/broken/infer", echoBody());
     assertThat(reply.status()).as(reply.text()).isEqualTo(503);
