@@ -24,9 +24,11 @@ import java.util.zip.InflaterInputStream;
  * while reading and again on the inflated bytes), Content-Encoding (gzip, deflate; others 415), a
  * stalled body (408), and the small JSON objects of the repository endpoints.
  *
- * <p>A body is read without a thread waiting for it: a {@link ReadListener} takes what has arrived
- * whenever Jetty says more has, so a client that trickles its body (a byte now and then, just
- * inside the idle timeout) holds no thread, however many such clients there are.
+ * <p>A body is read without a thread waiting for it: one that has all arrived with its headers is
+ * read at once ({@link #readIfArrived}); any other through a {@link ReadListener} that takes what
+ * has arrived whenever Jetty says more has ({@link #read}). So a client that trickles its body (a
+ * byte now and then, just inside the idle timeout) holds no thread, however many such clients there
+ * are.
  */
 final class RequestBodies {
   private final DataSize maxBody;

@@ -41,9 +41,9 @@ final class ResponseWriter {
   private ResponseWriter() {}
 
   /**
-   * Sends {@code body} as the answer to {@code context}, whose status and headers are set: the
-   * request becomes asynchronous and completes once Jetty has written the body, or the client has
-   * gone.
+   * Sends {@code body} as the answer to {@code context}, whose status and headers are set: left to
+   * Jetty's buffer when it is small and this is the request's own thread; otherwise the request
+   * becomes asynchronous and completes once Jetty has written the body, or the client has gone.
    */
   static void send(Context context, byte[] body) {
     byte[] sent = encoded(context, body);
