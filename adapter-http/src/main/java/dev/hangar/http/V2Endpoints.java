@@ -235,8 +235,14 @@ final class V2Endpoints {
                 lease -> {
                   InferenceCodec.Decoded decoded;
                   try (ModelLease held = lease) {
+                    // the version whose signature shaped the input runs it, should the default
+                    // version change in between
                     decoded =
-                        InferenceCodec.decodeRaw(model, version, body, held.version().signature());
+                        InferenceCodec.decodeRaw(
+                            model,
+                            OptionalLong.of(held.version().key().version()),
+                            body,
+                            held.version().signature());
                   }
                   return inference
                       .submit(decoded.request())
