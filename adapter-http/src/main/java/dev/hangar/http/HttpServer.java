@@ -165,9 +165,9 @@ public final class HttpServer implements AutoCloseable {
 
   private void configureHttp(HttpConfiguration http) {
     http.setSendServerVersion(false);
+    http.setSendXPoweredBy(false);
     // the writes ResponseWriter leaves to Jetty's buffer (Jetty's default, made explicit)
     http.setOutputAggregationSize(ResponseWriter.BUFFERED_BYTES);
-    http.setSendXPoweredBy(false);
     // no request idle timeout of its own, so the connector's applies throughout: one that differs
     // makes Jetty cancel and reschedule the connection's timeout task on every request
     http.setIdleTimeout(-1);

@@ -56,10 +56,7 @@ final class RequestBodies {
    * length is not declared), for {@link #read} to take it as it comes.
    */
   byte[] readIfArrived(Context context) {
-    long declared = context.req().getContentLengthLong();
-    if (declared > maxBody.bytes()) {
-      throw tooLarge(declared + " bytes");
-    }
+    long declared = declaredLength(context);
     if (declared < 0) {
       return null;
     }
@@ -74,8 +71,7 @@ final class RequestBodies {
       throw unreadableBody(e);
     }
     if (sent.length != declared) {
-      throw new InvalidInputException(
-          "the body ended after " + sent.length + " of " + declared + " bytes");
+      throw endedEarly(sent.length, declared);
     }
     return inflate(context, sent);
   }
@@ -111,18 +107,17 @@ final class RequestBodies {
 
   /** Reads the body as sent, refusing one over the limit with 413 before or while reading it. */
   private CompletableFuture<byte[]> readSent(Context context) {
-    long limit = maxBody.bytes();
-    long declared = context.req().getContentLengthLong();
-    if (declared > limit) {
-      return CompletableFuture.failedFuture(tooLarge(declared + " bytes"));
-    }
+    long declared;
     ServletInputStream in;
     try {
+      declared = declaredLength(context);
       in = context.req().getInputStream();
+    } catch (HttpProblem e) {
+      return CompletableFuture.failedFuture(e);
     } catch (IOException e) {
       return CompletableFuture.failedFuture(unreadableBody(e));
     }
-    BodyReader reader = new BodyReader(in, declared, (int) limit);
+    BodyReader reader = new BodyReader(in, declared, (int) maxBody.bytes());
     in.setReadListener(reader);
     return reader.body;
   }
@@ -177,9 +172,7 @@ final class RequestBodies {
     @Override
     public void onAllDataRead() {
       if (declared >= 0 && size != declared) {
-        body.completeExceptionally(
-            new InvalidInputException(
-                "the body ended after " + size + " of " + declared + " bytes"));
+        body.completeExceptionally(endedEarly(size, declared));
         return;
       }
       body.complete(size == buffer.length ? buffer : Arrays.copyOf(buffer, size));
@@ -193,6 +186,19 @@ final class RequestBodies {
                   ? io
                   : new IOException(failure.toString(), failure)));
     }
+  }
+
+  /** The body's declared length (-1: not declared), refused with 413 before reading when over. */
+  private long declaredLength(Context context) {
+    long declared = context.req().getContentLengthLong();
+    if (declared > maxBody.bytes()) {
+      throw tooLarge(declared + " bytes");
+    }
+    return declared;
+  }
+
+  private static InvalidInputException endedEarly(long size, long declared) {
+    return new InvalidInputException("the body ended after " + size + " of " + declared + " bytes");
   }
 
   /** A body that could not be read is the client's doing: 408 when it stalled, else 400. */
@@ -238,6 +244,17 @@ final class RequestBodies {
     } catch (IOException e) {
       throw new InvalidInputException("the request body is not valid JSON: " + e.getMessage());
     }
+  }
+
+  /**
+   * The value of an optional boolean field ({@code value} missing: false), refusing anything else,
+   * null included, with an error naming {@code what}.
+   */
+  static boolean optionalBoolean(JsonNode value, String what) {
+    if (!value.isMissingNode() && !value.isBoolean()) {
+      throw new InvalidInputException(what + " must be true or false, got " + value);
+    }
+    return value.asBoolean(false);
   }
 
   /**

@@ -384,11 +384,7 @@ final class V2Endpoints {
 
   private void repositoryIndex(Context context, JsonNode request) {
     RequestBodies.onlyFields(request, "the index request", Set.of("ready"));
-    JsonNode ready = request.path("ready");
-    if (!ready.isMissingNode() && !ready.isBoolean()) {
-      throw new InvalidInputException("\"ready\" must be true or false, got " + ready);
-    }
-    boolean readyOnly = ready.asBoolean(false);
+    boolean readyOnly = RequestBodies.optionalBoolean(request.path("ready"), "\"ready\"");
     ArrayNode body = V2Views.JSON.createArrayNode();
     for (ModelStatus status : manager.list()) {
       if (!readyOnly || status.state() == ModelState.READY) {
@@ -444,11 +440,9 @@ final class V2Endpoints {
     // Triton's unload_dependents: Hangar has no ensembles, so there is nothing else to unload
     RequestBodies.onlyFields(
         request.path("parameters"), "unload parameters", Set.of("unload_dependents"));
-    JsonNode dependents = request.path("parameters").path("unload_dependents");
-    if (!dependents.isMissingNode() && !dependents.isBoolean()) {
-      throw new InvalidInputException(
-          "unload parameter \"unload_dependents\" must be true or false, got " + dependents);
-    }
+    RequestBodies.optionalBoolean(
+        request.path("parameters").path("unload_dependents"),
+        "unload parameter \"unload_dependents\"");
     whenDone(
         context,
         manager
