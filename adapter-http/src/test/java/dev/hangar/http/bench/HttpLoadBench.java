@@ -225,6 +225,15 @@ public final class HttpLoadBench {
               new HttpModule(HttpSettings.defaults().withAddress("127.0.0.1", 0)));
       ModelManager manager = injector.getInstance(ModelManager.class);
       manager.start().join();
+      // a variant whose config is refused would otherwise be measured as minutes of failures
+      List<String> unserved = new ArrayList<>(manager.notReady());
+      if (only.contains("mlp")) {
+        mlpModels().stream().filter(m -> manager.definition(m).isEmpty()).forEach(unserved::add);
+      }
+      if (!unserved.isEmpty()) {
+        manager.close();
+        throw new IllegalStateException("not served (see the log above): " + unserved);
+      }
       HttpServer server = injector.getInstance(HttpServer.class).start();
       try {
         URI infer = server.uri().resolve("/v2/models/quality_predictor/infer");
