@@ -45,12 +45,19 @@ import java.util.Set;
  *
  * <p>Request parameters: {@code binary_data_output} (all outputs binary unless an output says
  * otherwise), {@code priority} (1 is the highest; 0 means the model's default) and {@code timeout}
- * (microseconds, as Triton; 0 means the model's default). Unknown parameters are ignored.
+ * (microseconds, as Triton; 0 means the model's default). Unknown parameters are ignored, but a
+ * field the protocol does not define, in the request, an input or an output, is refused: a
+ * misspelled {@code "outputs"} would otherwise answer with every output.
  */
 final class InferenceCodec {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   private static final JsonFactory FACTORY = JSON.getFactory();
+  // the fields the v2 protocol defines; parameters carry anything else
+  private static final Set<String> REQUEST_FIELDS = Set.of("id", "parameters", "inputs", "outputs");
+  private static final Set<String> INPUT_FIELDS =
+      Set.of("name", "shape", "datatype", "parameters", "data");
+  private static final Set<String> OUTPUT_FIELDS = Set.of("name", "parameters");
 
   private InferenceCodec() {}
 
@@ -99,6 +106,7 @@ final class InferenceCodec {
     if (!root.isObject()) {
       throw new InvalidInputException("the request body must be a JSON object");
     }
+    RequestBodies.onlyFields(root, "the request", REQUEST_FIELDS);
     String id = "";
     JsonNode idNode = root.get("id");
     if (idNode != null && !idNode.isNull()) {
@@ -137,6 +145,7 @@ final class InferenceCodec {
         if (name == null || !name.isTextual()) {
           throw new InvalidInputException("every requested output needs \"name\" as a string");
         }
+        RequestBodies.onlyFields(output, "output '" + name.textValue() + "'", OUTPUT_FIELDS);
         if (binaryOutputs.containsKey(name.textValue()) || outputs.contains(name.textValue())) {
           throw new InvalidInputException(
               "output '" + name.textValue() + "' is requested more than once");
@@ -270,6 +279,7 @@ final class InferenceCodec {
         throw new InvalidInputException("every input needs \"name\" as a string");
       }
       String name = nameNode.textValue();
+      RequestBodies.onlyFields(node, "input '" + name + "'", INPUT_FIELDS);
       if (!names.add(name)) {
         throw new InvalidInputException("input '" + name + "' is given more than once");
       }

@@ -480,6 +480,45 @@ class V2EndpointsTest {
   }
 
   @Test
+  void fieldsTheProtocolDoesNotDefineAreRefusedNamingTheField() {
+    String row = "\"data\": " + FEATURES;
+    String input =
+        "{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10], " + row + "}";
+    // a misspelled "outputs" would otherwise answer with every output
+    assertThat(
+            error(
+                server.post(
+                    "/v2/models/quality_predictor/infer",
+                    "{\"inputs\": [" + input + "], \"ouputs\": [{\"name\": \"ssim\"}]}")))
+        .isEqualTo(
+            "the request: unknown field \"ouputs\"; known: [id, inputs, outputs, parameters]");
+    assertThat(
+            error(
+                server.post(
+                    "/v2/models/quality_predictor/infer",
+                    "{\"inputs\": [" + input.replace(row, row + ", \"paramters\": {}") + "]}")))
+        .isEqualTo(
+            "input 'features': unknown field \"paramters\"; known: [data, datatype, name,"
+                + " parameters, shape]");
+    assertThat(
+            error(
+                server.post(
+                    "/v2/models/quality_predictor/infer",
+                    "{\"inputs\": ["
+                        + input
+                        + "], \"outputs\": [{\"name\": \"ssim\", \"binary_data\": true}]}")))
+        .isEqualTo("output 'ssim': unknown field \"binary_data\"; known: [name, parameters]");
+    // what parameters carry is free, as the protocol has it
+    TestServer.Reply free =
+        server.post(
+            "/v2/models/quality_predictor/infer",
+            "{\"id\": \"7\", \"parameters\": {\"anything\": 1}, \"inputs\": ["
+                + input.replace(row, row + ", \"parameters\": {\"mine\": true}")
+                + "], \"outputs\": [{\"name\": \"ssim\", \"parameters\": {\"x\": 2}}]}");
+    assertThat(free.status()).as(free.text()).isEqualTo(200);
+  }
+
+  @Test
   void badBinaryBodiesAre400() {
     byte[] eight = new byte[8];
     String header =
