@@ -1,5 +1,6 @@
 package dev.hangar.cli;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +28,9 @@ import java.util.Map;
  * </ul>
  */
 final class RequestInputs {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // a key given twice would otherwise keep its last value silently
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private RequestInputs() {}
 
@@ -97,7 +100,7 @@ final class RequestInputs {
     try {
       root = JSON.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new InvalidInputException(option + " is not valid JSON: " + e.getOriginalMessage());
+      throw new InvalidInputException(option + " is not valid JSON: " + V2Json.syntaxError(e));
     }
     if (root == null || !root.isObject()) {
       throw new InvalidInputException(

@@ -70,6 +70,22 @@ class OneShotCommandsTest {
   }
 
   @Test
+  void inputJsonThatDoesNotParseIsOneLineSayingWhere() {
+    CliRunner.Result twice =
+        hangar(
+            "infer", "quality_predictor", "--input", "{\"features\": [[1]], \"features\": [[2]]}");
+    assertThat(twice.exitCode()).isEqualTo(1);
+    assertThat(twice.err().strip())
+        .isEqualTo(
+            "error: --input is not valid JSON: Duplicate field 'features' at line 1, column 31");
+    CliRunner.Result cut = hangar("infer", "quality_predictor", "--input", "{\"features\": [[1]");
+    assertThat(cut.err().strip())
+        .isEqualTo(
+            "error: --input is not valid JSON: Unexpected end-of-input: expected close marker for"
+                + " Array (start marker at line 1, column 14) at line 1, column 18");
+  }
+
+  @Test
   void anUnknownModelIsOneLineWithASuggestion() {
     CliRunner.Result result = hangar("infer", "quality_predicter", "--input", FEATURES);
     assertThat(result.exitCode()).isEqualTo(1);

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hangar.core.inference.InferenceRequest;
 import dev.hangar.core.inference.InferenceResponse;
 import dev.hangar.core.v2.V2Json;
@@ -50,9 +48,7 @@ import java.util.Set;
  * misspelled {@code "outputs"} would otherwise answer with every output.
  */
 final class InferenceCodec {
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-  private static final JsonFactory FACTORY = JSON.getFactory();
+  private static final JsonFactory FACTORY = V2Views.JSON.getFactory();
   // the fields the v2 protocol defines; parameters carry anything else
   private static final Set<String> REQUEST_FIELDS = Set.of("id", "parameters", "inputs", "outputs");
   private static final Set<String> INPUT_FIELDS =
@@ -415,9 +411,9 @@ final class InferenceCodec {
       throw new InvalidInputException("the request body is empty; send a v2 inference request");
     }
     try {
-      return JSON.readTree(body, 0, length);
+      return V2Views.REQUEST_READER.readTree(body, 0, length);
     } catch (JsonProcessingException e) {
-      throw new InvalidInputException("the request is not valid JSON: " + e.getOriginalMessage());
+      throw new InvalidInputException("the request is not valid JSON: " + V2Json.syntaxError(e));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -425,7 +421,7 @@ final class InferenceCodec {
 
   private static JsonNode objectOrEmpty(JsonNode node, String what) {
     if (node == null || node.isNull()) {
-      return JSON.createObjectNode();
+      return V2Views.JSON.createObjectNode();
     }
     if (!node.isObject()) {
       throw new InvalidInputException(what + " must be a JSON object");

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hangar.core.config.DataSize;
+import dev.hangar.core.v2.V2Json;
 import dev.hangar.spi.InvalidInputException;
 import io.javalin.http.Context;
 import jakarta.servlet.ReadListener;
@@ -233,14 +234,14 @@ final class RequestBodies {
       return V2Views.JSON.createObjectNode();
     }
     try {
-      JsonNode node = V2Views.JSON.readTree(body);
+      JsonNode node = V2Views.REQUEST_READER.readTree(body);
       if (node == null || !node.isObject()) {
         throw new InvalidInputException("the request body must be a JSON object");
       }
       return node;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new InvalidInputException(
-          "the request body is not valid JSON: " + e.getOriginalMessage());
+          "the request body is not valid JSON: " + V2Json.syntaxError(e));
     } catch (IOException e) {
       throw new InvalidInputException("the request body is not valid JSON: " + e.getMessage());
     }

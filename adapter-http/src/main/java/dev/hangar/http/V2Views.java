@@ -1,6 +1,9 @@
 package dev.hangar.http;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.core.config.BatchingConfig;
@@ -26,6 +29,11 @@ import java.util.Optional;
  */
 final class V2Views {
   static final ObjectMapper JSON = new ObjectMapper();
+  // request bodies: text after the JSON, or a key given twice, is an error, not silently dropped
+  static final ObjectReader REQUEST_READER =
+      JSON.reader()
+          .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private V2Views() {}
 

@@ -480,6 +480,26 @@ class V2EndpointsTest {
   }
 
   @Test
+  void jsonThatDoesNotParseIsNamedWithWhereItBreaks() {
+    String input =
+        "{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10], \"data\": "
+            + FEATURES
+            + "}";
+    // the last of two "inputs" used to win silently: here, no inputs at all
+    assertThat(
+            error(
+                server.post(
+                    "/v2/models/quality_predictor/infer",
+                    "{\"inputs\": [" + input + "], \"inputs\": []}")))
+        .isEqualTo("the request is not valid JSON: Duplicate field 'inputs' at line 1, column 142");
+    // Jackson's own message names its source and settings: "[Source: REDACTED (`StreamRead...`"
+    assertThat(error(server.post("/v2/models/quality_predictor/infer", "{\"inputs\": [1, 2")))
+        .isEqualTo(
+            "the request is not valid JSON: Unexpected end-of-input: expected close marker for"
+                + " Array (start marker at line 1, column 12) at line 1, column 17");
+  }
+
+  @Test
   void fieldsTheProtocolDoesNotDefineAreRefusedNamingTheField() {
     String row = "\"data\": " + FEATURES;
     String input =
@@ -786,6 +806,15 @@ class V2EndpointsTest {
     assertThat(error(server.post("/v2/repository/models/multi/load", "{")))
         .startsWith("the request body is not valid JSON: ")
         .doesNotContain("\n");
+    assertThat(
+            error(
+                server.post(
+                    "/v2/repository/models/multi/load",
+                    "{\"parameters\": {\"priority\": \"high\", \"priority\": \"normal\"}}")))
+        .isEqualTo(
+            "the request body is not valid JSON: Duplicate field 'priority' at line 1, column 47");
+    assertThat(error(server.post("/v2/repository/models/multi/load", "{} {}")))
+        .startsWith("the request body is not valid JSON: Trailing token");
     // misspelled or unsupported fields are refused by name, not ignored
     assertThat(
             error(

@@ -1,6 +1,8 @@
 package dev.hangar.core.v2;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.InvalidInputException;
@@ -41,6 +43,21 @@ public final class V2Json {
       BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
   private V2Json() {}
+
+  /**
+   * Says in one line what is wrong with JSON that does not parse, and where: Jackson's own message
+   * names its input source and its settings, which mean nothing to whoever sent the JSON.
+   */
+  public static String syntaxError(JsonProcessingException e) {
+    String message =
+        e.getOriginalMessage()
+            .replaceAll(
+                "\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)\\]", "line $1, column $2");
+    JsonLocation at = e.getLocation();
+    return at == null
+        ? message
+        : message + " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+  }
 
   /**
    * Reads one tensor, {@code data} included.
