@@ -477,6 +477,11 @@ class V2EndpointsTest {
         .startsWith("output 'ssim': parameter \"classification\" is not supported");
     assertThat(error(server.post("/v2/models/quality_predictor/infer", bodies.get(10))))
         .isEqualTo("tensor 'features' shape [9223372036854775807, 10] has too many elements");
+    // two rows of five for a shape [1, 10]: nested unlike the shape, so likely not what was meant
+    assertThat(error(inferQuality("[[0.2, 0.1, 0.5, 0.3, 0.1], [0.6, 0.8, 0.4, 0.5, 0.2]]")))
+        .isEqualTo(
+            "tensor 'features' shape [1, 10]: data has 2 entries where the shape has 1; nest the"
+                + " data like the shape or send it flat");
   }
 
   @Test

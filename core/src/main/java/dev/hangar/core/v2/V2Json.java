@@ -36,7 +36,8 @@ import java.util.List;
  *       not valid UTF-8 are refused on JSON output (ask for binary output instead).
  * </ul>
  *
- * <p>Data may be nested like the shape or flat, in row-major order.
+ * <p>Data may be nested like the shape or flat, in row-major order; data nested any other way is
+ * refused, naming where it differs.
  */
 public final class V2Json {
   private static final BigInteger UINT64_MAX =
@@ -130,7 +131,11 @@ public final class V2Json {
   /** Reads JSON data (nested or flat) into a tensor of the given type and shape. */
   public static Tensor readData(String name, DataType type, long[] shape, JsonNode data) {
     List<JsonNode> values = new ArrayList<>();
-    flatten(data, values);
+    if (data.isArray() && !data.isEmpty() && data.get(0).isArray()) {
+      collectNested(name, shape, data, new int[shape.length], 0, values);
+    } else {
+      collectFlat(name, data, values);
+    }
     long expected = elementCount("tensor '" + name + "'", shape);
     if (values.size() != expected) {
       throw new InvalidInputException(
@@ -298,14 +303,73 @@ public final class V2Json {
     return value > 0 ? "Infinity" : "-Infinity";
   }
 
-  private static void flatten(JsonNode node, List<JsonNode> into) {
-    if (node.isArray()) {
-      for (JsonNode child : node) {
-        flatten(child, into);
-      }
-    } else {
-      into.add(node);
+  /** Collects flat data: a list of values, or one value alone. */
+  private static void collectFlat(String name, JsonNode data, List<JsonNode> into) {
+    if (!data.isArray()) {
+      into.add(data);
+      return;
     }
+    for (int i = 0; i < data.size(); i++) {
+      JsonNode value = data.get(i);
+      if (value.isArray()) {
+        throw new InvalidInputException(
+            "tensor '"
+                + name
+                + "' data mixes values and lists: data[0] is a value, data["
+                + i
+                + "] a list; nest the data like the shape or send it flat");
+      }
+      into.add(value);
+    }
+  }
+
+  /**
+   * Collects nested data, which must nest exactly like the shape: data nested otherwise (two rows
+   * of five for a shape [1, 10]) is a mistake in the request more often than not.
+   */
+  private static void collectNested(
+      String name, long[] shape, JsonNode node, int[] at, int depth, List<JsonNode> into) {
+    if (depth == shape.length) {
+      if (node.isArray()) {
+        throw nestedUnlikeShape(name, shape, at, depth, "is a list, deeper than the shape goes");
+      }
+      into.add(node);
+      return;
+    }
+    if (!node.isArray()) {
+      throw nestedUnlikeShape(
+          name, shape, at, depth, "is a value where the shape has a dimension of " + shape[depth]);
+    }
+    if (node.size() != shape[depth]) {
+      throw nestedUnlikeShape(
+          name,
+          shape,
+          at,
+          depth,
+          "has " + node.size() + " entries where the shape has " + shape[depth]);
+    }
+    for (int i = 0; i < node.size(); i++) {
+      at[depth] = i;
+      collectNested(name, shape, node.get(i), at, depth + 1, into);
+    }
+  }
+
+  private static InvalidInputException nestedUnlikeShape(
+      String name, long[] shape, int[] at, int depth, String problem) {
+    StringBuilder path = new StringBuilder("data");
+    for (int i = 0; i < depth; i++) {
+      path.append('[').append(at[i]).append(']');
+    }
+    return new InvalidInputException(
+        "tensor '"
+            + name
+            + "' shape "
+            + Arrays.toString(shape)
+            + ": "
+            + path
+            + " "
+            + problem
+            + "; nest the data like the shape or send it flat");
   }
 
   private static boolean readBool(String name, int index, JsonNode value) {
