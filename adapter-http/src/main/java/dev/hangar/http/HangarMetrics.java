@@ -37,8 +37,9 @@ import java.util.function.ToDoubleFunction;
  * <p>Function counters and timers hold this object weakly; the server holds it as long as it runs.
  *
  * <p>Names follow Triton's where they mean the same (Prometheus counters carry the {@code _total}
- * suffix); the rest start with {@code hangar_}. Per-version meters have the labels {@code model}
- * and {@code version}; the module README lists them all.
+ * suffix); the rest start with {@code hangar_}, beside the JVM's own ({@link JvmMeters}).
+ * Per-version meters have the labels {@code model} and {@code version}; the module README lists
+ * them all.
  */
 public final class HangarMetrics {
   private final ModelManager manager;
@@ -56,6 +57,7 @@ public final class HangarMetrics {
   public HangarMetrics(ModelManager manager, PrometheusMeterRegistry registry) {
     this.manager = requireNonNull(manager, "manager is null");
     this.registry = requireNonNull(registry, "registry is null");
+    JvmMeters.bindTo(registry);
     Gauge.builder("hangar_process_resident_memory_bytes", manager, m -> m.residentBytes())
         .description("Resident memory of the server process")
         .strongReference(true)

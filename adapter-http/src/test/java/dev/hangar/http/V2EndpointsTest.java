@@ -876,7 +876,15 @@ class V2EndpointsTest {
             "hangar_inference_request_latency_seconds{model=\"quality_predictor\",quantile=\"0.99\",version=\"1\"}")
         .contains("hangar_memory_budget_bytes 4.294967296E9")
         .contains("hangar_process_resident_memory_bytes")
-        .contains("hangar_models_loaded");
+        .contains("hangar_models_loaded")
+        // the JVM's own: the budget covers the heap too
+        .contains("jvm_memory_used_bytes{area=\"heap\"")
+        .contains("jvm_memory_max_bytes{area=\"heap\"")
+        .contains("jvm_threads_live_threads")
+        .contains("process_cpu_usage")
+        .contains("jvm_gc_collections_total{gc=")
+        .contains("jvm_gc_collection_seconds_total{gc=");
+    assertThat(value(text, "jvm_threads_live_threads")).isGreaterThan(1);
     assertThat(value(text, "nv_inference_request_success_total" + labels))
         .isGreaterThanOrEqualTo(1);
     assertThat(
