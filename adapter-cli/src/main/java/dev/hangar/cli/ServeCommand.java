@@ -101,6 +101,16 @@ final class ServeCommand implements Callable<Integer> {
   Duration idleTimeout;
 
   @Option(
+      names = "--header-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description =
+          "Close a connection whose request headers are not all there this long after their first"
+              + " byte, however slowly they trickle in (default: ${DEFAULT-VALUE}).")
+  Duration headerTimeout;
+
+  @Option(
       names = "--http-threads",
       paramLabel = "COUNT",
       defaultValue = "" + HttpSettings.DEFAULT_THREADS,
@@ -124,6 +134,7 @@ final class ServeCommand implements Callable<Integer> {
               .withMaxBody(maxBody)
               .withDrainTimeout(drainTimeout)
               .withIdleTimeout(idleTimeout)
+              .withHeaderTimeout(headerTimeout)
               .withThreads(threads)
               .withAdminToken(Optional.ofNullable(adminToken));
     } catch (IllegalArgumentException e) {

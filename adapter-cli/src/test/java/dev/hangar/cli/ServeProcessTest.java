@@ -72,6 +72,8 @@ class ServeProcessTest {
     CliRunner.Result threads = CliRunner.run("serve", "--repo", "../models", "--http-threads", "5");
     CliRunner.Result idle = CliRunner.run("serve", "--repo", "../models", "--idle-timeout", "0s");
     CliRunner.Result port = CliRunner.run("serve", "--repo", "../models", "--port", "70000");
+    CliRunner.Result header =
+        CliRunner.run("serve", "--repo", "../models", "--header-timeout", "0s");
 
     assertThat(threads.exitCode()).isEqualTo(2);
     assertThat(threads.err())
@@ -80,6 +82,9 @@ class ServeProcessTest {
     assertThat(idle.err()).contains("the idle timeout (--idle-timeout) must be positive, got PT0S");
     assertThat(port.exitCode()).isEqualTo(2);
     assertThat(port.err()).contains("the port (--port) must be from 0 to 65535, got 70000");
+    assertThat(header.exitCode()).isEqualTo(2);
+    assertThat(header.err())
+        .contains("the header timeout (--header-timeout) must be positive, got PT0S");
   }
 
   @Test
@@ -96,6 +101,7 @@ class ServeProcessTest {
         .contains("--max-body")
         .contains("--drain-timeout")
         .contains("--idle-timeout")
+        .contains("--header-timeout")
         .contains("--http-threads");
   }
 }

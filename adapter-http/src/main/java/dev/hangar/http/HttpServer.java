@@ -129,6 +129,8 @@ public final class HttpServer implements AutoCloseable {
           connector.setIdleTimeout(settings.idleTimeout().toMillis());
           // on shutdown, keep-alive connections with no request in flight close at once
           connector.setShutdownIdleTimeout(250);
+          // closes a connection whose client trickles its headers inside the idle timeout
+          connector.addBean(new HeaderTimeout(settings.headerTimeout()));
           return connector;
         });
     config.routes.exception(Exception.class, endpoints::failed);

@@ -16,8 +16,9 @@ import java.util.Optional;
  * @param port the port (default 8000; 0 picks a free one)
  * @param maxBody the largest request body accepted (default 64MB); larger ones get 413
  * @param idleTimeout how long a connection may send nothing before it is closed (default 30s):
- *     between requests on a keep-alive connection, and inside a request's headers or body, so that
- *     a client trickling a request cannot hold a connection longer
+ *     between requests on a keep-alive connection, and inside a request's headers or body
+ * @param headerTimeout how long a request's headers may take from their first byte (default 30s):
+ *     the idle timeout does not stop a client that trickles them, a byte just inside it at a time
  * @param drainTimeout how long a shutdown waits for requests in flight (default 30s)
  * @param adminToken the bearer token the load/unload endpoints require, when set
  * @param threads the most threads the server runs requests on (default 250, Javalin's); Jetty takes
@@ -28,6 +29,7 @@ public record HttpSettings(
     int port,
     DataSize maxBody,
     Duration idleTimeout,
+    Duration headerTimeout,
     Duration drainTimeout,
     Optional<String> adminToken,
     int threads) {
@@ -51,6 +53,7 @@ public record HttpSettings(
     requireNonNull(host, "host is null");
     requireNonNull(maxBody, "maxBody is null");
     requireNonNull(idleTimeout, "idleTimeout is null");
+    requireNonNull(headerTimeout, "headerTimeout is null");
     requireNonNull(drainTimeout, "drainTimeout is null");
     requireNonNull(adminToken, "adminToken is null");
     if (host.isBlank()) {
@@ -66,6 +69,10 @@ public record HttpSettings(
     if (idleTimeout.isNegative() || idleTimeout.isZero()) {
       throw new IllegalArgumentException(
           "the idle timeout (--idle-timeout) must be positive, got " + idleTimeout);
+    }
+    if (headerTimeout.isNegative() || headerTimeout.isZero()) {
+      throw new IllegalArgumentException(
+          "the header timeout (--header-timeout) must be positive, got " + headerTimeout);
     }
     if (drainTimeout.isNegative()) {
       throw new IllegalArgumentException("the drain timeout (--drain-timeout) cannot be negative");
@@ -88,6 +95,7 @@ public record HttpSettings(
         DEFAULT_MAX_BODY,
         Duration.ofSeconds(30),
         Duration.ofSeconds(30),
+        Duration.ofSeconds(30),
         Optional.empty(),
         DEFAULT_THREADS);
   }
@@ -95,32 +103,43 @@ public record HttpSettings(
   /** Returns these settings bound to another address and port. */
   public HttpSettings withAddress(String newHost, int newPort) {
     return new HttpSettings(
-        newHost, newPort, maxBody, idleTimeout, drainTimeout, adminToken, threads);
+        newHost, newPort, maxBody, idleTimeout, headerTimeout, drainTimeout, adminToken, threads);
   }
 
   /** Returns these settings with another body limit. */
   public HttpSettings withMaxBody(DataSize size) {
-    return new HttpSettings(host, port, size, idleTimeout, drainTimeout, adminToken, threads);
+    return new HttpSettings(
+        host, port, size, idleTimeout, headerTimeout, drainTimeout, adminToken, threads);
   }
 
   /** Returns these settings with an admin token (empty: none). */
   public HttpSettings withAdminToken(Optional<String> token) {
-    return new HttpSettings(host, port, maxBody, idleTimeout, drainTimeout, token, threads);
+    return new HttpSettings(
+        host, port, maxBody, idleTimeout, headerTimeout, drainTimeout, token, threads);
   }
 
   /** Returns these settings with another drain timeout. */
   public HttpSettings withDrainTimeout(Duration timeout) {
-    return new HttpSettings(host, port, maxBody, idleTimeout, timeout, adminToken, threads);
+    return new HttpSettings(
+        host, port, maxBody, idleTimeout, headerTimeout, timeout, adminToken, threads);
   }
 
   /** Returns these settings with another idle timeout. */
   public HttpSettings withIdleTimeout(Duration timeout) {
-    return new HttpSettings(host, port, maxBody, timeout, drainTimeout, adminToken, threads);
+    return new HttpSettings(
+        host, port, maxBody, timeout, headerTimeout, drainTimeout, adminToken, threads);
+  }
+
+  /** Returns these settings with another header timeout. */
+  public HttpSettings withHeaderTimeout(Duration timeout) {
+    return new HttpSettings(
+        host, port, maxBody, idleTimeout, timeout, drainTimeout, adminToken, threads);
   }
 
   /** Returns these settings with another number of request threads. */
   public HttpSettings withThreads(int count) {
-    return new HttpSettings(host, port, maxBody, idleTimeout, drainTimeout, adminToken, count);
+    return new HttpSettings(
+        host, port, maxBody, idleTimeout, headerTimeout, drainTimeout, adminToken, count);
   }
 
   /** Returns whether the server listens on a loopback address only. */

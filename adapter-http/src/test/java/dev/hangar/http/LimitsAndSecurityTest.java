@@ -223,6 +223,88 @@ class LimitsAndSecurityTest {
     }
   }
 
+  @Test
+  void aClientThatTricklesItsHeadersIsClosedAtTheHeaderTimeoutWhateverTheIdleTimeout()
+      throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    try (TestServer server =
+        new TestServer(
+            repository,
+            DataSize.ofMegabytes(4096),
+            http -> http.withHeaderTimeout(Duration.ofSeconds(1)))) {
+      // a header line every 100ms, far inside the idle timeout (30s): only the header timeout
+      // can close this connection
+      try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+        socket.setSoTimeout(100);
+        OutputStream out = socket.getOutputStream();
+        out.write(
+            "GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                .getBytes(StandardCharsets.ISO_8859_1));
+        long start = System.nanoTime();
+        boolean closed = false;
+        while (!closed && System.nanoTime() - start < Duration.ofSeconds(20).toNanos()) {
+          try {
+            out.write("X-Slow: 1\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            closed = socket.getInputStream().read() == -1;
+          } catch (java.net.SocketTimeoutException stillOpen) {
+            // nothing to read yet: the connection is open
+          } catch (IOException reset) {
+            closed = true;
+          }
+        }
+        assertThat(closed).as("closed within 20s").isTrue();
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+            .isGreaterThan(Duration.ofMillis(900));
+      }
+      // a keep-alive connection that waits longer than the header timeout between requests
+      // stays open (the idle timeout governs it), and a body that trickles in after complete
+      // headers is not cut either
+      try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+        socket.setSoTimeout(20_000);
+        OutputStream out = socket.getOutputStream();
+        InputStream in = socket.getInputStream();
+        out.write(
+            "GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                .getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(readResponse(in)).startsWith("HTTP/1.1 200");
+        Thread.sleep(2_000);
+        byte[] content = ECHO.getBytes(StandardCharsets.UTF_8);
+        out.write(
+            ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
+                    + " application/json\r\nContent-Length: "
+                    + content.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        for (int i = 0; i < content.length; i += 10) {
+          out.write(content, i, Math.min(10, content.length - i));
+          out.flush();
+          Thread.sleep(200);
+        }
+        assertThat(readResponse(in)).startsWith("HTTP/1.1 200").contains("\"outputs\"");
+      }
+    }
+  }
+
+  /** Reads one HTTP/1.1 response with a Content-Length from a keep-alive connection. */
+  private static String readResponse(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int next = in.read();
+      if (next < 0) {
+        throw new IOException("closed after " + head);
+      }
+      head.append((char) next);
+    }
+    int length = 0;
+    for (String line : head.toString().split("\r\n")) {
+      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        length = Integer.parseInt(line.substring(15).trim());
+      }
+    }
+    return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+  }
+
   record RawReply(int status, String body) {}
 
   /** Sends a request exactly as written, without a client normalizing its path. */
