@@ -17,8 +17,8 @@ import org.eclipse.jetty.server.internal.HttpConnection;
  *
  * <p>Jetty has no such timeout, so each HTTP/1.1 connection is looked at from the connector's
  * scheduler every quarter of the timeout: a request whose headers are seen unfinished for the
- * timeout closes the connection. A header is so closed between one and one and a half timeouts
- * after it began. Between requests, a keep-alive connection is under the idle timeout alone.
+ * timeout closes the connection, between one and one and a quarter timeouts after its request
+ * began. Between requests, a keep-alive connection is under the idle timeout alone.
  */
 final class HeaderTimeout implements Connection.Listener {
   private static final Logger LOG = Logger.getLogger(HeaderTimeout.class.getName());
