@@ -123,10 +123,14 @@ final class RequestBodies {
     return reader.body;
   }
 
-  /** Collects a body as Jetty reports its bytes arrived, up to the limit. */
+  /**
+   * Collects a body as Jetty reports its bytes arrived, up to the limit. The buffer grows with what
+   * arrives, never ahead of it to the declared length: a client that declares 64MB and sends
+   * nothing costs the server no more than a small buffer.
+   */
   private final class BodyReader implements ReadListener {
-    // a body of unknown length starts in a buffer this large and doubles
-    private static final int FIRST_BUFFER_BYTES = 8192;
+    // a body starts in a buffer at most this large (its declared length, when smaller) and doubles
+    private static final int FIRST_BUFFER_BYTES = 65536;
     private final ServletInputStream in;
     private final long declared;
     private final int limit;
@@ -139,7 +143,8 @@ final class RequestBodies {
       this.in = in;
       this.declared = declared;
       this.limit = limit;
-      this.buffer = new byte[declared >= 0 ? (int) declared : FIRST_BUFFER_BYTES];
+      this.buffer =
+          new byte[(int) Math.min(declared >= 0 ? declared : limit + 1L, FIRST_BUFFER_BYTES)];
     }
 
     @Override
@@ -147,14 +152,15 @@ final class RequestBodies {
       try {
         while (!body.isDone() && in.isReady()) {
           if (size == buffer.length) {
-            if (declared >= 0) {
+            if (size == declared) {
               // all of it: reading on lets Jetty see the end and call onAllDataRead
               if (in.read() >= 0) {
                 throw new IOException("more than the " + declared + " bytes declared");
               }
               return;
             }
-            buffer = Arrays.copyOf(buffer, (int) Math.min((long) buffer.length * 2, limit + 1L));
+            long most = declared >= 0 ? declared : limit + 1L;
+            buffer = Arrays.copyOf(buffer, (int) Math.min((long) buffer.length * 2, most));
           }
           int read = in.read(buffer, size, buffer.length - size);
           if (read < 0) {

@@ -286,6 +286,51 @@ class LimitsAndSecurityTest {
     }
   }
 
+  @Test
+  void aDeclaredBodyLengthCostsNoMemoryBeforeTheBytesArrive() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    long declared = 400L << 20;
+    try (TestServer server =
+        new TestServer(
+            repository,
+            DataSize.ofMegabytes(4096),
+            http -> http.withMaxBody(new DataSize(512L << 20)))) {
+      java.lang.management.MemoryMXBean memory =
+          java.lang.management.ManagementFactory.getMemoryMXBean();
+      System.gc();
+      long before = memory.getHeapMemoryUsage().getUsed();
+      List<Socket> clients = new java.util.ArrayList<>();
+      try {
+        // three clients declare 400MB each and send 10 bytes: 1.2GB if buffers followed the
+        // declared lengths (the test JVM has 2GB)
+        for (int i = 0; i < 3; i++) {
+          Socket socket = new Socket("127.0.0.1", server.server.port());
+          clients.add(socket);
+          socket
+              .getOutputStream()
+              .write(
+                  ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
+                          + " application/json\r\nContent-Length: "
+                          + declared
+                          + "\r\n\r\n{\"inputs\":")
+                      .getBytes(StandardCharsets.ISO_8859_1));
+        }
+        long most = 0;
+        for (int poll = 0; poll < 30; poll++) {
+          Thread.sleep(100);
+          most = Math.max(most, memory.getHeapMemoryUsage().getUsed() - before);
+        }
+        assertThat(server.get("/v2/health/ready").status()).isEqualTo(200);
+        assertThat(most).as("heap growth while the bodies wait").isLessThan(256L << 20);
+      } finally {
+        for (Socket client : clients) {
+          client.close();
+        }
+      }
+    }
+  }
+
   /** Reads one HTTP/1.1 response with a Content-Length from a keep-alive connection. */
   private static String readResponse(InputStream in) throws IOException {
     StringBuilder head = new StringBuilder();
