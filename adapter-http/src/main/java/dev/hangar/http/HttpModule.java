@@ -48,7 +48,9 @@ public final class HttpModule extends AbstractModule {
   @Singleton
   HttpServer server(ModelManager manager, InferenceService inference, HangarMetrics metrics) {
     return new HttpServer(
-        settings, new V2Endpoints(manager, inference, metrics, settings, serverVersion()));
+        settings,
+        new V2Endpoints(manager, inference, metrics, settings, serverVersion()),
+        metrics.registry());
   }
 
   /** Returns Hangar's version, as the build recorded it. */

@@ -7,6 +7,7 @@ import io.javalin.compression.CompressionStrategy;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.System.Logger.Level;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -35,13 +36,15 @@ public final class HttpServer implements AutoCloseable {
 
   private final HttpSettings settings;
   private final V2Endpoints endpoints;
+  private final MeterRegistry registry;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private Javalin app;
 
-  HttpServer(HttpSettings settings, V2Endpoints endpoints) {
+  HttpServer(HttpSettings settings, V2Endpoints endpoints, MeterRegistry registry) {
     this.settings = requireNonNull(settings, "settings is null");
     this.endpoints = requireNonNull(endpoints, "endpoints is null");
+    this.registry = requireNonNull(registry, "registry is null");
   }
 
   /**
@@ -116,8 +119,11 @@ public final class HttpServer implements AutoCloseable {
           server.setStopTimeout(settings.drainTimeout().toMillis());
           server.setStopAtShutdown(false);
           server.setErrorHandler(new JsonErrorHandler());
-          // counts requests in flight; Server.stop() waits for them up to the stop timeout
-          server.setHandler(new GracefulHandler());
+          // GracefulHandler counts requests in flight; Server.stop() waits for them up to the
+          // stop timeout. AnswerCounter counts their answers by status class.
+          AnswerCounter answers = new AnswerCounter(new GracefulHandler());
+          answers.bindTo(registry);
+          server.setHandler(answers);
         });
     config.jetty.modifyHttpConfiguration(this::configureHttp);
     config.jetty.addConnector(

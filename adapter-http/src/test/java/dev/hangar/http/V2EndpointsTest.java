@@ -885,6 +885,19 @@ class V2EndpointsTest {
         .contains("jvm_gc_collections_total{gc=")
         .contains("jvm_gc_collection_seconds_total{gc=");
     assertThat(value(text, "jvm_threads_live_threads")).isGreaterThan(1);
+    // answers by status class, those that never reach a model included
+    double clientErrors = value(text, "hangar_http_responses_total{status=\"4xx\"}");
+    assertThat(value(text, "hangar_http_responses_total{status=\"2xx\"}"))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(clientErrors).isGreaterThanOrEqualTo(1);
+    assertThat(server.get("/v2/no/such/path").status()).isEqualTo(404);
+    assertThat(server.post("/v2/models/quality_predictor/infer", "{oops").status()).isEqualTo(400);
+    // an answer is counted as Jetty completes it, which may come just after the client has it
+    double counted = clientErrors;
+    for (int poll = 0; poll < 50 && counted < clientErrors + 2; poll++) {
+      counted = value(server.get("/metrics").text(), "hangar_http_responses_total{status=\"4xx\"}");
+    }
+    assertThat(counted).isEqualTo(clientErrors + 2);
     assertThat(value(text, "nv_inference_request_success_total" + labels))
         .isGreaterThanOrEqualTo(1);
     assertThat(
