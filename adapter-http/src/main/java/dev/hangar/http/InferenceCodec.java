@@ -3,8 +3,15 @@ package dev.hangar.http;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.POJONode;
 import dev.hangar.core.inference.InferenceRequest;
 import dev.hangar.core.inference.InferenceResponse;
 import dev.hangar.core.v2.V2Json;
@@ -286,7 +293,7 @@ final class InferenceCodec {
           (sizeNode != null && !sizeNode.isNull())
               || bool(parameters, "binary_data", "input '" + name + "'");
       if (!binary) {
-        inputs.add(V2Json.readTensor(node));
+        inputs.add(readJsonInput(node, name, body));
         continue;
       }
       if (node.hasNonNull("data")) {
@@ -406,17 +413,97 @@ final class InferenceCodec {
     return new Encoded(header.toByteArray(), headerLength);
   }
 
+  /**
+   * Parses the JSON of a request, leaving the {@code "data"} lists of its inputs where they are in
+   * the body (a {@link DataRange} in the tree): they are read straight into their tensors later,
+   * never into a tree of nodes, which would cost about 30 bytes a value.
+   */
   private static JsonNode parse(byte[] body, int length) {
     if (length == 0) {
       throw new InvalidInputException("the request body is empty; send a v2 inference request");
     }
-    try {
-      return V2Views.REQUEST_READER.readTree(body, 0, length);
+    try (JsonParser parser = V2Views.REQUEST_READER.createParser(body, 0, length)) {
+      JsonNode root = readRequest(parser);
+      if (parser.nextToken() != null) {
+        JsonLocation at = parser.currentTokenLocation();
+        throw new InvalidInputException(
+            "the request is not valid JSON: more follows the request at line "
+                + at.getLineNr()
+                + ", column "
+                + at.getColumnNr());
+      }
+      return root;
     } catch (JsonProcessingException e) {
       throw new InvalidInputException("the request is not valid JSON: " + V2Json.syntaxError(e));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static JsonNode readRequest(JsonParser parser) throws IOException {
+    if (parser.nextToken() != JsonToken.START_OBJECT) {
+      return orNull(V2Views.JSON.readTree(parser)); // refused by the caller: not an object
+    }
+    ObjectNode root = V2Views.JSON.createObjectNode();
+    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+      String field = parser.currentName();
+      boolean list = parser.nextToken() == JsonToken.START_ARRAY;
+      root.set(field, field.equals("inputs") && list ? readInputList(parser) : readValue(parser));
+    }
+    return root;
+  }
+
+  /** Reads the list of inputs, each input's {@code "data"} list as a {@link DataRange}. */
+  private static ArrayNode readInputList(JsonParser parser) throws IOException {
+    ArrayNode inputs = V2Views.JSON.createArrayNode();
+    while (parser.nextToken() != JsonToken.END_ARRAY) {
+      if (parser.currentToken() != JsonToken.START_OBJECT) {
+        inputs.add(readValue(parser)); // refused by readInputs: not an object
+        continue;
+      }
+      ObjectNode input = V2Views.JSON.createObjectNode();
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String field = parser.currentName();
+        if (parser.nextToken() == JsonToken.START_ARRAY && field.equals("data")) {
+          int start = (int) parser.currentTokenLocation().getByteOffset();
+          parser.skipChildren();
+          int end = (int) parser.currentLocation().getByteOffset();
+          input.set(field, new POJONode(new DataRange(start, end)));
+        } else {
+          input.set(field, readValue(parser));
+        }
+      }
+      inputs.add(input);
+    }
+    return inputs;
+  }
+
+  private static JsonNode readValue(JsonParser parser) throws IOException {
+    return orNull(V2Views.JSON.readTree(parser));
+  }
+
+  private static JsonNode orNull(JsonNode node) {
+    return node == null ? NullNode.getInstance() : node;
+  }
+
+  /** Where an input's {@code "data"} list lies in the request body. */
+  private record DataRange(int start, int end) {}
+
+  /** Reads a JSON input, its data from the body when the parse left it there. */
+  private static Tensor readJsonInput(JsonNode node, String name, byte[] body) {
+    if (node.get("data") instanceof POJONode placeholder
+        && placeholder.getPojo() instanceof DataRange range) {
+      DataType type = V2Json.readDataType(node, name);
+      long[] shape = V2Json.readShape(node, name);
+      try (JsonParser data =
+          V2Views.REQUEST_READER.createParser(body, range.start(), range.end() - range.start())) {
+        data.nextToken();
+        return V2Json.readData(name, type, shape, data);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // parsed once already: cannot fail as JSON
+      }
+    }
+    return V2Json.readTensor(node);
   }
 
   private static JsonNode objectOrEmpty(JsonNode node, String what) {

@@ -480,8 +480,8 @@ class V2EndpointsTest {
     // two rows of five for a shape [1, 10]: nested unlike the shape, so likely not what was meant
     assertThat(error(inferQuality("[[0.2, 0.1, 0.5, 0.3, 0.1], [0.6, 0.8, 0.4, 0.5, 0.2]]")))
         .isEqualTo(
-            "tensor 'features' shape [1, 10]: data has 2 entries where the shape has 1; nest the"
-                + " data like the shape or send it flat");
+            "tensor 'features' shape [1, 10]: data[0] has 5 entries where the shape has 10; nest"
+                + " the data like the shape or send it flat");
   }
 
   @Test

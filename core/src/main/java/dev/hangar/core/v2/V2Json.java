@@ -2,12 +2,16 @@ package dev.hangar.core.v2;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.Tensor;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -40,6 +44,8 @@ import java.util.List;
  * refused, naming where it differs.
  */
 public final class V2Json {
+  // reads only: a JSON value for an error message, a parser over a tree
+  private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final BigInteger UINT64_MAX =
       BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
@@ -130,61 +136,48 @@ public final class V2Json {
 
   /** Reads JSON data (nested or flat) into a tensor of the given type and shape. */
   public static Tensor readData(String name, DataType type, long[] shape, JsonNode data) {
-    List<JsonNode> values = new ArrayList<>();
-    if (data.isArray() && !data.isEmpty() && data.get(0).isArray()) {
-      collectNested(name, shape, data, new int[shape.length], 0, values);
-    } else {
-      collectFlat(name, data, values);
+    try (JsonParser parser = data.traverse(MAPPER)) {
+      parser.nextToken();
+      return readData(name, type, shape, parser);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Reads JSON data straight from a parser into a tensor of the given type and shape: no tree of
+   * JSON nodes is built, so a value costs its own bytes (a tree node costs about 30).
+   *
+   * @param data a parser whose current token is the first of the data (a list, or one value)
+   * @throws InvalidInputException naming the tensor and what is wrong: nesting unlike the shape,
+   *     too few or too many values, or a value that is not of the type
+   */
+  public static Tensor readData(String name, DataType type, long[] shape, JsonParser data)
+      throws IOException {
     long expected = elementCount("tensor '" + name + "'", shape);
-    if (values.size() != expected) {
+    if (type != DataType.BYTES && expected > (Integer.MAX_VALUE - 8) / type.byteSize()) {
+      throw tooManyElements("tensor '" + name + "'", shape);
+    }
+    Values values = new Values(name, type, expected);
+    if (data.currentToken() != JsonToken.START_ARRAY) {
+      values.add(data); // one value alone
+    } else if (data.nextToken() == JsonToken.START_ARRAY) {
+      readNested(name, shape, data, new int[shape.length], 0, values);
+    } else {
+      readFlat(name, data, values);
+    }
+    if (values.count != expected) {
       throw new InvalidInputException(
           "tensor '"
               + name
               + "' has "
-              + values.size()
+              + values.count
               + " values but shape "
               + Arrays.toString(shape)
               + " needs "
               + expected);
     }
-    if (type == DataType.BYTES) {
-      List<byte[]> elements = new ArrayList<>(values.size());
-      for (int i = 0; i < values.size(); i++) {
-        JsonNode value = values.get(i);
-        if (!value.isTextual()) {
-          throw badValue(name, type, i, value);
-        }
-        elements.add(value.textValue().getBytes(StandardCharsets.UTF_8));
-      }
-      return Tensor.ofByteElements(name, shape, elements);
-    }
-    ByteBuffer buffer =
-        ByteBuffer.allocate(values.size() * type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < values.size(); i++) {
-      JsonNode value = values.get(i);
-      switch (type) {
-        case BOOL -> buffer.put(readBool(name, i, value) ? (byte) 1 : (byte) 0);
-        case FP32 -> buffer.putFloat((float) readFloating(name, type, i, value));
-        case FP64 -> buffer.putDouble(readFloating(name, type, i, value));
-        case FP16 -> buffer.putShort(HalfFloats.toFp16((float) readFloating(name, type, i, value)));
-        case BF16 -> buffer.putShort(HalfFloats.toBf16((float) readFloating(name, type, i, value)));
-        case INT8 -> buffer.put((byte) readInteger(name, type, i, value, -128, 127));
-        case UINT8 -> buffer.put((byte) readInteger(name, type, i, value, 0, 255));
-        case INT16 -> buffer.putShort((short) readInteger(name, type, i, value, -32768, 32767));
-        case UINT16 -> buffer.putShort((short) readInteger(name, type, i, value, 0, 65535));
-        case INT32 ->
-            buffer.putInt(
-                (int) readInteger(name, type, i, value, Integer.MIN_VALUE, Integer.MAX_VALUE));
-        case UINT32 -> buffer.putInt((int) readInteger(name, type, i, value, 0, 0xFFFF_FFFFL));
-        case INT64 ->
-            buffer.putLong(readInteger(name, type, i, value, Long.MIN_VALUE, Long.MAX_VALUE));
-        case UINT64 -> buffer.putLong(readUnsigned64(name, i, value));
-        default -> throw new IllegalStateException(type.name());
-      }
-    }
-    buffer.flip();
-    return Tensor.of(name, type, shape, buffer);
+    return values.tensor(shape);
   }
 
   /** Writes a whole tensor: {@code {"name", "datatype", "shape", "data"}}. */
@@ -303,54 +296,63 @@ public final class V2Json {
     return value > 0 ? "Infinity" : "-Infinity";
   }
 
-  /** Collects flat data: a list of values, or one value alone. */
-  private static void collectFlat(String name, JsonNode data, List<JsonNode> into) {
-    if (!data.isArray()) {
-      into.add(data);
-      return;
-    }
-    for (int i = 0; i < data.size(); i++) {
-      JsonNode value = data.get(i);
-      if (value.isArray()) {
+  /** Reads flat data; the parser is on the list's first entry (or its end). */
+  private static void readFlat(String name, JsonParser data, Values into) throws IOException {
+    for (JsonToken token = data.currentToken();
+        token != JsonToken.END_ARRAY;
+        token = data.nextToken()) {
+      if (token == JsonToken.START_ARRAY) {
         throw new InvalidInputException(
             "tensor '"
                 + name
                 + "' data mixes values and lists: data[0] is a value, data["
-                + i
+                + into.count
                 + "] a list; nest the data like the shape or send it flat");
       }
-      into.add(value);
+      into.add(data);
     }
   }
 
   /**
-   * Collects nested data, which must nest exactly like the shape: data nested otherwise (two rows
-   * of five for a shape [1, 10]) is a mistake in the request more often than not.
+   * Reads nested data, which must nest exactly like the shape: data nested otherwise (two rows of
+   * five for a shape [1, 10]) is a mistake in the request more often than not. The parser is on the
+   * first entry of the list at {@code depth}.
    */
-  private static void collectNested(
-      String name, long[] shape, JsonNode node, int[] at, int depth, List<JsonNode> into) {
+  private static void readNested(
+      String name, long[] shape, JsonParser data, int[] at, int depth, Values into)
+      throws IOException {
     if (depth == shape.length) {
-      if (node.isArray()) {
-        throw nestedUnlikeShape(name, shape, at, depth, "is a list, deeper than the shape goes");
+      throw nestedUnlikeShape(name, shape, at, depth, "is a list, deeper than the shape goes");
+    }
+    int entries = 0;
+    for (JsonToken token = data.currentToken();
+        token != JsonToken.END_ARRAY;
+        token = data.nextToken()) {
+      at[depth] = entries;
+      boolean list = token == JsonToken.START_ARRAY;
+      if (depth + 1 < shape.length && !list) {
+        throw nestedUnlikeShape(
+            name,
+            shape,
+            at,
+            depth + 1,
+            "is a value where the shape has a dimension of " + shape[depth + 1]);
       }
-      into.add(node);
-      return;
+      if (list) {
+        data.nextToken();
+        readNested(name, shape, data, at, depth + 1, into);
+      } else {
+        into.add(data);
+      }
+      entries++;
     }
-    if (!node.isArray()) {
-      throw nestedUnlikeShape(
-          name, shape, at, depth, "is a value where the shape has a dimension of " + shape[depth]);
-    }
-    if (node.size() != shape[depth]) {
+    if (entries != shape[depth]) {
       throw nestedUnlikeShape(
           name,
           shape,
           at,
           depth,
-          "has " + node.size() + " entries where the shape has " + shape[depth]);
-    }
-    for (int i = 0; i < node.size(); i++) {
-      at[depth] = i;
-      collectNested(name, shape, node.get(i), at, depth + 1, into);
+          "has " + entries + " entries where the shape has " + shape[depth]);
     }
   }
 
@@ -372,22 +374,98 @@ public final class V2Json {
             + "; nest the data like the shape or send it flat");
   }
 
-  private static boolean readBool(String name, int index, JsonNode value) {
-    if (value.isBoolean()) {
-      return value.booleanValue();
+  /**
+   * The values of one tensor as they are read: little-endian bytes of the type (or BYTES elements),
+   * in a buffer that grows with them, so that a shape cannot make it allocate ahead of the values
+   * that came. Values past the shape's count are counted, not kept.
+   */
+  private static final class Values {
+    private final String name;
+    private final DataType type;
+    private final long expected;
+    private ByteBuffer buffer;
+    private final List<byte[]> elements = new ArrayList<>();
+    long count;
+
+    Values(String name, DataType type, long expected) {
+      this.name = name;
+      this.type = type;
+      this.expected = expected;
+      int first = type == DataType.BYTES ? 0 : (int) Math.min(expected, 1024) * type.byteSize();
+      this.buffer = ByteBuffer.allocate(first).order(ByteOrder.LITTLE_ENDIAN);
     }
-    if (value.isIntegralNumber() && (value.asInt() == 0 || value.asInt() == 1)) {
-      return value.asInt() == 1;
+
+    /** Adds the value at the parser's current token. */
+    void add(JsonParser value) throws IOException {
+      int index = (int) Math.min(count, Integer.MAX_VALUE);
+      count++;
+      if (count > expected) {
+        value.skipChildren(); // counted for the error, not kept
+        return;
+      }
+      if (type == DataType.BYTES) {
+        if (value.currentToken() != JsonToken.VALUE_STRING) {
+          throw badValue(name, type, index, value);
+        }
+        elements.add(value.getText().getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      if (buffer.remaining() < type.byteSize()) {
+        long grown = Math.min((long) buffer.capacity() * 2, expected * type.byteSize());
+        buffer = ByteBuffer.allocate((int) grown).order(ByteOrder.LITTLE_ENDIAN).put(buffer.flip());
+      }
+      switch (type) {
+        case BOOL -> buffer.put(readBool(name, index, value) ? (byte) 1 : (byte) 0);
+        case FP32 -> buffer.putFloat((float) readFloating(name, type, index, value));
+        case FP64 -> buffer.putDouble(readFloating(name, type, index, value));
+        case FP16 ->
+            buffer.putShort(HalfFloats.toFp16((float) readFloating(name, type, index, value)));
+        case BF16 ->
+            buffer.putShort(HalfFloats.toBf16((float) readFloating(name, type, index, value)));
+        case INT8 -> buffer.put((byte) readInteger(name, type, index, value, -128, 127));
+        case UINT8 -> buffer.put((byte) readInteger(name, type, index, value, 0, 255));
+        case INT16 -> buffer.putShort((short) readInteger(name, type, index, value, -32768, 32767));
+        case UINT16 -> buffer.putShort((short) readInteger(name, type, index, value, 0, 65535));
+        case INT32 ->
+            buffer.putInt(
+                (int) readInteger(name, type, index, value, Integer.MIN_VALUE, Integer.MAX_VALUE));
+        case UINT32 -> buffer.putInt((int) readInteger(name, type, index, value, 0, 0xFFFF_FFFFL));
+        case INT64 ->
+            buffer.putLong(readInteger(name, type, index, value, Long.MIN_VALUE, Long.MAX_VALUE));
+        case UINT64 -> buffer.putLong(readUnsigned64(name, index, value));
+        default -> throw new IllegalStateException(type.name());
+      }
+    }
+
+    Tensor tensor(long[] shape) {
+      if (type == DataType.BYTES) {
+        return Tensor.ofByteElements(name, shape, elements);
+      }
+      return Tensor.of(name, type, shape, buffer.flip());
+    }
+  }
+
+  private static boolean readBool(String name, int index, JsonParser value) throws IOException {
+    JsonToken token = value.currentToken();
+    if (token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE) {
+      return token == JsonToken.VALUE_TRUE;
+    }
+    if (token == JsonToken.VALUE_NUMBER_INT
+        && value.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+        && (value.getLongValue() == 0 || value.getLongValue() == 1)) {
+      return value.getLongValue() == 1;
     }
     throw badValue(name, DataType.BOOL, index, value);
   }
 
-  private static double readFloating(String name, DataType type, int index, JsonNode value) {
-    if (value.isNumber()) {
-      return value.doubleValue();
+  private static double readFloating(String name, DataType type, int index, JsonParser value)
+      throws IOException {
+    JsonToken token = value.currentToken();
+    if (token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT) {
+      return value.getDoubleValue();
     }
-    if (value.isTextual()) {
-      switch (value.textValue()) {
+    if (token == JsonToken.VALUE_STRING) {
+      switch (value.getText()) {
         case "NaN", "nan":
           return Double.NaN;
         case "Infinity", "inf", "+Infinity":
@@ -402,11 +480,13 @@ public final class V2Json {
   }
 
   private static long readInteger(
-      String name, DataType type, int index, JsonNode value, long min, long max) {
-    if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+      String name, DataType type, int index, JsonParser value, long min, long max)
+      throws IOException {
+    if (value.currentToken() != JsonToken.VALUE_NUMBER_INT
+        || value.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
       throw badValue(name, type, index, value);
     }
-    long parsed = value.longValue();
+    long parsed = value.getLongValue();
     if (parsed < min || parsed > max) {
       throw new InvalidInputException(
           "tensor '"
@@ -426,11 +506,11 @@ public final class V2Json {
     return parsed;
   }
 
-  private static long readUnsigned64(String name, int index, JsonNode value) {
-    if (!value.isIntegralNumber()) {
+  private static long readUnsigned64(String name, int index, JsonParser value) throws IOException {
+    if (value.currentToken() != JsonToken.VALUE_NUMBER_INT) {
       throw badValue(name, DataType.UINT64, index, value);
     }
-    BigInteger parsed = value.bigIntegerValue();
+    BigInteger parsed = value.getBigIntegerValue();
     if (parsed.signum() < 0 || parsed.compareTo(UINT64_MAX) > 0) {
       throw new InvalidInputException(
           "tensor '" + name + "' element " + index + " is " + parsed + ", outside UINT64");
@@ -438,10 +518,19 @@ public final class V2Json {
     return parsed.longValue();
   }
 
+  /** The error for a value of the wrong kind, showing it as JSON. */
   private static InvalidInputException badValue(
-      String name, DataType type, int index, JsonNode value) {
+      String name, DataType type, int index, JsonParser value) throws IOException {
     return new InvalidInputException(
-        "tensor '" + name + "' element " + index + " (" + value + ") is not a " + type + " value");
+        "tensor '"
+            + name
+            + "' element "
+            + index
+            + " ("
+            + MAPPER.readTree(value)
+            + ") is not a "
+            + type
+            + " value");
   }
 
   private static String requiredText(JsonNode node, String field, String owner) {

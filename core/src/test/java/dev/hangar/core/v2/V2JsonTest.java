@@ -39,8 +39,11 @@ class V2JsonTest {
     assertThatThrownBy(() -> read(new long[] {3, 2}, "[[1, 2, 3], [4, 5, 6]]"))
         .isInstanceOf(InvalidInputException.class)
         .hasMessage(
-            "tensor 'x' shape [3, 2]: data has 2 entries where the shape has 3; nest the data like"
-                + " the shape or send it flat");
+            "tensor 'x' shape [3, 2]: data[0] has 3 entries where the shape has 2; nest the data"
+                + " like the shape or send it flat");
+    assertThatThrownBy(() -> read(new long[] {3, 3}, "[[1, 2, 3], [4, 5, 6]]"))
+        .hasMessageStartingWith(
+            "tensor 'x' shape [3, 3]: data has 2 entries where the shape has 3");
     assertThatThrownBy(() -> read(TWO_BY_THREE, "[[1, 2, 3], [4, 5]]"))
         .hasMessageStartingWith(
             "tensor 'x' shape [2, 3]: data[1] has 2 entries where the shape has 3");
