@@ -70,6 +70,8 @@ final class RequestBodies {
       sent = in.readNBytes((int) declared);
     } catch (IOException e) {
       throw unreadableBody(e);
+    } catch (OutOfMemoryError e) {
+      throw noHeapFor("a body of " + declared + " bytes");
     }
     if (sent.length != declared) {
       throw endedEarly(sent.length, declared);
@@ -95,7 +97,12 @@ final class RequestBodies {
                       + encoding
                       + "' is not supported; send the body as it is, or gzip or deflate it");
         }) {
-      byte[] body = inflated.readNBytes((int) limit + 1);
+      byte[] body;
+      try {
+        body = inflated.readNBytes((int) limit + 1);
+      } catch (OutOfMemoryError e) {
+        throw noHeapFor("the inflated body (" + name + ")");
+      }
       if (body.length > limit) {
         throw tooLarge("more than " + limit + " bytes once inflated (" + name + ")");
       }
@@ -129,7 +136,7 @@ final class RequestBodies {
    * nothing costs the server no more than a small buffer.
    */
   private final class BodyReader implements ReadListener {
-    // a body starts in a buffer at most this large (its declared length, when smaller) and doubles
+    // a body starts in a buffer at most this large (its declared length, when smaller); see grown
     private static final int FIRST_BUFFER_BYTES = 65536;
     private final ServletInputStream in;
     private final long declared;
@@ -159,8 +166,14 @@ final class RequestBodies {
               }
               return;
             }
-            long most = declared >= 0 ? declared : limit + 1L;
-            buffer = Arrays.copyOf(buffer, (int) Math.min((long) buffer.length * 2, most));
+            int grown = grown(buffer.length);
+            try {
+              buffer = Arrays.copyOf(buffer, grown);
+            } catch (OutOfMemoryError e) {
+              // the copy failed whole: the heap is as it was, and this body is given up
+              body.completeExceptionally(noHeapFor("a body of " + sizeText() + " bytes"));
+              return;
+            }
           }
           int read = in.read(buffer, size, buffer.length - size);
           if (read < 0) {
@@ -174,6 +187,22 @@ final class RequestBodies {
       } catch (IOException e) {
         body.completeExceptionally(unreadableBody(e));
       }
+    }
+
+    /**
+     * The next size of a full buffer: twice it, or, once a quarter of a declared length has come,
+     * all of that length. The client has then sent a quarter of what it asks the server to hold,
+     * and the copy that grows the buffer holds 1.25 times the body at most, not 1.5.
+     */
+    private int grown(int length) {
+      if (declared >= 0) {
+        return (int) (length * 4L >= declared ? declared : Math.min(length * 2L, declared));
+      }
+      return (int) Math.min(length * 2L, limit + 1L);
+    }
+
+    private String sizeText() {
+      return declared >= 0 ? Long.toString(declared) : "more than " + buffer.length;
     }
 
     @Override
@@ -193,6 +222,22 @@ final class RequestBodies {
                   ? io
                   : new IOException(failure.toString(), failure)));
     }
+  }
+
+  /**
+   * The answer when the heap has no room for a request now: 507, as for a model that does not fit
+   * the memory budget. A large allocation that fails leaves the heap as it was, so the server
+   * answers this and goes on.
+   */
+  static HttpProblem noHeapFor(String what) {
+    return new HttpProblem(
+        507,
+        "the server has no room in its heap for "
+            + what
+            + " now (the heap holds at most "
+            + DataSize.format(Runtime.getRuntime().maxMemory())
+            + "); send smaller requests (binary tensors take less than JSON), or give the server"
+            + " more memory (--memory, or HANGAR_HEAP)");
   }
 
   /** The body's declared length (-1: not declared), refused with 413 before reading when over. */

@@ -212,6 +212,9 @@ final class V2Endpoints {
     InferenceCodec.Decoded decoded;
     try {
       decoded = InferenceCodec.decode(model, version, body, headerLength);
+    } catch (OutOfMemoryError e) {
+      // what decoding allocated is this request's alone, and garbage now
+      throw RequestBodies.noHeapFor("the tensors of a " + body.length + "-byte request");
     } catch (RuntimeException e) {
       status(model, version); // a request to an unknown model or version says that first: 404
       throw e;
