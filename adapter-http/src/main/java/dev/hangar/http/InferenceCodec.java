@@ -464,11 +464,13 @@ final class InferenceCodec {
       ObjectNode input = V2Views.JSON.createObjectNode();
       while (parser.nextToken() == JsonToken.FIELD_NAME) {
         String field = parser.currentName();
-        if (parser.nextToken() == JsonToken.START_ARRAY && field.equals("data")) {
-          int start = (int) parser.currentTokenLocation().getByteOffset();
+        boolean list = parser.nextToken() == JsonToken.START_ARRAY;
+        long start = parser.currentTokenLocation().getByteOffset();
+        // no byte offsets: JSON not in UTF-8 (RFC 8259 asks for UTF-8), read as a tree then
+        if (list && field.equals("data") && start >= 0) {
           parser.skipChildren();
           int end = (int) parser.currentLocation().getByteOffset();
-          input.set(field, new POJONode(new DataRange(start, end)));
+          input.set(field, new POJONode(new DataRange((int) start, end)));
         } else {
           input.set(field, readValue(parser));
         }

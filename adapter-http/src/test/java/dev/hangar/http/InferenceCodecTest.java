@@ -56,6 +56,17 @@ class InferenceCodecTest {
             () -> decode("{\"inputs\": [{\"data\": [1], \"name\": \"x\", \"shape\": [1]}]}"))
         .isInstanceOf(InvalidInputException.class)
         .hasMessage("tensor 'x' needs \"datatype\" as a string");
+    // JSON in UTF-16 has no byte offsets to leave the data at: read as a tree, as it was
+    byte[] utf16 =
+        "{\"inputs\": [{\"name\": \"x\", \"shape\": [2], \"datatype\": \"INT32\", \"data\": [5, 6]}]}"
+            .getBytes(StandardCharsets.UTF_16BE);
+    assertThat(
+            InferenceCodec.decode("m", OptionalLong.empty(), utf16, -1)
+                .request()
+                .inputs()
+                .get(0)
+                .toLongArray())
+        .containsExactly(5, 6);
     assertThatThrownBy(() -> decode("{\"inputs\": []} {\"inputs\": []}"))
         .hasMessage("the request is not valid JSON: more follows the request at line 1, column 16");
   }
