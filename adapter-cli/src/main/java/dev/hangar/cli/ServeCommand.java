@@ -111,6 +111,14 @@ final class ServeCommand implements Callable<Integer> {
   Duration headerTimeout;
 
   @Option(
+      names = "--max-connections",
+      paramLabel = "COUNT",
+      description =
+          "The most connections open at once; past it the server accepts no more until one"
+              + " closes (default: three quarters of the process's open-file limit).")
+  Integer maxConnections;
+
+  @Option(
       names = "--http-threads",
       paramLabel = "COUNT",
       defaultValue = "" + HttpSettings.DEFAULT_THREADS,
@@ -137,6 +145,9 @@ final class ServeCommand implements Callable<Integer> {
               .withHeaderTimeout(headerTimeout)
               .withThreads(threads)
               .withAdminToken(Optional.ofNullable(adminToken));
+      if (maxConnections != null) {
+        http = http.withMaxConnections(maxConnections);
+      }
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage()); // an option's value out of range: exit 2
     }

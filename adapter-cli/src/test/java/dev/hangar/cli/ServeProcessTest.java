@@ -74,6 +74,8 @@ class ServeProcessTest {
     CliRunner.Result port = CliRunner.run("serve", "--repo", "../models", "--port", "70000");
     CliRunner.Result header =
         CliRunner.run("serve", "--repo", "../models", "--header-timeout", "0s");
+    CliRunner.Result connections =
+        CliRunner.run("serve", "--repo", "../models", "--max-connections", "0");
 
     assertThat(threads.exitCode()).isEqualTo(2);
     assertThat(threads.err())
@@ -82,6 +84,9 @@ class ServeProcessTest {
     assertThat(idle.err()).contains("the idle timeout (--idle-timeout) must be positive, got PT0S");
     assertThat(port.exitCode()).isEqualTo(2);
     assertThat(port.err()).contains("the port (--port) must be from 0 to 65535, got 70000");
+    assertThat(connections.exitCode()).isEqualTo(2);
+    assertThat(connections.err())
+        .contains("the connection limit (--max-connections) must be at least 1, got 0");
     assertThat(header.exitCode()).isEqualTo(2);
     assertThat(header.err())
         .contains("the header timeout (--header-timeout) must be positive, got PT0S");
@@ -102,6 +107,7 @@ class ServeProcessTest {
         .contains("--drain-timeout")
         .contains("--idle-timeout")
         .contains("--header-timeout")
+        .contains("--max-connections")
         .contains("--http-threads");
   }
 }

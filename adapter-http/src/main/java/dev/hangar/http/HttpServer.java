@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.ServerConnector;
@@ -137,6 +138,9 @@ public final class HttpServer implements AutoCloseable {
           connector.setShutdownIdleTimeout(250);
           // closes a connection whose client trickles its headers inside the idle timeout
           connector.addBean(new HeaderTimeout(settings.headerTimeout()));
+          // past the limit, accept nothing more until a connection closes (the kernel's backlog
+          // holds the rest): clients cannot take every file the process may open
+          server.addBean(new NetworkConnectionLimit(settings.maxConnections(), connector));
           return connector;
         });
     config.routes.exception(Exception.class, endpoints::failed);

@@ -3,6 +3,7 @@ package dev.hangar.http;
 import static java.util.Objects.requireNonNull;
 
 import dev.hangar.core.config.DataSize;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -23,6 +24,9 @@ import java.util.Optional;
  * @param adminToken the bearer token the load/unload endpoints require, when set
  * @param threads the most threads the server runs requests on (default 250, Javalin's); Jetty takes
  *     a few of them for accepting connections and selecting
+ * @param maxConnections the most connections open at once (default: three quarters of the process's
+ *     open-file limit); past it the server accepts no more until one closes, so that clients cannot
+ *     take the files that model loads and the server itself need
  */
 public record HttpSettings(
     String host,
@@ -32,7 +36,8 @@ public record HttpSettings(
     Duration headerTimeout,
     Duration drainTimeout,
     Optional<String> adminToken,
-    int threads) {
+    int threads,
+    int maxConnections) {
   /** The default address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
 
@@ -84,6 +89,10 @@ public record HttpSettings(
               + " to 10000, got "
               + threads);
     }
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException(
+          "the connection limit (--max-connections) must be at least 1, got " + maxConnections);
+    }
     adminToken = adminToken.filter(token -> !token.isBlank());
   }
 
@@ -97,49 +106,124 @@ public record HttpSettings(
         Duration.ofSeconds(30),
         Duration.ofSeconds(30),
         Optional.empty(),
-        DEFAULT_THREADS);
+        DEFAULT_THREADS,
+        defaultMaxConnections());
+  }
+
+  /**
+   * Three quarters of the process's open-file limit, where the JVM can tell it (else 10000), and at
+   * least 64: the other quarter stays for model files, libraries and the server's own.
+   */
+  static int defaultMaxConnections() {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+      return (int) Math.max(64, Math.min(unix.getMaxFileDescriptorCount() / 4 * 3, 1_000_000));
+    }
+    return 10_000;
   }
 
   /** Returns these settings bound to another address and port. */
   public HttpSettings withAddress(String newHost, int newPort) {
     return new HttpSettings(
-        newHost, newPort, maxBody, idleTimeout, headerTimeout, drainTimeout, adminToken, threads);
+        newHost,
+        newPort,
+        maxBody,
+        idleTimeout,
+        headerTimeout,
+        drainTimeout,
+        adminToken,
+        threads,
+        maxConnections);
   }
 
   /** Returns these settings with another body limit. */
   public HttpSettings withMaxBody(DataSize size) {
     return new HttpSettings(
-        host, port, size, idleTimeout, headerTimeout, drainTimeout, adminToken, threads);
+        host,
+        port,
+        size,
+        idleTimeout,
+        headerTimeout,
+        drainTimeout,
+        adminToken,
+        threads,
+        maxConnections);
   }
 
   /** Returns these settings with an admin token (empty: none). */
   public HttpSettings withAdminToken(Optional<String> token) {
     return new HttpSettings(
-        host, port, maxBody, idleTimeout, headerTimeout, drainTimeout, token, threads);
+        host,
+        port,
+        maxBody,
+        idleTimeout,
+        headerTimeout,
+        drainTimeout,
+        token,
+        threads,
+        maxConnections);
   }
 
   /** Returns these settings with another drain timeout. */
   public HttpSettings withDrainTimeout(Duration timeout) {
     return new HttpSettings(
-        host, port, maxBody, idleTimeout, headerTimeout, timeout, adminToken, threads);
+        host,
+        port,
+        maxBody,
+        idleTimeout,
+        headerTimeout,
+        timeout,
+        adminToken,
+        threads,
+        maxConnections);
   }
 
   /** Returns these settings with another idle timeout. */
   public HttpSettings withIdleTimeout(Duration timeout) {
     return new HttpSettings(
-        host, port, maxBody, timeout, headerTimeout, drainTimeout, adminToken, threads);
+        host,
+        port,
+        maxBody,
+        timeout,
+        headerTimeout,
+        drainTimeout,
+        adminToken,
+        threads,
+        maxConnections);
   }
 
   /** Returns these settings with another header timeout. */
   public HttpSettings withHeaderTimeout(Duration timeout) {
     return new HttpSettings(
-        host, port, maxBody, idleTimeout, timeout, drainTimeout, adminToken, threads);
+        host,
+        port,
+        maxBody,
+        idleTimeout,
+        timeout,
+        drainTimeout,
+        adminToken,
+        threads,
+        maxConnections);
   }
 
   /** Returns these settings with another number of request threads. */
   public HttpSettings withThreads(int count) {
     return new HttpSettings(
-        host, port, maxBody, idleTimeout, headerTimeout, drainTimeout, adminToken, count);
+        host,
+        port,
+        maxBody,
+        idleTimeout,
+        headerTimeout,
+        drainTimeout,
+        adminToken,
+        count,
+        maxConnections);
+  }
+
+  /** Returns these settings with another connection limit. */
+  public HttpSettings withMaxConnections(int count) {
+    return new HttpSettings(
+        host, port, maxBody, idleTimeout, headerTimeout, drainTimeout, adminToken, threads, count);
   }
 
   /** Returns whether the server listens on a loopback address only. */

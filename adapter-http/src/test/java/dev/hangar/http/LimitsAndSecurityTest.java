@@ -1,6 +1,7 @@
 package dev.hangar.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hangar.core.config.DataSize;
 import java.io.ByteArrayInputStream;
@@ -328,6 +329,32 @@ class LimitsAndSecurityTest {
           client.close();
         }
       }
+    }
+  }
+
+  @Test
+  void pastTheConnectionLimitTheServerAcceptsNoMoreUntilOneCloses() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    try (TestServer server =
+            new TestServer(
+                repository, DataSize.ofMegabytes(4096), http -> http.withMaxConnections(2));
+        Socket first = new Socket("127.0.0.1", server.server.port());
+        Socket second = new Socket("127.0.0.1", server.server.port());
+        Socket third = new Socket("127.0.0.1", server.server.port())) {
+      // the kernel completes the third connection, but the server does not take it
+      third.setSoTimeout(1_000);
+      third
+          .getOutputStream()
+          .write(
+              "GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      assertThatThrownBy(() -> third.getInputStream().read())
+          .isInstanceOf(java.net.SocketTimeoutException.class);
+      first.close();
+      third.setSoTimeout(20_000);
+      assertThat(readResponse(third.getInputStream())).startsWith("HTTP/1.1 200");
+      assertThat(second.isClosed()).isFalse();
     }
   }
 
