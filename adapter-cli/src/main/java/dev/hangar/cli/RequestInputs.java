@@ -113,6 +113,13 @@ final class RequestInputs {
     }
     List<Tensor> tensors = new ArrayList<>();
     if (root.has(listField) && root.get(listField).isArray()) {
+      if (listField.equals("inputs") && root.has("outputs")) {
+        // a v2 request's outputs would otherwise be dropped, and every output printed
+        throw new InvalidInputException(
+            option
+                + " holds \"outputs\", which hangar infer does not take from it; name the outputs"
+                + " to print with --output");
+      }
       for (JsonNode tensor : root.get(listField)) {
         tensors.add(V2Json.readTensor(tensor));
       }

@@ -86,6 +86,22 @@ class OneShotCommandsTest {
   }
 
   @Test
+  void aV2RequestsOutputsPointToTheOutputOption() {
+    CliRunner.Result result =
+        hangar(
+            "infer",
+            "quality_predictor",
+            "--input",
+            "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10],"
+                + " \"data\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}], \"outputs\": [{\"name\": \"ssim\"}]}");
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err().strip())
+        .isEqualTo(
+            "error: --input holds \"outputs\", which hangar infer does not take from it; name the"
+                + " outputs to print with --output");
+  }
+
+  @Test
   void anUnknownModelIsOneLineWithASuggestion() {
     CliRunner.Result result = hangar("infer", "quality_predicter", "--input", FEATURES);
     assertThat(result.exitCode()).isEqualTo(1);
