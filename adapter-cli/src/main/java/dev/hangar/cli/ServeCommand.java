@@ -83,6 +83,15 @@ final class ServeCommand implements Callable<Integer> {
   DataSize maxBody;
 
   @Option(
+      names = "--body-memory",
+      paramLabel = "SIZE",
+      converter = RepositoryOptions.DataSizeConverter.class,
+      description =
+          "The most heap the bodies of requests in flight may hold together (default: half the"
+              + " heap). A request past it gets 503 and retries; one past it alone gets 507.")
+  DataSize bodyMemory;
+
+  @Option(
       names = "--drain-timeout",
       paramLabel = "DURATION",
       defaultValue = "30s",
@@ -147,6 +156,9 @@ final class ServeCommand implements Callable<Integer> {
               .withAdminToken(Optional.ofNullable(adminToken));
       if (maxConnections != null) {
         http = http.withMaxConnections(maxConnections);
+      }
+      if (bodyMemory != null) {
+        http = http.withBodyMemory(bodyMemory);
       }
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage()); // an option's value out of range: exit 2

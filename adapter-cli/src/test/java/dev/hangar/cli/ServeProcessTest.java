@@ -76,6 +76,7 @@ class ServeProcessTest {
         CliRunner.run("serve", "--repo", "../models", "--header-timeout", "0s");
     CliRunner.Result connections =
         CliRunner.run("serve", "--repo", "../models", "--max-connections", "0");
+    CliRunner.Result bodies = CliRunner.run("serve", "--repo", "../models", "--body-memory", "0");
 
     assertThat(threads.exitCode()).isEqualTo(2);
     assertThat(threads.err())
@@ -84,6 +85,9 @@ class ServeProcessTest {
     assertThat(idle.err()).contains("the idle timeout (--idle-timeout) must be positive, got PT0S");
     assertThat(port.exitCode()).isEqualTo(2);
     assertThat(port.err()).contains("the port (--port) must be from 0 to 65535, got 70000");
+    assertThat(bodies.exitCode()).isEqualTo(2);
+    assertThat(bodies.err())
+        .contains("the memory for request bodies (--body-memory) must be at least 1 byte");
     assertThat(connections.exitCode()).isEqualTo(2);
     assertThat(connections.err())
         .contains("the connection limit (--max-connections) must be at least 1, got 0");
@@ -108,6 +112,7 @@ class ServeProcessTest {
         .contains("--idle-timeout")
         .contains("--header-timeout")
         .contains("--max-connections")
+        .contains("--body-memory")
         .contains("--http-threads");
   }
 }

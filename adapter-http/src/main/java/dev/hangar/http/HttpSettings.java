@@ -27,6 +27,8 @@ import java.util.Optional;
  * @param maxConnections the most connections open at once (default: three quarters of the process's
  *     open-file limit); past it the server accepts no more until one closes, so that clients cannot
  *     take the files that model loads and the server itself need
+ * @param bodyMemory the most heap the bodies of requests in flight may hold together (default: half
+ *     the heap); a request past it waits for others to end (503), one past it alone gets 507
  */
 public record HttpSettings(
     String host,
@@ -37,7 +39,8 @@ public record HttpSettings(
     Duration drainTimeout,
     Optional<String> adminToken,
     int threads,
-    int maxConnections) {
+    int maxConnections,
+    DataSize bodyMemory) {
   /** The default address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
 
@@ -61,6 +64,7 @@ public record HttpSettings(
     requireNonNull(headerTimeout, "headerTimeout is null");
     requireNonNull(drainTimeout, "drainTimeout is null");
     requireNonNull(adminToken, "adminToken is null");
+    requireNonNull(bodyMemory, "bodyMemory is null");
     if (host.isBlank()) {
       throw new IllegalArgumentException("the host (--host) is blank");
     }
@@ -89,6 +93,11 @@ public record HttpSettings(
               + " to 10000, got "
               + threads);
     }
+    if (bodyMemory.bytes() < 1) {
+      throw new IllegalArgumentException(
+          "the memory for request bodies (--body-memory) must be at least 1 byte, got "
+              + bodyMemory);
+    }
     if (maxConnections < 1) {
       throw new IllegalArgumentException(
           "the connection limit (--max-connections) must be at least 1, got " + maxConnections);
@@ -107,7 +116,8 @@ public record HttpSettings(
         Duration.ofSeconds(30),
         Optional.empty(),
         DEFAULT_THREADS,
-        defaultMaxConnections());
+        defaultMaxConnections(),
+        new DataSize(Runtime.getRuntime().maxMemory() / 2));
   }
 
   /**
@@ -133,7 +143,8 @@ public record HttpSettings(
         drainTimeout,
         adminToken,
         threads,
-        maxConnections);
+        maxConnections,
+        bodyMemory);
   }
 
   /** Returns these settings with another body limit. */
@@ -147,7 +158,8 @@ public record HttpSettings(
         drainTimeout,
         adminToken,
         threads,
-        maxConnections);
+        maxConnections,
+        bodyMemory);
   }
 
   /** Returns these settings with an admin token (empty: none). */
@@ -161,7 +173,8 @@ public record HttpSettings(
         drainTimeout,
         token,
         threads,
-        maxConnections);
+        maxConnections,
+        bodyMemory);
   }
 
   /** Returns these settings with another drain timeout. */
@@ -175,7 +188,8 @@ public record HttpSettings(
         timeout,
         adminToken,
         threads,
-        maxConnections);
+        maxConnections,
+        bodyMemory);
   }
 
   /** Returns these settings with another idle timeout. */
@@ -189,7 +203,8 @@ public record HttpSettings(
         drainTimeout,
         adminToken,
         threads,
-        maxConnections);
+        maxConnections,
+        bodyMemory);
   }
 
   /** Returns these settings with another header timeout. */
@@ -203,7 +218,8 @@ public record HttpSettings(
         drainTimeout,
         adminToken,
         threads,
-        maxConnections);
+        maxConnections,
+        bodyMemory);
   }
 
   /** Returns these settings with another number of request threads. */
@@ -217,13 +233,38 @@ public record HttpSettings(
         drainTimeout,
         adminToken,
         count,
-        maxConnections);
+        maxConnections,
+        bodyMemory);
   }
 
   /** Returns these settings with another connection limit. */
   public HttpSettings withMaxConnections(int count) {
     return new HttpSettings(
-        host, port, maxBody, idleTimeout, headerTimeout, drainTimeout, adminToken, threads, count);
+        host,
+        port,
+        maxBody,
+        idleTimeout,
+        headerTimeout,
+        drainTimeout,
+        adminToken,
+        threads,
+        count,
+        bodyMemory);
+  }
+
+  /** Returns these settings with another memory for request bodies. */
+  public HttpSettings withBodyMemory(DataSize size) {
+    return new HttpSettings(
+        host,
+        port,
+        maxBody,
+        idleTimeout,
+        headerTimeout,
+        drainTimeout,
+        adminToken,
+        threads,
+        maxConnections,
+        size);
   }
 
   /** Returns whether the server listens on a loopback address only. */

@@ -17,8 +17,11 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.server.Request;
 
 /**
  * Reads request bodies within the server's limits: the body limit (413, checked before reading,
@@ -34,11 +37,20 @@ import java.util.zip.InflaterInputStream;
 final class RequestBodies {
   private final DataSize maxBody;
   private final Duration idleTimeout;
+  private final DataSize bodyMemory;
+  // bytes the bodies of requests in flight hold, each given back when its request ends
+  private final AtomicLong held = new AtomicLong();
 
   RequestBodies(HttpSettings settings) {
     requireNonNull(settings, "settings is null");
     this.maxBody = settings.maxBody();
     this.idleTimeout = settings.idleTimeout();
+    this.bodyMemory = settings.bodyMemory();
+  }
+
+  /** Returns the bytes the bodies of requests in flight hold now. */
+  long heldBytes() {
+    return held.get();
   }
 
   /**
@@ -48,7 +60,13 @@ final class RequestBodies {
    * completes once the whole body has arrived, or fails with the problem to answer.
    */
   CompletableFuture<byte[]> read(Context context) {
-    return readSent(context).thenApply(sent -> inflate(context, sent));
+    Holding holding;
+    try {
+      holding = new Holding(context);
+    } catch (HttpProblem e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return readSent(context, holding).thenApply(sent -> inflate(context, sent, holding));
   }
 
   /**
@@ -62,11 +80,14 @@ final class RequestBodies {
       return null;
     }
     byte[] sent;
+    Holding holding;
     try {
       InputStream in = context.req().getInputStream();
       if (in.available() < declared) {
         return null;
       }
+      holding = new Holding(context);
+      holding.take(declared, declared);
       sent = in.readNBytes((int) declared);
     } catch (IOException e) {
       throw unreadableBody(e);
@@ -76,10 +97,11 @@ final class RequestBodies {
     if (sent.length != declared) {
       throw endedEarly(sent.length, declared);
     }
-    return inflate(context, sent);
+    return inflate(context, sent, holding);
   }
 
-  private byte[] inflate(Context context, byte[] sent) {
+  /** Undoes the body's Content-Encoding; the inflated bytes are taken from {@code holding}. */
+  private byte[] inflate(Context context, byte[] sent, Holding holding) {
     String encoding = context.header("Content-Encoding");
     if (encoding == null || encoding.isBlank() || encoding.trim().equalsIgnoreCase("identity")) {
       return sent;
@@ -106,6 +128,7 @@ final class RequestBodies {
       if (body.length > limit) {
         throw tooLarge("more than " + limit + " bytes once inflated (" + name + ")");
       }
+      holding.take(body.length, body.length);
       return body;
     } catch (IOException e) {
       throw new HttpProblem(
@@ -114,7 +137,7 @@ final class RequestBodies {
   }
 
   /** Reads the body as sent, refusing one over the limit with 413 before or while reading it. */
-  private CompletableFuture<byte[]> readSent(Context context) {
+  private CompletableFuture<byte[]> readSent(Context context, Holding holding) {
     long declared;
     ServletInputStream in;
     try {
@@ -125,7 +148,12 @@ final class RequestBodies {
     } catch (IOException e) {
       return CompletableFuture.failedFuture(unreadableBody(e));
     }
-    BodyReader reader = new BodyReader(in, declared, (int) maxBody.bytes());
+    BodyReader reader;
+    try {
+      reader = new BodyReader(in, declared, (int) maxBody.bytes(), holding);
+    } catch (HttpProblem e) {
+      return CompletableFuture.failedFuture(e);
+    }
     in.setReadListener(reader);
     return reader.body;
   }
@@ -142,16 +170,19 @@ final class RequestBodies {
     private final long declared;
     private final int limit;
     private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+    private final Holding holding;
     // only Jetty calls the listener, one call at a time
     private byte[] buffer;
     private int size;
 
-    BodyReader(ServletInputStream in, long declared, int limit) {
+    BodyReader(ServletInputStream in, long declared, int limit, Holding holding) {
       this.in = in;
       this.declared = declared;
       this.limit = limit;
-      this.buffer =
-          new byte[(int) Math.min(declared >= 0 ? declared : limit + 1L, FIRST_BUFFER_BYTES)];
+      this.holding = holding;
+      int first = (int) Math.min(declared >= 0 ? declared : limit + 1L, FIRST_BUFFER_BYTES);
+      holding.take(first, Math.max(declared, first));
+      this.buffer = new byte[first];
     }
 
     @Override
@@ -167,6 +198,12 @@ final class RequestBodies {
               return;
             }
             int grown = grown(buffer.length);
+            try {
+              holding.take(grown - buffer.length, Math.max(declared, grown));
+            } catch (HttpProblem e) {
+              body.completeExceptionally(e);
+              return;
+            }
             try {
               buffer = Arrays.copyOf(buffer, grown);
             } catch (OutOfMemoryError e) {
@@ -221,6 +258,51 @@ final class RequestBodies {
               failure instanceof IOException io
                   ? io
                   : new IOException(failure.toString(), failure)));
+    }
+  }
+
+  /**
+   * What the body of one request holds of the memory kept for bodies (--body-memory). It is all
+   * given back when the request ends, however it ends: Jetty calls the completion listener once for
+   * every request, answered, failed or abandoned.
+   */
+  private final class Holding {
+    private final AtomicLong bytes = new AtomicLong();
+
+    Holding(Context context) {
+      Request request = ServletContextRequest.getServletContextRequest(context.req());
+      if (request == null) {
+        throw new IllegalStateException("not a request of Jetty's servlet container");
+      }
+      Request.addCompletionListener(request, failure -> held.addAndGet(-bytes.getAndSet(0)));
+    }
+
+    /**
+     * Takes {@code more} bytes, the request then needing {@code total}: refused with 507 when the
+     * total is more than all the memory for bodies, with 503 (retry) when other requests hold it.
+     */
+    void take(long more, long total) {
+      long limit = bodyMemory.bytes();
+      if (total > limit) {
+        throw new HttpProblem(
+            507,
+            "a body of "
+                + total
+                + " bytes is more than the "
+                + bodyMemory
+                + " this server keeps for request bodies (--body-memory, by default half its heap);"
+                + " send smaller requests, or give the server more memory (--memory)");
+      }
+      if (held.addAndGet(more) > limit) {
+        held.addAndGet(-more);
+        throw new HttpProblem(
+            503,
+            "the "
+                + bodyMemory
+                + " this server keeps for request bodies (--body-memory) is held by other"
+                + " requests now; retry shortly");
+      }
+      bytes.addAndGet(more);
     }
   }
 

@@ -18,6 +18,7 @@ import dev.hangar.core.repository.ModelDefinition;
 import dev.hangar.core.repository.ModelRepository;
 import dev.hangar.spi.InvalidInputException;
 import io.javalin.http.Context;
+import io.micrometer.core.instrument.Gauge;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
@@ -64,6 +65,10 @@ final class V2Endpoints {
     this.inference = requireNonNull(inference, "inference is null");
     this.metrics = requireNonNull(metrics, "metrics is null");
     this.bodies = new RequestBodies(requireNonNull(settings, "settings is null"));
+    Gauge.builder("hangar_http_body_bytes", bodies, RequestBodies::heldBytes)
+        .description("Heap the bodies of requests in flight hold, out of --body-memory")
+        .strongReference(true)
+        .register(metrics.registry());
     this.admin = new AdminGuard(settings);
     this.serverVersion = requireNonNull(serverVersion, "serverVersion is null");
   }

@@ -358,6 +358,83 @@ class LimitsAndSecurityTest {
     }
   }
 
+  @Test
+  void bodiesPastTheMemoryKeptForThemWaitOrAreRefused() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    try (TestServer server =
+        new TestServer(
+            repository,
+            DataSize.ofMegabytes(4096),
+            http -> http.withBodyMemory(new DataSize(100_000)))) {
+      // more than all of it: 507, whatever else is in flight
+      TestServer.Reply alone = server.post("/v2/models/echo/infer", padded(ECHO, 200_000));
+      assertThat(alone.status()).as(alone.text()).isEqualTo(507);
+      assertThat(alone.json().path("error").asText())
+          .startsWith("a body of 200000 bytes is more than the ")
+          .contains("--body-memory");
+      byte[] first = padded(ECHO, 60_000).getBytes(StandardCharsets.UTF_8);
+      try (Socket slow = new Socket("127.0.0.1", server.server.port())) {
+        slow.setSoTimeout(20_000);
+        OutputStream out = slow.getOutputStream();
+        out.write(
+            ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
+                    + " application/json\r\nContent-Length: "
+                    + first.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(first, 0, 10);
+        out.flush();
+        // the slow body holds 60000 of the 100000 bytes once its request is being read
+        double holding = 0;
+        for (int poll = 0; poll < 100 && holding != first.length; poll++) {
+          Thread.sleep(50);
+          holding = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
+        }
+        assertThat(holding).isEqualTo(first.length);
+        // so a 50000-byte body must wait
+        String second = padded(ECHO, 50_000);
+        TestServer.Reply waiting = server.post("/v2/models/echo/infer", second);
+        assertThat(waiting.status()).as(waiting.text()).isEqualTo(503);
+        assertThat(waiting.header("Retry-After")).isEqualTo("1");
+        assertThat(waiting.json().path("error").asText()).contains("retry shortly");
+        // the slow body arrives and is answered; its bytes go back as its request ends
+        out.write(first, 10, first.length - 10);
+        out.flush();
+        assertThat(readResponse(slow.getInputStream())).startsWith("HTTP/1.1 200");
+        TestServer.Reply retried = server.post("/v2/models/echo/infer", second);
+        for (int poll = 0; poll < 100 && retried.status() != 200; poll++) {
+          Thread.sleep(100);
+          retried = server.post("/v2/models/echo/infer", second);
+        }
+        assertThat(retried.status()).as(retried.text()).isEqualTo(200);
+      }
+      // a body that does not parse, and a client that hangs up halfway through its body
+      assertThat(server.post("/v2/models/echo/infer", padded("{oops", 20_000)).status())
+          .isEqualTo(400);
+      try (Socket gone = new Socket("127.0.0.1", server.server.port())) {
+        gone.getOutputStream()
+            .write(
+                ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length:"
+                        + " 50000\r\n\r\n{\"inputs\"")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+        gone.getOutputStream().flush();
+        Thread.sleep(200);
+      }
+      // every request has ended: nothing is held, whichever way each ended
+      double held = -1;
+      for (int poll = 0; poll < 50 && held != 0; poll++) {
+        held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
+      }
+      assertThat(held).isZero();
+    }
+  }
+
+  /** The JSON padded with spaces to {@code length} bytes (still the same JSON). */
+  private static String padded(String json, int length) {
+    return json + " ".repeat(length - json.length());
+  }
+
   /** Reads one HTTP/1.1 response with a Content-Length from a keep-alive connection. */
   private static String readResponse(InputStream in) throws IOException {
     StringBuilder head = new StringBuilder();

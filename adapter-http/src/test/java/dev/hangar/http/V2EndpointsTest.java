@@ -883,7 +883,8 @@ class V2EndpointsTest {
         .contains("jvm_threads_live_threads")
         .contains("process_cpu_usage")
         .contains("jvm_gc_collections_total{gc=")
-        .contains("jvm_gc_collection_seconds_total{gc=");
+        .contains("jvm_gc_collection_seconds_total{gc=")
+        .contains("hangar_http_body_bytes ");
     assertThat(value(text, "jvm_threads_live_threads")).isGreaterThan(1);
     // answers by status class, those that never reach a model included
     double clientErrors = value(text, "hangar_http_responses_total{status=\"4xx\"}");
