@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.POJONode;
@@ -441,8 +442,11 @@ final class InferenceCodec {
   }
 
   private static JsonNode readRequest(JsonParser parser) throws IOException {
-    if (parser.nextToken() != JsonToken.START_OBJECT) {
-      return orNull(V2Views.JSON.readTree(parser)); // refused by the caller: not an object
+    if (parser.nextToken() == null) {
+      return NullNode.getInstance(); // refused by the caller: not an object
+    }
+    if (parser.currentToken() != JsonToken.START_OBJECT) {
+      return readValue(parser); // refused by the caller: not an object
     }
     ObjectNode root = V2Views.JSON.createObjectNode();
     while (parser.nextToken() == JsonToken.FIELD_NAME) {
@@ -480,12 +484,42 @@ final class InferenceCodec {
     return inputs;
   }
 
+  /**
+   * Reads the value at the parser's current token as a tree: the small fields of a request (names,
+   * shapes, parameters). Built here rather than by the mapper, whose every call sets up a
+   * deserialization context, a cost each request would pay several times.
+   */
   private static JsonNode readValue(JsonParser parser) throws IOException {
-    return orNull(V2Views.JSON.readTree(parser));
-  }
-
-  private static JsonNode orNull(JsonNode node) {
-    return node == null ? NullNode.getInstance() : node;
+    JsonNodeFactory nodes = V2Views.JSON.getNodeFactory();
+    return switch (parser.currentToken()) {
+      case START_OBJECT -> {
+        ObjectNode object = nodes.objectNode();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+          String field = parser.currentName();
+          parser.nextToken();
+          object.set(field, readValue(parser));
+        }
+        yield object;
+      }
+      case START_ARRAY -> {
+        ArrayNode array = nodes.arrayNode();
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+          array.add(readValue(parser));
+        }
+        yield array;
+      }
+      case VALUE_STRING -> nodes.textNode(parser.getText());
+      case VALUE_NUMBER_INT ->
+          switch (parser.getNumberType()) {
+            case INT -> nodes.numberNode(parser.getIntValue());
+            case LONG -> nodes.numberNode(parser.getLongValue());
+            default -> nodes.numberNode(parser.getBigIntegerValue());
+          };
+      case VALUE_NUMBER_FLOAT -> nodes.numberNode(parser.getDoubleValue());
+      case VALUE_TRUE -> nodes.booleanNode(true);
+      case VALUE_FALSE -> nodes.booleanNode(false);
+      default -> nodes.nullNode();
+    };
   }
 
   /** Where an input's {@code "data"} list lies in the request body. */
