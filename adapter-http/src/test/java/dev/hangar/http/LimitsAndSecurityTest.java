@@ -211,12 +211,7 @@ class LimitsAndSecurityTest {
         socket.setSoTimeout(20_000);
         byte[] content = ECHO.getBytes(StandardCharsets.UTF_8);
         OutputStream out = socket.getOutputStream();
-        out.write(
-            ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
-                    + " application/json\r\nContent-Length: "
-                    + content.length
-                    + "\r\n\r\n")
-                .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(echoHead(content.length));
         out.write(content);
         String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(answer).startsWith("HTTP/1.1 200").contains("\"outputs\"");
@@ -271,12 +266,7 @@ class LimitsAndSecurityTest {
         assertThat(readResponse(in)).startsWith("HTTP/1.1 200");
         Thread.sleep(2_000);
         byte[] content = ECHO.getBytes(StandardCharsets.UTF_8);
-        out.write(
-            ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
-                    + " application/json\r\nContent-Length: "
-                    + content.length
-                    + "\r\n\r\n")
-                .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(echoHead(content.length));
         for (int i = 0; i < content.length; i += 10) {
           out.write(content, i, Math.min(10, content.length - i));
           out.flush();
@@ -308,14 +298,8 @@ class LimitsAndSecurityTest {
         for (int i = 0; i < 3; i++) {
           Socket socket = new Socket("127.0.0.1", server.server.port());
           clients.add(socket);
-          socket
-              .getOutputStream()
-              .write(
-                  ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
-                          + " application/json\r\nContent-Length: "
-                          + declared
-                          + "\r\n\r\n{\"inputs\":")
-                      .getBytes(StandardCharsets.ISO_8859_1));
+          socket.getOutputStream().write(echoHead(declared));
+          socket.getOutputStream().write("{\"inputs\":".getBytes(StandardCharsets.UTF_8));
         }
         long most = 0;
         for (int poll = 0; poll < 30; poll++) {
@@ -377,12 +361,7 @@ class LimitsAndSecurityTest {
       try (Socket slow = new Socket("127.0.0.1", server.server.port())) {
         slow.setSoTimeout(20_000);
         OutputStream out = slow.getOutputStream();
-        out.write(
-            ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
-                    + " application/json\r\nContent-Length: "
-                    + first.length
-                    + "\r\n\r\n")
-                .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(echoHead(first.length));
         out.write(first, 0, 10);
         out.flush();
         // the slow body holds 60000 of the 100000 bytes once its request is being read
@@ -413,11 +392,8 @@ class LimitsAndSecurityTest {
       assertThat(server.post("/v2/models/echo/infer", padded("{oops", 20_000)).status())
           .isEqualTo(400);
       try (Socket gone = new Socket("127.0.0.1", server.server.port())) {
-        gone.getOutputStream()
-            .write(
-                ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length:"
-                        + " 50000\r\n\r\n{\"inputs\"")
-                    .getBytes(StandardCharsets.ISO_8859_1));
+        gone.getOutputStream().write(echoHead(50_000));
+        gone.getOutputStream().write("{\"inputs\"".getBytes(StandardCharsets.UTF_8));
         gone.getOutputStream().flush();
         Thread.sleep(200);
       }
@@ -428,6 +404,15 @@ class LimitsAndSecurityTest {
       }
       assertThat(held).isZero();
     }
+  }
+
+  /** The request line and headers of a JSON inference request to echo, its body to follow. */
+  private static byte[] echoHead(long contentLength) {
+    return ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
+            + " application/json\r\nContent-Length: "
+            + contentLength
+            + "\r\n\r\n")
+        .getBytes(StandardCharsets.ISO_8859_1);
   }
 
   /** The JSON padded with spaces to {@code length} bytes (still the same JSON). */
