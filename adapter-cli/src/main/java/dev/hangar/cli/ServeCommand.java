@@ -87,9 +87,21 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "SIZE",
       converter = RepositoryOptions.DataSizeConverter.class,
       description =
-          "The most heap the bodies of requests in flight may hold together (default: half the"
-              + " heap). A request past it gets 503 and retries; one past it alone gets 507.")
+          "The most heap the bodies of requests in flight, and the tensors decoded from them, may"
+              + " hold together (default: half the heap). A request past it gets 503 and retries;"
+              + " one past it alone gets 507.")
   DataSize bodyMemory;
+
+  @Option(
+      names = "--min-body-rate",
+      paramLabel = "SIZE",
+      defaultValue = "1KB",
+      converter = RepositoryOptions.DataSizeConverter.class,
+      description =
+          "The slowest a request body may arrive, in bytes a second on average after its first "
+              + HttpSettings.BODY_RATE_GRACE_SECONDS
+              + "s (default: ${DEFAULT-VALUE}; 0 for no minimum); a slower one gets 408.")
+  DataSize minBodyRate;
 
   @Option(
       names = "--drain-timeout",
@@ -153,6 +165,7 @@ final class ServeCommand implements Callable<Integer> {
               .withIdleTimeout(idleTimeout)
               .withHeaderTimeout(headerTimeout)
               .withThreads(threads)
+              .withMinBodyRate(minBodyRate)
               .withAdminToken(Optional.ofNullable(adminToken));
       if (maxConnections != null) {
         http = http.withMaxConnections(maxConnections);

@@ -77,6 +77,8 @@ class ServeProcessTest {
     CliRunner.Result connections =
         CliRunner.run("serve", "--repo", "../models", "--max-connections", "0");
     CliRunner.Result bodies = CliRunner.run("serve", "--repo", "../models", "--body-memory", "0");
+    CliRunner.Result rate =
+        CliRunner.run("serve", "--repo", "../models", "--min-body-rate", "-1KB");
 
     assertThat(threads.exitCode()).isEqualTo(2);
     assertThat(threads.err())
@@ -91,6 +93,8 @@ class ServeProcessTest {
     assertThat(connections.exitCode()).isEqualTo(2);
     assertThat(connections.err())
         .contains("the connection limit (--max-connections) must be at least 1, got 0");
+    assertThat(rate.exitCode()).isEqualTo(2);
+    assertThat(rate.err()).contains("--min-body-rate").contains("'-1KB' is not a size");
     assertThat(header.exitCode()).isEqualTo(2);
     assertThat(header.err())
         .contains("the header timeout (--header-timeout) must be positive, got PT0S");
@@ -113,6 +117,7 @@ class ServeProcessTest {
         .contains("--header-timeout")
         .contains("--max-connections")
         .contains("--body-memory")
+        .contains("--min-body-rate")
         .contains("--http-threads");
   }
 }

@@ -27,8 +27,12 @@ import java.util.Optional;
  * @param maxConnections the most connections open at once (default: three quarters of the process's
  *     open-file limit); past it the server accepts no more until one closes, so that clients cannot
  *     take the files that model loads and the server itself need
- * @param bodyMemory the most heap the bodies of requests in flight may hold together (default: half
- *     the heap); a request past it waits for others to end (503), one past it alone gets 507
+ * @param bodyMemory the most heap the bodies of requests in flight, and the tensors decoded from
+ *     their JSON data, may hold together (default: half the heap); a request past it waits for
+ *     others to end (503), one past it alone gets 507
+ * @param minBodyRate the slowest a request body may arrive, in bytes a second on average, once it
+ *     has had {@link #BODY_RATE_GRACE} (default 1KB; 0: no minimum); a slower one gets 408, so that
+ *     a client trickling its body cannot hold a connection and body memory for as long as it likes
  */
 public record HttpSettings(
     String host,
@@ -40,7 +44,8 @@ public record HttpSettings(
     Optional<String> adminToken,
     int threads,
     int maxConnections,
-    DataSize bodyMemory) {
+    DataSize bodyMemory,
+    DataSize minBodyRate) {
   /** The default address: loopback only. */
   public static final String DEFAULT_HOST = "127.0.0.1";
 
@@ -56,6 +61,18 @@ public record HttpSettings(
   /** The fewest threads accepted: Jetty's acceptors and selectors need some of them. */
   public static final int MIN_THREADS = 8;
 
+  /** The default slowest rate of a request body: 1KB a second. */
+  public static final DataSize DEFAULT_MIN_BODY_RATE = new DataSize(1024);
+
+  /** {@link #BODY_RATE_GRACE} in seconds, for the texts that name it. */
+  public static final int BODY_RATE_GRACE_SECONDS = 5;
+
+  /**
+   * How long a request body may arrive at any rate before its average is held to {@code
+   * minBodyRate}: a connection's first round trips are slow whatever the client.
+   */
+  public static final Duration BODY_RATE_GRACE = Duration.ofSeconds(BODY_RATE_GRACE_SECONDS);
+
   /** Validates. */
   public HttpSettings {
     requireNonNull(host, "host is null");
@@ -65,6 +82,7 @@ public record HttpSettings(
     requireNonNull(drainTimeout, "drainTimeout is null");
     requireNonNull(adminToken, "adminToken is null");
     requireNonNull(bodyMemory, "bodyMemory is null");
+    requireNonNull(minBodyRate, "minBodyRate is null");
     if (host.isBlank()) {
       throw new IllegalArgumentException("the host (--host) is blank");
     }
@@ -98,6 +116,11 @@ public record HttpSettings(
           "the memory for request bodies (--body-memory) must be at least 1 byte, got "
               + bodyMemory);
     }
+    if (minBodyRate.bytes() < 0) {
+      throw new IllegalArgumentException(
+          "the slowest rate of a request body (--min-body-rate) cannot be negative, got "
+              + minBodyRate);
+    }
     if (maxConnections < 1) {
       throw new IllegalArgumentException(
           "the connection limit (--max-connections) must be at least 1, got " + maxConnections);
@@ -117,7 +140,8 @@ public record HttpSettings(
         Optional.empty(),
         DEFAULT_THREADS,
         defaultMaxConnections(),
-        new DataSize(Runtime.getRuntime().maxMemory() / 2));
+        new DataSize(Runtime.getRuntime().maxMemory() / 2),
+        DEFAULT_MIN_BODY_RATE);
   }
 
   /**
@@ -144,7 +168,8 @@ public record HttpSettings(
         adminToken,
         threads,
         maxConnections,
-        bodyMemory);
+        bodyMemory,
+        minBodyRate);
   }
 
   /** Returns these settings with another body limit. */
@@ -159,7 +184,8 @@ public record HttpSettings(
         adminToken,
         threads,
         maxConnections,
-        bodyMemory);
+        bodyMemory,
+        minBodyRate);
   }
 
   /** Returns these settings with an admin token (empty: none). */
@@ -174,7 +200,8 @@ public record HttpSettings(
         token,
         threads,
         maxConnections,
-        bodyMemory);
+        bodyMemory,
+        minBodyRate);
   }
 
   /** Returns these settings with another drain timeout. */
@@ -189,7 +216,8 @@ public record HttpSettings(
         adminToken,
         threads,
         maxConnections,
-        bodyMemory);
+        bodyMemory,
+        minBodyRate);
   }
 
   /** Returns these settings with another idle timeout. */
@@ -204,7 +232,8 @@ public record HttpSettings(
         adminToken,
         threads,
         maxConnections,
-        bodyMemory);
+        bodyMemory,
+        minBodyRate);
   }
 
   /** Returns these settings with another header timeout. */
@@ -219,7 +248,8 @@ public record HttpSettings(
         adminToken,
         threads,
         maxConnections,
-        bodyMemory);
+        bodyMemory,
+        minBodyRate);
   }
 
   /** Returns these settings with another number of request threads. */
@@ -234,7 +264,8 @@ public record HttpSettings(
         adminToken,
         count,
         maxConnections,
-        bodyMemory);
+        bodyMemory,
+        minBodyRate);
   }
 
   /** Returns these settings with another connection limit. */
@@ -249,7 +280,8 @@ public record HttpSettings(
         adminToken,
         threads,
         count,
-        bodyMemory);
+        bodyMemory,
+        minBodyRate);
   }
 
   /** Returns these settings with another memory for request bodies. */
@@ -264,7 +296,24 @@ public record HttpSettings(
         adminToken,
         threads,
         maxConnections,
-        size);
+        size,
+        minBodyRate);
+  }
+
+  /** Returns these settings with another slowest rate of request bodies (0: no minimum). */
+  public HttpSettings withMinBodyRate(DataSize rate) {
+    return new HttpSettings(
+        host,
+        port,
+        maxBody,
+        idleTimeout,
+        headerTimeout,
+        drainTimeout,
+        adminToken,
+        threads,
+        maxConnections,
+        bodyMemory,
+        rate);
   }
 
   /** Returns whether the server listens on a loopback address only. */

@@ -36,6 +36,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.LongConsumer;
 
 /**
  * The v2 inference request and response bodies, in JSON and with Triton's binary tensor data
@@ -91,9 +92,12 @@ final class InferenceCodec {
    * Decodes a request body.
    *
    * @param headerLength the {@code Inference-Header-Content-Length}, or -1 when absent
+   * @param reserve told the bytes that the tensors of JSON data are about to take, before they are
+   *     allocated (binary data stays in the body); it throws to refuse them, and so ends decoding
    * @throws InvalidInputException naming what is wrong
    */
-  static Decoded decode(String model, OptionalLong version, byte[] body, int headerLength) {
+  static Decoded decode(
+      String model, OptionalLong version, byte[] body, int headerLength, LongConsumer reserve) {
     if (headerLength > body.length) {
       throw new InvalidInputException(
           "Inference-Header-Content-Length is "
@@ -136,7 +140,7 @@ final class InferenceCodec {
     Optional<Duration> timeout =
         timeoutMicros > 0 ? Optional.of(Duration.ofNanos(timeoutMicros * 1000)) : Optional.empty();
 
-    List<Tensor> inputs = readInputs(root.get("inputs"), body, jsonLength);
+    List<Tensor> inputs = readInputs(root.get("inputs"), body, jsonLength, reserve);
     List<String> outputs = new ArrayList<>();
     Map<String, Boolean> binaryOutputs = new HashMap<>();
     JsonNode outputNodes = root.get("outputs");
@@ -267,7 +271,8 @@ final class InferenceCodec {
     return new Decoded(request, true, Map.of());
   }
 
-  private static List<Tensor> readInputs(JsonNode nodes, byte[] body, int jsonLength) {
+  private static List<Tensor> readInputs(
+      JsonNode nodes, byte[] body, int jsonLength, LongConsumer reserve) {
     if (nodes == null || !nodes.isArray()) {
       throw new InvalidInputException("the request needs \"inputs\": a list of tensors");
     }
@@ -294,7 +299,7 @@ final class InferenceCodec {
           (sizeNode != null && !sizeNode.isNull())
               || bool(parameters, "binary_data", "input '" + name + "'");
       if (!binary) {
-        inputs.add(readJsonInput(node, name, body));
+        inputs.add(readJsonInput(node, name, body, reserve));
         continue;
       }
       if (node.hasNonNull("data")) {
@@ -526,7 +531,8 @@ final class InferenceCodec {
   private record DataRange(int start, int end) {}
 
   /** Reads a JSON input, its data from the body when the parse left it there. */
-  private static Tensor readJsonInput(JsonNode node, String name, byte[] body) {
+  private static Tensor readJsonInput(
+      JsonNode node, String name, byte[] body, LongConsumer reserve) {
     if (node.get("data") instanceof POJONode placeholder
         && placeholder.getPojo() instanceof DataRange range) {
       DataType type = V2Json.readDataType(node, name);
@@ -534,12 +540,12 @@ final class InferenceCodec {
       try (JsonParser data =
           V2Views.REQUEST_READER.createParser(body, range.start(), range.end() - range.start())) {
         data.nextToken();
-        return V2Json.readData(name, type, shape, data);
+        return V2Json.readData(name, type, shape, data, reserve);
       } catch (IOException e) {
         throw new UncheckedIOException(e); // parsed once already: cannot fail as JSON
       }
     }
-    return V2Json.readTensor(node);
+    return V2Json.readTensor(node, reserve);
   }
 
   private static JsonNode objectOrEmpty(JsonNode node, String what) {

@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
@@ -26,18 +27,21 @@ import org.eclipse.jetty.server.Request;
 /**
  * Reads request bodies within the server's limits: the body limit (413, checked before reading,
  * while reading and again on the inflated bytes), Content-Encoding (gzip, deflate; others 415), a
- * stalled body (408), and the small JSON objects of the repository endpoints.
+ * stalled or trickling body (408), the memory kept for bodies (503, 507), and the small JSON
+ * objects of the repository endpoints.
  *
  * <p>A body is read without a thread waiting for it: one that has all arrived with its headers is
  * read at once ({@link #readIfArrived}); any other through a {@link ReadListener} that takes what
  * has arrived whenever Jetty says more has ({@link #read}). So a client that trickles its body (a
  * byte now and then, just inside the idle timeout) holds no thread, however many such clients there
- * are.
+ * are. Nor does it hold a connection and the body's memory for as long as it likes: a body that
+ * arrives slower than the minimum rate (--min-body-rate) after its grace gets 408.
  */
 final class RequestBodies {
   private final DataSize maxBody;
   private final Duration idleTimeout;
   private final DataSize bodyMemory;
+  private final DataSize minBodyRate;
   // bytes the bodies of requests in flight hold, each given back when its request ends
   private final AtomicLong held = new AtomicLong();
 
@@ -46,7 +50,15 @@ final class RequestBodies {
     this.maxBody = settings.maxBody();
     this.idleTimeout = settings.idleTimeout();
     this.bodyMemory = settings.bodyMemory();
+    this.minBodyRate = settings.minBodyRate();
   }
+
+  /**
+   * A request's body, as sent or inflated, and {@code hold}, which takes more of the memory kept
+   * for bodies for the same request, such as for the tensors decoded from the body; refused as the
+   * body would be (503, 507), and given back with the body's bytes when the request ends.
+   */
+  record Body(byte[] bytes, LongConsumer hold) {}
 
   /** Returns the bytes the bodies of requests in flight hold now. */
   long heldBytes() {
@@ -59,14 +71,15 @@ final class RequestBodies {
    * request must be asynchronous (call this from {@code Context.future}'s supplier); the future
    * completes once the whole body has arrived, or fails with the problem to answer.
    */
-  CompletableFuture<byte[]> read(Context context) {
+  CompletableFuture<Body> read(Context context) {
     Holding holding;
     try {
       holding = new Holding(context);
     } catch (HttpProblem e) {
       return CompletableFuture.failedFuture(e);
     }
-    return readSent(context, holding).thenApply(sent -> inflate(context, sent, holding));
+    return readSent(context, holding)
+        .thenApply(sent -> new Body(inflate(context, sent, holding), holding::takeMore));
   }
 
   /**
@@ -74,7 +87,7 @@ final class RequestBodies {
    * it cannot wait (a small body usually comes with the headers); null when it has not (or its
    * length is not declared), for {@link #read} to take it as it comes.
    */
-  byte[] readIfArrived(Context context) {
+  Body readIfArrived(Context context) {
     long declared = declaredLength(context);
     if (declared < 0) {
       return null;
@@ -97,7 +110,7 @@ final class RequestBodies {
     if (sent.length != declared) {
       throw endedEarly(sent.length, declared);
     }
-    return inflate(context, sent, holding);
+    return new Body(inflate(context, sent, holding), holding::takeMore);
   }
 
   /** Undoes the body's Content-Encoding; the inflated bytes are taken from {@code holding}. */
@@ -171,6 +184,7 @@ final class RequestBodies {
     private final int limit;
     private final CompletableFuture<byte[]> body = new CompletableFuture<>();
     private final Holding holding;
+    private final long startNanos = System.nanoTime();
     // only Jetty calls the listener, one call at a time
     private byte[] buffer;
     private int size;
@@ -219,11 +233,37 @@ final class RequestBodies {
           size += read;
           if (size > limit) {
             body.completeExceptionally(tooLarge("more than " + limit + " bytes"));
+          } else if (tooSlow()) {
+            body.completeExceptionally(arrivingTooSlowly());
           }
         }
       } catch (IOException e) {
         body.completeExceptionally(unreadableBody(e));
       }
+    }
+
+    /**
+     * Whether the body, past its grace, has arrived slower than the minimum rate on average; never
+     * once all its declared bytes are there, since nothing is left to wait for.
+     */
+    private boolean tooSlow() {
+      long elapsed = System.nanoTime() - startNanos;
+      return elapsed > HttpSettings.BODY_RATE_GRACE.toNanos()
+          && size != declared
+          && size < minBodyRate.bytes() * (elapsed / 1e9);
+    }
+
+    private HttpProblem arrivingTooSlowly() {
+      double seconds = (System.nanoTime() - startNanos) / 1e9;
+      return new HttpProblem(
+          408,
+          String.format(
+              Locale.ROOT,
+              "the request body is arriving too slowly: %d bytes in %.1f s, under the minimum of"
+                  + " %d bytes a second (--min-body-rate)",
+              size,
+              seconds,
+              minBodyRate.bytes()));
     }
 
     /**
@@ -278,15 +318,25 @@ final class RequestBodies {
     }
 
     /**
-     * Takes {@code more} bytes, the request then needing {@code total}: refused with 507 when the
-     * total is more than all the memory for bodies, with 503 (retry) when other requests hold it.
+     * Takes {@code more} bytes for the body, the request then needing {@code total}: refused with
+     * 507 when the total is more than all the memory for bodies, with 503 (retry) when other
+     * requests hold it.
      */
     void take(long more, long total) {
+      take(more, total, "a body of ");
+    }
+
+    /** Takes {@code more} bytes besides the body's, refused as {@link #take(long, long)} is. */
+    void takeMore(long more) {
+      take(more, bytes.get() + more, "a body and its decoded tensors of ");
+    }
+
+    private void take(long more, long total, String what) {
       long limit = bodyMemory.bytes();
       if (total > limit) {
         throw new HttpProblem(
             507,
-            "a body of "
+            what
                 + total
                 + " bytes is more than the "
                 + bodyMemory

@@ -205,7 +205,7 @@ final class V2Endpoints {
         context,
         body -> {
           if (headerLength == 0) {
-            inferRaw(context, model, version, body);
+            inferRaw(context, model, version, body.bytes());
           } else {
             inferDecoded(context, model, version, body, headerLength);
           }
@@ -213,13 +213,18 @@ final class V2Endpoints {
   }
 
   private void inferDecoded(
-      Context context, String model, OptionalLong version, byte[] body, int headerLength) {
+      Context context,
+      String model,
+      OptionalLong version,
+      RequestBodies.Body body,
+      int headerLength) {
     InferenceCodec.Decoded decoded;
     try {
-      decoded = InferenceCodec.decode(model, version, body, headerLength);
+      // the tensors of JSON data count against the memory for bodies, with the body
+      decoded = InferenceCodec.decode(model, version, body.bytes(), headerLength, body.hold());
     } catch (OutOfMemoryError e) {
       // what decoding allocated is this request's alone, and garbage now
-      throw RequestBodies.noHeapFor("the tensors of a " + body.length + "-byte request");
+      throw RequestBodies.noHeapFor("the tensors of a " + body.bytes().length + "-byte request");
     } catch (RuntimeException e) {
       status(model, version); // a request to an unknown model or version says that first: 404
       throw e;
@@ -325,8 +330,8 @@ final class V2Endpoints {
    * arrived, else once it has, no thread waiting for it meanwhile ({@link RequestBodies}). A body
    * that cannot be read becomes its error answer.
    */
-  private void withBody(Context context, java.util.function.Consumer<byte[]> handler) {
-    byte[] arrived = bodies.readIfArrived(context);
+  private void withBody(Context context, java.util.function.Consumer<RequestBodies.Body> handler) {
+    RequestBodies.Body arrived = bodies.readIfArrived(context);
     if (arrived != null) {
       handler.accept(arrived);
       return;
@@ -338,7 +343,7 @@ final class V2Endpoints {
 
   /** As {@link #withBody}, for a body that is empty or a JSON object. */
   private void withJsonBody(Context context, java.util.function.Consumer<JsonNode> handler) {
-    withBody(context, body -> handler.accept(RequestBodies.optionalJsonObject(body)));
+    withBody(context, body -> handler.accept(RequestBodies.optionalJsonObject(body.bytes())));
   }
 
   // ---------------------------------------------------------------------------------------------

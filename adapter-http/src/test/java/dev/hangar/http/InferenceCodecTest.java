@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class InferenceCodecTest {
   private static InferenceCodec.Decoded decode(String json) {
     return InferenceCodec.decode(
-        "m", OptionalLong.empty(), json.getBytes(StandardCharsets.UTF_8), -1);
+        "m", OptionalLong.empty(), json.getBytes(StandardCharsets.UTF_8), -1, bytes -> {});
   }
 
   @Test
@@ -27,9 +27,11 @@ class InferenceCodecTest {
             .getBytes(StandardCharsets.UTF_8);
     com.sun.management.ThreadMXBean threads =
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    InferenceCodec.decode("m", OptionalLong.empty(), body, -1); // loads and compiles what it uses
+    InferenceCodec.decode(
+        "m", OptionalLong.empty(), body, -1, bytes -> {}); // loads and compiles what it uses
     long before = threads.getCurrentThreadAllocatedBytes();
-    InferenceCodec.Decoded decoded = InferenceCodec.decode("m", OptionalLong.empty(), body, -1);
+    InferenceCodec.Decoded decoded =
+        InferenceCodec.decode("m", OptionalLong.empty(), body, -1, bytes -> {});
     long allocated = threads.getCurrentThreadAllocatedBytes() - before;
 
     float[] values = decoded.request().inputs().get(0).toFloatArray();
@@ -61,7 +63,7 @@ class InferenceCodecTest {
         "{\"inputs\": [{\"name\": \"x\", \"shape\": [2], \"datatype\": \"INT32\", \"data\": [5, 6]}]}"
             .getBytes(StandardCharsets.UTF_16BE);
     assertThat(
-            InferenceCodec.decode("m", OptionalLong.empty(), utf16, -1)
+            InferenceCodec.decode("m", OptionalLong.empty(), utf16, -1, bytes -> {})
                 .request()
                 .inputs()
                 .get(0)

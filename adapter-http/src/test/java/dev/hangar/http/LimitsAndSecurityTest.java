@@ -8,6 +8,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -404,6 +406,141 @@ class LimitsAndSecurityTest {
       }
       assertThat(held).isZero();
     }
+  }
+
+  @Test
+  void theTensorsDecodedFromJsonDataCountAgainstTheMemoryForBodies() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "wide", "x=FP32 -1,-1", "y=FP32 -1,-1", Repositories.MB);
+    try (TestServer server =
+        new TestServer(
+            repository,
+            DataSize.ofMegabytes(4096),
+            http -> http.withBodyMemory(new DataSize(100_000)))) {
+      // 20000 zeros: a body of about 40000 bytes, and 80000 bytes of FP32 values
+      String large = zeros(20_000);
+      assertThat(large.length()).isBetween(40_000, 41_000);
+      TestServer.Reply refused = server.post("/v2/models/wide/infer", large);
+      assertThat(refused.status()).as("%.300s", refused.text()).isEqualTo(507);
+      assertThat(refused.json().path("error").asText())
+          .startsWith("a body and its decoded tensors of ")
+          .contains("bytes is more than the ")
+          .contains("--body-memory");
+      // 12000 zeros: about 24000 bytes of body and 48000 of values fit
+      TestServer.Reply answered = server.post("/v2/models/wide/infer", zeros(12_000));
+      assertThat(answered.status()).as("%.300s", answered.text()).isEqualTo(200);
+      assertThat(answered.json().path("outputs").path(0).path("data").size()).isEqualTo(12_000);
+      double held = -1;
+      for (int poll = 0; poll < 50 && held != 0; poll++) {
+        held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
+      }
+      assertThat(held).isZero();
+    }
+  }
+
+  /** A JSON inference request to wide of one row of {@code count} zeros. */
+  private static String zeros(int count) {
+    return "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, "
+        + count
+        + "], \"data\": ["
+        + String.join(",", java.util.Collections.nCopies(count, "0"))
+        + "]}]}";
+  }
+
+  @Test
+  void aBodyArrivingSlowerThanTheMinimumRateAfterItsGraceIs408() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    try (TestServer server =
+            new TestServer(
+                repository,
+                DataSize.ofMegabytes(4096),
+                http -> http.withMinBodyRate(new DataSize(1000)));
+        TestServer unlimited =
+            new TestServer(
+                repository,
+                DataSize.ofMegabytes(4096),
+                http -> http.withMinBodyRate(new DataSize(0)))) {
+      byte[] body = padded(ECHO, 20_000).getBytes(StandardCharsets.UTF_8);
+      // the three clients send at once, so that the test waits out the grace (5s) once
+      // 20 bytes in 6s, to a server that wants 1000 bytes a second: cut at the next bytes
+      CompletableFuture<String> trickled =
+          exchange(
+              server,
+              body.length,
+              out -> {
+                write(out, body, 0, 10, 6_000);
+                write(out, body, 10, 10, 0);
+              });
+      // the same to a server that wants no rate, then the rest at once: answered
+      CompletableFuture<String> unheld =
+          exchange(
+              unlimited,
+              body.length,
+              out -> {
+                write(out, body, 0, 10, 6_000);
+                write(out, body, 10, body.length - 10, 0);
+              });
+      // 2000 bytes every 700ms, about 2900 bytes a second: answered
+      CompletableFuture<String> steady =
+          exchange(
+              server,
+              body.length,
+              out -> {
+                for (int sent = 0; sent < body.length; sent += 2_000) {
+                  write(out, body, sent, 2_000, sent + 2_000 < body.length ? 700 : 0);
+                }
+              });
+
+      String cut = trickled.get();
+      assertThat(cut).startsWith("HTTP/1.1 408").doesNotContain("\"outputs\"");
+      assertThat(cut)
+          .contains("{\"error\":\"the request body is arriving too slowly: 20 bytes in 6.")
+          .contains("under the minimum of 1000 bytes a second (--min-body-rate)");
+      assertThat(steady.get()).startsWith("HTTP/1.1 200").contains("\"outputs\"");
+      assertThat(unheld.get()).startsWith("HTTP/1.1 200").contains("\"outputs\"");
+      assertThat(HttpSettings.defaults().minBodyRate()).isEqualTo(new DataSize(1024));
+    }
+  }
+
+  /** Writes a body the way a test client does; may pause. */
+  private interface BodyWriting {
+    void write(OutputStream out) throws IOException, InterruptedException;
+  }
+
+  /**
+   * Sends, on a thread of its own, a JSON inference request to echo whose body {@code writing}
+   * writes, and completes with the answer.
+   */
+  private static CompletableFuture<String> exchange(
+      TestServer server, int contentLength, BodyWriting writing) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(echoHead(contentLength));
+            writing.write(out);
+            return readResponse(socket.getInputStream());
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+        },
+        // a thread each: the clients pause, and must pause together
+        task -> new Thread(task, "slow client").start());
+  }
+
+  /**
+   * Writes {@code length} bytes of {@code body} from {@code from}, then waits {@code pauseMillis}.
+   */
+  private static void write(OutputStream out, byte[] body, int from, int length, long pauseMillis)
+      throws IOException, InterruptedException {
+    out.write(body, from, Math.min(length, body.length - from));
+    out.flush();
+    Thread.sleep(pauseMillis);
   }
 
   /** The request line and headers of a JSON inference request to echo, its body to follow. */

@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * Tensors in the JSON form of the Open Inference Protocol v2: {@code {"name": ..., "datatype": ...,
@@ -48,6 +49,8 @@ public final class V2Json {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final BigInteger UINT64_MAX =
       BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+  // reading data that answers to no memory limit but the heap's
+  private static final LongConsumer ANY_MEMORY = bytes -> {};
 
   private V2Json() {}
 
@@ -72,6 +75,16 @@ public final class V2Json {
    * @throws InvalidInputException naming the tensor and what is wrong
    */
   public static Tensor readTensor(JsonNode node) {
+    return readTensor(node, ANY_MEMORY);
+  }
+
+  /**
+   * Reads one tensor, {@code data} included, telling {@code reserve} the bytes of its values before
+   * they are allocated (see {@link #readData(String, DataType, long[], JsonParser, LongConsumer)}).
+   *
+   * @throws InvalidInputException naming the tensor and what is wrong
+   */
+  public static Tensor readTensor(JsonNode node, LongConsumer reserve) {
     String name = requiredText(node, "name", "a tensor");
     DataType type = readDataType(node, name);
     long[] shape = readShape(node, name);
@@ -79,7 +92,7 @@ public final class V2Json {
     if (data == null || data.isNull()) {
       throw new InvalidInputException("tensor '" + name + "' has no \"data\"");
     }
-    return readData(name, type, shape, data);
+    return readData(name, type, shape, data, reserve);
   }
 
   /** Reads a tensor's datatype field. */
@@ -136,9 +149,14 @@ public final class V2Json {
 
   /** Reads JSON data (nested or flat) into a tensor of the given type and shape. */
   public static Tensor readData(String name, DataType type, long[] shape, JsonNode data) {
+    return readData(name, type, shape, data, ANY_MEMORY);
+  }
+
+  private static Tensor readData(
+      String name, DataType type, long[] shape, JsonNode data, LongConsumer reserve) {
     try (JsonParser parser = data.traverse(MAPPER)) {
       parser.nextToken();
-      return readData(name, type, shape, parser);
+      return readData(name, type, shape, parser, reserve);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -149,16 +167,19 @@ public final class V2Json {
    * JSON nodes is built, so a value costs its own bytes (a tree node costs about 30).
    *
    * @param data a parser whose current token is the first of the data (a list, or one value)
+   * @param reserve told the bytes the tensor's values are about to take, before they are allocated,
+   *     as they come; it throws to refuse them, and reading ends with its exception
    * @throws InvalidInputException naming the tensor and what is wrong: nesting unlike the shape,
    *     too few or too many values, or a value that is not of the type
    */
-  public static Tensor readData(String name, DataType type, long[] shape, JsonParser data)
+  public static Tensor readData(
+      String name, DataType type, long[] shape, JsonParser data, LongConsumer reserve)
       throws IOException {
     long expected = elementCount("tensor '" + name + "'", shape);
     if (type != DataType.BYTES && expected > (Integer.MAX_VALUE - 8) / type.byteSize()) {
       throw tooManyElements("tensor '" + name + "'", shape);
     }
-    Values values = new Values(name, type, expected);
+    Values values = new Values(name, type, expected, reserve);
     if (data.currentToken() != JsonToken.START_ARRAY) {
       values.add(data); // one value alone
     } else if (data.nextToken() == JsonToken.START_ARRAY) {
@@ -383,15 +404,18 @@ public final class V2Json {
     private final String name;
     private final DataType type;
     private final long expected;
+    private final LongConsumer reserve;
     private ByteBuffer buffer;
     private final List<byte[]> elements = new ArrayList<>();
     long count;
 
-    Values(String name, DataType type, long expected) {
+    Values(String name, DataType type, long expected, LongConsumer reserve) {
       this.name = name;
       this.type = type;
       this.expected = expected;
+      this.reserve = reserve;
       int first = type == DataType.BYTES ? 0 : (int) Math.min(expected, 1024) * type.byteSize();
+      reserve.accept(first);
       this.buffer = ByteBuffer.allocate(first).order(ByteOrder.LITTLE_ENDIAN);
     }
 
@@ -407,11 +431,14 @@ public final class V2Json {
         if (value.currentToken() != JsonToken.VALUE_STRING) {
           throw badValue(name, type, index, value);
         }
-        elements.add(value.getText().getBytes(StandardCharsets.UTF_8));
+        byte[] element = value.getText().getBytes(StandardCharsets.UTF_8);
+        reserve.accept(element.length);
+        elements.add(element);
         return;
       }
       if (buffer.remaining() < type.byteSize()) {
         long grown = Math.min((long) buffer.capacity() * 2, expected * type.byteSize());
+        reserve.accept(grown - buffer.capacity());
         buffer = ByteBuffer.allocate((int) grown).order(ByteOrder.LITTLE_ENDIAN).put(buffer.flip());
       }
       switch (type) {
