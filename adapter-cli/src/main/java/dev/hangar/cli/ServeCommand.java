@@ -87,9 +87,9 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "SIZE",
       converter = RepositoryOptions.DataSizeConverter.class,
       description =
-          "The most heap the bodies of requests in flight, and the tensors decoded from them, may"
-              + " hold together (default: half the heap). A request past it gets 503 and retries;"
-              + " one past it alone gets 507.")
+          "The most heap the bodies of requests in flight, the tensors decoded from them and their"
+              + " answers may hold together (default: half the heap). A request past it gets 503"
+              + " and retries; one past it alone gets 507.")
   DataSize bodyMemory;
 
   @Option(

@@ -27,9 +27,10 @@ import java.util.Optional;
  * @param maxConnections the most connections open at once (default: three quarters of the process's
  *     open-file limit); past it the server accepts no more until one closes, so that clients cannot
  *     take the files that model loads and the server itself need
- * @param bodyMemory the most heap the bodies of requests in flight, and the tensors decoded from
- *     their JSON data, may hold together (default: half the heap); a request past it waits for
- *     others to end (503), one past it alone gets 507
+ * @param bodyMemory the most heap the bodies of requests in flight, the tensors decoded from their
+ *     JSON data, and their answers until written, may hold together (default: half the heap); a
+ *     request past it waits for others to end (503), one past it alone gets 507; answers are
+ *     counted, never refused
  * @param minBodyRate the slowest a request body may arrive, in bytes a second on average, once it
  *     has had {@link #BODY_RATE_GRACE} (default 1KB; 0: no minimum); a slower one gets 408, so that
  *     a client trickling its body cannot hold a connection and body memory for as long as it likes

@@ -18,7 +18,6 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongConsumer;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
@@ -54,11 +53,10 @@ final class RequestBodies {
   }
 
   /**
-   * A request's body, as sent or inflated, and {@code hold}, which takes more of the memory kept
-   * for bodies for the same request, such as for the tensors decoded from the body; refused as the
-   * body would be (503, 507), and given back with the body's bytes when the request ends.
+   * A request's body, as sent or inflated, and its request's hold on the memory kept for bodies,
+   * which may take more for the same request (see {@link Holding}).
    */
-  record Body(byte[] bytes, LongConsumer hold) {}
+  record Body(byte[] bytes, Holding holding) {}
 
   /** Returns the bytes the bodies of requests in flight hold now. */
   long heldBytes() {
@@ -79,7 +77,7 @@ final class RequestBodies {
       return CompletableFuture.failedFuture(e);
     }
     return readSent(context, holding)
-        .thenApply(sent -> new Body(inflate(context, sent, holding), holding::takeMore));
+        .thenApply(sent -> new Body(inflate(context, sent, holding), holding));
   }
 
   /**
@@ -110,7 +108,7 @@ final class RequestBodies {
     if (sent.length != declared) {
       throw endedEarly(sent.length, declared);
     }
-    return new Body(inflate(context, sent, holding), holding::takeMore);
+    return new Body(inflate(context, sent, holding), holding);
   }
 
   /** Undoes the body's Content-Encoding; the inflated bytes are taken from {@code holding}. */
@@ -302,11 +300,12 @@ final class RequestBodies {
   }
 
   /**
-   * What the body of one request holds of the memory kept for bodies (--body-memory). It is all
-   * given back when the request ends, however it ends: Jetty calls the completion listener once for
-   * every request, answered, failed or abandoned.
+   * What one request holds of the memory kept for bodies (--body-memory): its body, the tensors
+   * decoded from it, and its answer. It is all given back when the request ends, however it ends:
+   * Jetty calls the completion listener once for every request, answered, failed or abandoned, and
+   * an answer's request ends once the answer is written.
    */
-  private final class Holding {
+  final class Holding {
     private final AtomicLong bytes = new AtomicLong();
 
     Holding(Context context) {
@@ -329,6 +328,16 @@ final class RequestBodies {
     /** Takes {@code more} bytes besides the body's, refused as {@link #take(long, long)} is. */
     void takeMore(long more) {
       take(more, bytes.get() + more, "a body and its decoded tensors of ");
+    }
+
+    /**
+     * Counts the bytes of the request's answer, never refusing them: the work is done and the bytes
+     * exist. Counted, they make new bodies wait (503) while clients slow to read hold large
+     * answers.
+     */
+    void countAnswer(long answer) {
+      held.addAndGet(answer);
+      bytes.addAndGet(answer);
     }
 
     private void take(long more, long total, String what) {

@@ -17,6 +17,7 @@ import dev.hangar.core.model.ModelVersionKey;
 import dev.hangar.core.repository.ModelDefinition;
 import dev.hangar.core.repository.ModelRepository;
 import dev.hangar.spi.InvalidInputException;
+import dev.hangar.spi.Tensor;
 import io.javalin.http.Context;
 import io.micrometer.core.instrument.Gauge;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +67,9 @@ final class V2Endpoints {
     this.metrics = requireNonNull(metrics, "metrics is null");
     this.bodies = new RequestBodies(requireNonNull(settings, "settings is null"));
     Gauge.builder("hangar_http_body_bytes", bodies, RequestBodies::heldBytes)
-        .description("Heap the bodies of requests in flight hold, out of --body-memory")
+        .description(
+            "Heap the bodies of requests in flight, their decoded tensors and their answers hold,"
+                + " out of --body-memory")
         .strongReference(true)
         .register(metrics.registry());
     this.admin = new AdminGuard(settings);
@@ -205,7 +208,7 @@ final class V2Endpoints {
         context,
         body -> {
           if (headerLength == 0) {
-            inferRaw(context, model, version, body.bytes());
+            inferRaw(context, model, version, body);
           } else {
             inferDecoded(context, model, version, body, headerLength);
           }
@@ -221,7 +224,9 @@ final class V2Endpoints {
     InferenceCodec.Decoded decoded;
     try {
       // the tensors of JSON data count against the memory for bodies, with the body
-      decoded = InferenceCodec.decode(model, version, body.bytes(), headerLength, body.hold());
+      decoded =
+          InferenceCodec.decode(
+              model, version, body.bytes(), headerLength, body.holding()::takeMore);
     } catch (OutOfMemoryError e) {
       // what decoding allocated is this request's alone, and garbage now
       throw RequestBodies.noHeapFor("the tensors of a " + body.bytes().length + "-byte request");
@@ -232,14 +237,15 @@ final class V2Endpoints {
     whenDone(
         context,
         inference.submit(decoded.request()),
-        (response, failure) -> answer(context, decoded, response, failure));
+        (response, failure) -> answer(context, decoded, response, failure, body.holding()));
   }
 
   /**
    * A raw binary request (Inference-Header-Content-Length: 0): the body is the data of the model's
    * only input, whose type and shape come from the model's signature.
    */
-  private void inferRaw(Context context, String model, OptionalLong version, byte[] body) {
+  private void inferRaw(
+      Context context, String model, OptionalLong version, RequestBodies.Body body) {
     whenDone(
         context,
         manager
@@ -254,7 +260,7 @@ final class V2Endpoints {
                         InferenceCodec.decodeRaw(
                             model,
                             OptionalLong.of(held.version().key().version()),
-                            body,
+                            body.bytes(),
                             held.version().signature());
                   }
                   return inference
@@ -266,17 +272,22 @@ final class V2Endpoints {
                 context,
                 answered == null ? null : answered.decoded(),
                 answered == null ? null : answered.response(),
-                failure));
+                failure,
+                body.holding()));
   }
 
   private record Answered(InferenceCodec.Decoded decoded, InferenceResponse response) {}
 
-  /** Sets the answer's status and headers, an error's included, and returns its body. */
+  /**
+   * Sets the answer's status and headers, an error's included, and returns its body, whose bytes
+   * {@code holding} counts until it is written.
+   */
   private static byte[] answer(
       Context context,
       InferenceCodec.Decoded decoded,
       InferenceResponse response,
-      Throwable failure) {
+      Throwable failure,
+      RequestBodies.Holding holding) {
     if (failure != null) {
       return ErrorResponses.prepare(context, failure);
     }
@@ -285,7 +296,11 @@ final class V2Endpoints {
       encoded = InferenceCodec.encode(response, decoded);
     } catch (RuntimeException e) {
       return ErrorResponses.prepare(context, e);
+    } catch (OutOfMemoryError e) {
+      // the answer being built is this request's alone, and garbage now
+      return ErrorResponses.prepare(context, noHeapForAnswer(response));
     }
+    holding.countAnswer(encoded.body().length);
     if (encoded.headerLength() >= 0) {
       context.header(HEADER_LENGTH, Integer.toString(encoded.headerLength()));
       context.contentType(BINARY_TYPE);
@@ -294,6 +309,15 @@ final class V2Endpoints {
     }
     context.status(200);
     return encoded.body();
+  }
+
+  /** The answer when the heap has no room to write out the outputs: 507, as for a body. */
+  private static HttpProblem noHeapForAnswer(InferenceResponse response) {
+    long values = 0;
+    for (Tensor output : response.outputs()) {
+      values += output.elementCount();
+    }
+    return RequestBodies.noHeapFor("an answer of " + values + " output values");
   }
 
   /**

@@ -438,6 +438,53 @@ class LimitsAndSecurityTest {
     }
   }
 
+  @Test
+  void answersWaitingForAClientSlowToReadCountAgainstTheMemoryForBodies() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "wide", "x=FP32 -1,-1", "y=FP32 -1,-1", Repositories.MB);
+    long limit = 25L << 20;
+    try (TestServer server =
+            new TestServer(
+                repository,
+                DataSize.ofMegabytes(4096),
+                http -> http.withBodyMemory(new DataSize(limit)));
+        Socket slow = new Socket()) {
+      // 3M zeros: a 6MB body and 12MB of tensors fit; the answer, about 12MB of JSON (far more
+      // than the sockets' buffers), waits on a client that does not read it
+      byte[] body = zeros(3_000_000).getBytes(StandardCharsets.UTF_8);
+      slow.setReceiveBufferSize(4096);
+      slow.connect(new java.net.InetSocketAddress("127.0.0.1", server.server.port()));
+      OutputStream out = slow.getOutputStream();
+      out.write(
+          ("POST /v2/models/wide/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
+                  + " application/json\r\nContent-Length: "
+                  + body.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
+      out.write(body);
+      out.flush();
+      double held = 0;
+      for (int poll = 0; poll < 200 && held <= limit; poll++) {
+        Thread.sleep(100);
+        held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
+      }
+      // body, tensors and answer: past the limit, which the answer alone may pass
+      assertThat(held).isGreaterThan(limit);
+      // so a small body waits while the answer does
+      TestServer.Reply waiting = server.post("/v2/models/wide/infer", zeros(10));
+      assertThat(waiting.status()).as(waiting.text()).isEqualTo(503);
+      assertThat(waiting.json().path("error").asText()).contains("--body-memory");
+      // the client hangs up: its request ends, and with it what the answer held
+      slow.close();
+      for (int poll = 0; poll < 100 && held != 0; poll++) {
+        Thread.sleep(100);
+        held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
+      }
+      assertThat(held).isZero();
+      assertThat(server.post("/v2/models/wide/infer", zeros(10)).status()).isEqualTo(200);
+    }
+  }
+
   /** A JSON inference request to wide of one row of {@code count} zeros. */
   private static String zeros(int count) {
     return "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, "
