@@ -405,18 +405,24 @@ final class InferenceCodec {
     if (binary.isEmpty()) {
       return new Encoded(header.toByteArray(), -1);
     }
+    // the answer in one array of its exact size: growing a stream to hold large outputs would copy
+    // them several times and hold up to three times their size at once
     int headerLength = header.size();
+    long size = headerLength;
     for (Tensor tensor : binary) {
-      ByteBuffer data = tensor.data();
-      if (data.hasArray()) {
-        header.write(data.array(), data.arrayOffset() + data.position(), data.remaining());
-      } else {
-        byte[] copy = new byte[data.remaining()];
-        data.get(copy);
-        header.writeBytes(copy);
-      }
+      size += tensor.data().remaining();
     }
-    return new Encoded(header.toByteArray(), headerLength);
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new InvalidInputException(
+          "the binary answer would take "
+              + size
+              + " bytes, more than one HTTP answer can hold; ask for fewer rows or outputs");
+    }
+    ByteBuffer answer = ByteBuffer.allocate((int) size).put(header.toByteArray());
+    for (Tensor tensor : binary) {
+      answer.put(tensor.data());
+    }
+    return new Encoded(answer.array(), headerLength);
   }
 
   /**

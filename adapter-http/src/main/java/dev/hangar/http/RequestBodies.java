@@ -41,7 +41,7 @@ final class RequestBodies {
   private final Duration idleTimeout;
   private final DataSize bodyMemory;
   private final DataSize minBodyRate;
-  // bytes the bodies of requests in flight hold, each given back when its request ends
+  // bytes requests in flight hold (bodies, decoded tensors, answers), given back as each ends
   private final AtomicLong held = new AtomicLong();
 
   RequestBodies(HttpSettings settings) {
@@ -58,7 +58,7 @@ final class RequestBodies {
    */
   record Body(byte[] bytes, Holding holding) {}
 
-  /** Returns the bytes the bodies of requests in flight hold now. */
+  /** Returns the bytes requests in flight hold now: bodies, decoded tensors and answers. */
   long heldBytes() {
     return held.get();
   }

@@ -43,6 +43,40 @@ class InferenceCodecTest {
   }
 
   @Test
+  void aBinaryAnswerIsWrittenIntoOneArrayOfItsSize() {
+    int count = 2_000_000;
+    float[] values = new float[count];
+    values[count - 1] = 0.25f;
+    java.nio.ByteBuffer data =
+        java.nio.ByteBuffer.allocate(4 * count).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    data.asFloatBuffer().put(values);
+    Tensor y = Tensor.of("y", dev.hangar.spi.DataType.FP32, new long[] {1, count}, data);
+    dev.hangar.core.inference.InferenceResponse response =
+        new dev.hangar.core.inference.InferenceResponse("m", 1, "", java.util.List.of(y), false);
+    InferenceCodec.Decoded request =
+        decode(
+            "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1],"
+                + " \"data\": [1]}], \"parameters\": {\"binary_data_output\": true}}");
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    InferenceCodec.encode(response, request); // loads and compiles what it uses
+    long before = threads.getCurrentThreadAllocatedBytes();
+    InferenceCodec.Encoded encoded = InferenceCodec.encode(response, request);
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+    int headerLength = encoded.headerLength();
+    assertThat(encoded.body()).hasSize(headerLength + 4 * count);
+    assertThat(
+            java.nio.ByteBuffer.wrap(encoded.body())
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .getFloat(headerLength + 4 * (count - 1)))
+        .isEqualTo(0.25f);
+    // the answer's 8MB and its small header; a growing stream copied the data into buffers of
+    // 8MB and 16MB (and smaller ones), then once more into the answer: over 32MB
+    assertThat(allocated).isLessThan(4L * count + (1 << 20));
+  }
+
+  @Test
   void dataMayComeBeforeTheTypeAndShapeThatReadIt() {
     Tensor x =
         decode(
