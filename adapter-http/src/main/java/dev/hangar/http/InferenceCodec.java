@@ -37,6 +37,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 
 /**
  * The v2 inference request and response bodies, in JSON and with Triton's binary tensor data
@@ -123,8 +124,9 @@ final class InferenceCodec {
       }
       id = idNode.textValue();
     }
-    JsonNode parameters = objectOrEmpty(root.get("parameters"), "the request's \"parameters\"");
-    boolean binaryByDefault = bool(parameters, "binary_data_output", "the request");
+    JsonNode parameters =
+        objectOrEmpty(root.get("parameters"), () -> "the request's \"parameters\"");
+    boolean binaryByDefault = bool(parameters, "binary_data_output", () -> "the request");
     OptionalInt priority = OptionalInt.empty();
     long priorityValue = nonNegativeInteger(parameters, "priority");
     if (priorityValue > Integer.MAX_VALUE) {
@@ -149,30 +151,31 @@ final class InferenceCodec {
         throw new InvalidInputException("\"outputs\" must be a list of {\"name\": ...} objects");
       }
       for (JsonNode output : outputNodes) {
-        JsonNode name = output.get("name");
-        if (name == null || !name.isTextual()) {
+        JsonNode nameNode = output.get("name");
+        if (nameNode == null || !nameNode.isTextual()) {
           throw new InvalidInputException("every requested output needs \"name\" as a string");
         }
-        RequestBodies.onlyFields(output, "output '" + name.textValue() + "'", OUTPUT_FIELDS);
-        if (binaryOutputs.containsKey(name.textValue()) || outputs.contains(name.textValue())) {
-          throw new InvalidInputException(
-              "output '" + name.textValue() + "' is requested more than once");
+        String name = nameNode.textValue();
+        // what names the output in an error, built only for one
+        Supplier<String> what = () -> "output '" + name + "'";
+        RequestBodies.onlyFields(output, what, OUTPUT_FIELDS);
+        if (binaryOutputs.containsKey(name) || outputs.contains(name)) {
+          throw new InvalidInputException("output '" + name + "' is requested more than once");
         }
-        outputs.add(name.textValue());
+        outputs.add(name);
         JsonNode outputParameters =
-            objectOrEmpty(output.get("parameters"), "output '" + name.textValue() + "' parameters");
+            objectOrEmpty(output.get("parameters"), () -> what.get() + " parameters");
         if (outputParameters.has("classification")) {
           // Triton's classification extension, which this server does not offer (GET /v2)
           throw new InvalidInputException(
               "output '"
-                  + name.textValue()
+                  + name
                   + "': parameter \"classification\" is not supported; the server returns the"
                   + " output tensor itself");
         }
         JsonNode binary = outputParameters.get("binary_data");
         if (binary != null && !binary.isNull()) {
-          binaryOutputs.put(
-              name.textValue(), bool(outputParameters, "binary_data", "output " + name));
+          binaryOutputs.put(name, bool(outputParameters, "binary_data", what));
         }
       }
     }
@@ -288,16 +291,16 @@ final class InferenceCodec {
         throw new InvalidInputException("every input needs \"name\" as a string");
       }
       String name = nameNode.textValue();
-      RequestBodies.onlyFields(node, "input '" + name + "'", INPUT_FIELDS);
+      // what names the input in an error, built only for one
+      Supplier<String> what = () -> "input '" + name + "'";
+      RequestBodies.onlyFields(node, what, INPUT_FIELDS);
       if (!names.add(name)) {
         throw new InvalidInputException("input '" + name + "' is given more than once");
       }
-      JsonNode parameters =
-          objectOrEmpty(node.get("parameters"), "input '" + name + "' parameters");
+      JsonNode parameters = objectOrEmpty(node.get("parameters"), () -> what.get() + " parameters");
       JsonNode sizeNode = parameters.get("binary_data_size");
       boolean binary =
-          (sizeNode != null && !sizeNode.isNull())
-              || bool(parameters, "binary_data", "input '" + name + "'");
+          (sizeNode != null && !sizeNode.isNull()) || bool(parameters, "binary_data", what);
       if (!binary) {
         inputs.add(readJsonInput(node, name, body, reserve));
         continue;
@@ -554,24 +557,24 @@ final class InferenceCodec {
     return V2Json.readTensor(node, reserve);
   }
 
-  private static JsonNode objectOrEmpty(JsonNode node, String what) {
+  private static JsonNode objectOrEmpty(JsonNode node, Supplier<String> what) {
     if (node == null || node.isNull()) {
       return V2Views.JSON.createObjectNode();
     }
     if (!node.isObject()) {
-      throw new InvalidInputException(what + " must be a JSON object");
+      throw new InvalidInputException(what.get() + " must be a JSON object");
     }
     return node;
   }
 
-  private static boolean bool(JsonNode parameters, String name, String owner) {
+  private static boolean bool(JsonNode parameters, String name, Supplier<String> owner) {
     JsonNode value = parameters.get(name);
     if (value == null || value.isNull()) {
       return false;
     }
     if (!value.isBoolean()) {
       throw new InvalidInputException(
-          owner + " parameter \"" + name + "\" must be true or false, got " + value);
+          owner.get() + " parameter \"" + name + "\" must be true or false, got " + value);
     }
     return value.booleanValue();
   }

@@ -14,10 +14,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
@@ -455,23 +457,27 @@ final class RequestBodies {
    * and the known ones: a misspelled field would otherwise be silently ignored.
    */
   static void onlyFields(JsonNode node, String what, Set<String> known) {
+    onlyFields(node, () -> what, known);
+  }
+
+  /** As {@link #onlyFields(JsonNode, String, Set)}, {@code what} built only for an error. */
+  static void onlyFields(JsonNode node, Supplier<String> what, Set<String> known) {
     if (node.isMissingNode() || node.isNull()) {
       return;
     }
     if (!node.isObject()) {
-      throw new InvalidInputException(what + " must be a JSON object, got " + node);
+      throw new InvalidInputException(what.get() + " must be a JSON object, got " + node);
     }
-    node.fieldNames()
-        .forEachRemaining(
-            field -> {
-              if (!known.contains(field)) {
-                throw new InvalidInputException(
-                    what
-                        + ": unknown field \""
-                        + field
-                        + "\"; known: "
-                        + known.stream().sorted().toList());
-              }
-            });
+    for (Iterator<String> fields = node.fieldNames(); fields.hasNext(); ) {
+      String field = fields.next();
+      if (!known.contains(field)) {
+        throw new InvalidInputException(
+            what.get()
+                + ": unknown field \""
+                + field
+                + "\"; known: "
+                + known.stream().sorted().toList());
+      }
+    }
   }
 }

@@ -475,6 +475,33 @@ class V2EndpointsTest {
                             "]}], \"outputs\": [{\"name\": \"ssim\", \"parameters\":"
                                 + " {\"classification\": 2}}]"))))
         .startsWith("output 'ssim': parameter \"classification\" is not supported");
+    // each error names its input or output, its request-level parameters likewise
+    String badBinary =
+        inferBody("[" + FEATURES + "]")
+            .replace(
+                "]}]",
+                "], \"parameters\": {\"binary_data\": 1}}], \"outputs\": [{\"name\": \"ssim\","
+                    + " \"parameters\": {\"binary_data\": \"yes\"}}]");
+    assertThat(error(server.post("/v2/models/quality_predictor/infer", badBinary)))
+        .isEqualTo("input 'features' parameter \"binary_data\" must be true or false, got 1");
+    assertThat(
+            error(
+                server.post(
+                    "/v2/models/quality_predictor/infer",
+                    badBinary.replace("\"binary_data\": 1", "\"binary_data\": false"))))
+        .isEqualTo("output 'ssim' parameter \"binary_data\" must be true or false, got \"yes\"");
+    assertThat(
+            error(
+                server.post(
+                    "/v2/models/quality_predictor/infer",
+                    inferBody("[" + FEATURES + "]").replace("]}]", "]}], \"parameters\": 3"))))
+        .isEqualTo("the request's \"parameters\" must be a JSON object");
+    assertThat(
+            error(
+                server.post(
+                    "/v2/models/quality_predictor/infer",
+                    inferBody("[" + FEATURES + "]").replace("]}]", "], \"parameters\": []}]"))))
+        .isEqualTo("input 'features' parameters must be a JSON object");
     assertThat(error(server.post("/v2/models/quality_predictor/infer", bodies.get(10))))
         .isEqualTo("tensor 'features' shape [9223372036854775807, 10] has too many elements");
     // two rows of five for a shape [1, 10]: nested unlike the shape, so likely not what was meant
