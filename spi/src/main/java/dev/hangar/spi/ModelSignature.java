@@ -55,12 +55,22 @@ public record ModelSignature(List<TensorSpec> inputs, List<TensorSpec> outputs, 
 
   /** Returns the input with the given name. */
   public Optional<TensorSpec> input(String name) {
-    return inputs.stream().filter(spec -> spec.name().equals(name)).findFirst();
+    return named(inputs, name);
   }
 
   /** Returns the output with the given name. */
   public Optional<TensorSpec> output(String name) {
-    return outputs.stream().filter(spec -> spec.name().equals(name)).findFirst();
+    return named(outputs, name);
+  }
+
+  // a loop, not a stream: requests naming their outputs look them up on every inference
+  private static Optional<TensorSpec> named(List<TensorSpec> specs, String name) {
+    for (TensorSpec spec : specs) {
+      if (spec.name().equals(name)) {
+        return Optional.of(spec);
+      }
+    }
+    return Optional.empty();
   }
 
   /** Returns this signature with batching switched off (the shapes stay as they are). */

@@ -5,6 +5,7 @@ import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
 import dev.hangar.spi.TensorSpec;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Checks a request against the version that will run it, before it is queued. */
@@ -73,8 +74,23 @@ final class RequestValidator {
     if (request.outputs().isEmpty()) {
       return outputs;
     }
-    return request.outputs().stream()
-        .map(name -> outputs.stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow())
-        .toList();
+    // loops, not streams: this runs on every inference that names its outputs
+    List<Tensor> selected = new ArrayList<>(request.outputs().size());
+    for (String name : request.outputs()) {
+      for (Tensor output : outputs) {
+        if (output.name().equals(name)) {
+          selected.add(output);
+          break;
+        }
+      }
+    }
+    if (selected.size() != request.outputs().size()) {
+      throw new IllegalStateException(
+          "the model returned outputs "
+              + outputs.stream().map(Tensor::name).toList()
+              + " for the requested "
+              + request.outputs());
+    }
+    return List.copyOf(selected);
   }
 }
