@@ -88,9 +88,9 @@ final class RequestBodies {
    * length is not declared), for {@link #read} to take it as it comes.
    */
   Body readIfArrived(Context context) {
-    long declared = declaredLength(context);
-    if (declared < 0) {
-      return null;
+    long declared = context.req().getContentLengthLong();
+    if (declared < 0 || declared > maxBody.bytes()) {
+      return null; // read() takes it as it comes, or refuses it (413)
     }
     byte[] sent;
     Holding holding;
@@ -151,22 +151,14 @@ final class RequestBodies {
 
   /** Reads the body as sent, refusing one over the limit with 413 before or while reading it. */
   private CompletableFuture<byte[]> readSent(Context context, Holding holding) {
-    long declared;
     ServletInputStream in;
     try {
-      declared = declaredLength(context);
       in = context.req().getInputStream();
-    } catch (HttpProblem e) {
-      return CompletableFuture.failedFuture(e);
     } catch (IOException e) {
       return CompletableFuture.failedFuture(unreadableBody(e));
     }
-    BodyReader reader;
-    try {
-      reader = new BodyReader(in, declared, (int) maxBody.bytes(), holding);
-    } catch (HttpProblem e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    BodyReader reader =
+        new BodyReader(in, context.req().getContentLengthLong(), (int) maxBody.bytes(), holding);
     in.setReadListener(reader);
     return reader.body;
   }
@@ -175,10 +167,16 @@ final class RequestBodies {
    * Collects a body as Jetty reports its bytes arrived, up to the limit. The buffer grows with what
    * arrives, never ahead of it to the declared length: a client that declares 64MB and sends
    * nothing costs the server no more than a small buffer.
+   *
+   * <p>A body refused before all of it has come (over the limit, or past the memory for bodies) is
+   * still read to its end when at most {@link #DRAINED_BYTES} of it are left, and dropped: a client
+   * still sending gets the answer then, where closing the connection on it would reset it and lose
+   * the answer. Tomcat does the same (maxSwallowSize, 2MB).
    */
   private final class BodyReader implements ReadListener {
     // a body starts in a buffer at most this large (its declared length, when smaller); see grown
     private static final int FIRST_BUFFER_BYTES = 65536;
+    private static final long DRAINED_BYTES = 2L << 20;
     private final ServletInputStream in;
     private final long declared;
     private final int limit;
@@ -188,21 +186,59 @@ final class RequestBodies {
     // only Jetty calls the listener, one call at a time
     private byte[] buffer;
     private int size;
+    // set once the body is refused: the answer, given once the rest has been read and dropped
+    private HttpProblem refusal;
+    private long dropped;
 
     BodyReader(ServletInputStream in, long declared, int limit, Holding holding) {
       this.in = in;
       this.declared = declared;
       this.limit = limit;
       this.holding = holding;
+      if (declared > limit) {
+        this.buffer = new byte[0];
+        refuse(tooLarge(declared + " bytes"));
+        return;
+      }
       int first = (int) Math.min(declared >= 0 ? declared : limit + 1L, FIRST_BUFFER_BYTES);
-      holding.take(first, Math.max(declared, first));
+      try {
+        holding.take(first, Math.max(declared, first));
+      } catch (HttpProblem e) {
+        this.buffer = new byte[0];
+        refuse(e);
+        return;
+      }
       this.buffer = new byte[first];
+    }
+
+    /**
+     * Refuses the body with {@code problem}: at once when much of it, or an unknown length, is
+     * still to come; else once the rest has come, read into a small buffer and dropped.
+     */
+    private void refuse(HttpProblem problem) {
+      if (declared < 0 || declared - size > DRAINED_BYTES) {
+        body.completeExceptionally(problem);
+        return;
+      }
+      refusal = problem;
+      buffer = new byte[(int) Math.min(8192, Math.max(1, declared - size))]; // the body's go
     }
 
     @Override
     public void onDataAvailable() {
       try {
         while (!body.isDone() && in.isReady()) {
+          if (refusal != null) {
+            int read = in.read(buffer, 0, buffer.length);
+            if (read < 0) {
+              return;
+            }
+            dropped += read;
+            if (tooSlow()) {
+              body.completeExceptionally(refusal);
+            }
+            continue;
+          }
           if (size == buffer.length) {
             if (size == declared) {
               // all of it: reading on lets Jetty see the end and call onAllDataRead
@@ -215,8 +251,8 @@ final class RequestBodies {
             try {
               holding.take(grown - buffer.length, Math.max(declared, grown));
             } catch (HttpProblem e) {
-              body.completeExceptionally(e);
-              return;
+              refuse(e);
+              continue;
             }
             try {
               buffer = Arrays.copyOf(buffer, grown);
@@ -248,9 +284,10 @@ final class RequestBodies {
      */
     private boolean tooSlow() {
       long elapsed = System.nanoTime() - startNanos;
+      long received = size + dropped;
       return elapsed > HttpSettings.BODY_RATE_GRACE.toNanos()
-          && size != declared
-          && size < minBodyRate.bytes() * (elapsed / 1e9);
+          && received != declared
+          && received < minBodyRate.bytes() * (elapsed / 1e9);
     }
 
     private HttpProblem arrivingTooSlowly() {
@@ -284,6 +321,10 @@ final class RequestBodies {
 
     @Override
     public void onAllDataRead() {
+      if (refusal != null) {
+        body.completeExceptionally(refusal);
+        return;
+      }
       if (declared >= 0 && size != declared) {
         body.completeExceptionally(endedEarly(size, declared));
         return;
@@ -293,6 +334,10 @@ final class RequestBodies {
 
     @Override
     public void onError(Throwable failure) {
+      if (refusal != null) {
+        body.completeExceptionally(refusal); // the reason the body was refused still stands
+        return;
+      }
       body.completeExceptionally(
           unreadableBody(
               failure instanceof IOException io
@@ -381,15 +426,6 @@ final class RequestBodies {
             + DataSize.format(Runtime.getRuntime().maxMemory())
             + "); send smaller requests (binary tensors take less than JSON), or give the server"
             + " more memory (--memory, or HANGAR_HEAP)");
-  }
-
-  /** The body's declared length (-1: not declared), refused with 413 before reading when over. */
-  private long declaredLength(Context context) {
-    long declared = context.req().getContentLengthLong();
-    if (declared > maxBody.bytes()) {
-      throw tooLarge(declared + " bytes");
-    }
-    return declared;
   }
 
   private static InvalidInputException endedEarly(long size, long declared) {

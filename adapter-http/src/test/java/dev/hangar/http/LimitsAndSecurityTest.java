@@ -409,6 +409,41 @@ class LimitsAndSecurityTest {
   }
 
   @Test
+  void aBodyRefusedBeforeItArrivesIsReadAndDroppedSoThatItsClientGetsTheAnswer() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    try (TestServer server =
+        new TestServer(
+            repository,
+            DataSize.ofMegabytes(4096),
+            http ->
+                http.withBodyMemory(new DataSize(100_000)).withMaxBody(new DataSize(150_000)))) {
+      // refused on its headers: more than all the memory for bodies (507), more than the body
+      // limit (413); the client, still sending, must get the answer, not a reset connection
+      for (int length : new int[] {120_000, 200_000}) {
+        byte[] body = padded(ECHO, length).getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+          socket.setSoTimeout(20_000);
+          OutputStream out = socket.getOutputStream();
+          out.write(echoHead(body.length));
+          out.flush();
+          Thread.sleep(300); // the server has refused the body by now
+          for (int sent = 0; sent < body.length; sent += 10_000) {
+            out.write(body, sent, Math.min(10_000, body.length - sent));
+            out.flush();
+            Thread.sleep(5);
+          }
+          String answer = readResponse(socket.getInputStream());
+          assertThat(answer)
+              .startsWith(length == 120_000 ? "HTTP/1.1 507" : "HTTP/1.1 413")
+              .contains(length == 120_000 ? "--body-memory" : "--max-body");
+        }
+      }
+      assertThat(server.post("/v2/models/echo/infer", ECHO).status()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void theTensorsDecodedFromJsonDataCountAgainstTheMemoryForBodies() throws Exception {
     Path repository = temporary.resolve("repository");
     Repositories.fake(repository, "wide", "x=FP32 -1,-1", "y=FP32 -1,-1", Repositories.MB);
