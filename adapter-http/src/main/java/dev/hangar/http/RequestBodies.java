@@ -221,7 +221,8 @@ final class RequestBodies {
         return;
       }
       refusal = problem;
-      buffer = new byte[(int) Math.min(8192, Math.max(1, declared - size))]; // the body's go
+      // what came so far goes with the old buffer; the rest passes through this small one
+      buffer = new byte[(int) Math.min(8192, Math.max(1, declared - size))];
     }
 
     @Override
