@@ -367,12 +367,7 @@ class LimitsAndSecurityTest {
         out.write(first, 0, 10);
         out.flush();
         // the slow body holds 60000 of the 100000 bytes once its request is being read
-        double holding = 0;
-        for (int poll = 0; poll < 100 && holding != first.length; poll++) {
-          Thread.sleep(50);
-          holding = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
-        }
-        assertThat(holding).isEqualTo(first.length);
+        assertThat(heldBodyBytes(server, held -> held == first.length)).isEqualTo(first.length);
         // so a 50000-byte body must wait
         String second = padded(ECHO, 50_000);
         TestServer.Reply waiting = server.post("/v2/models/echo/infer", second);
@@ -400,11 +395,7 @@ class LimitsAndSecurityTest {
         Thread.sleep(200);
       }
       // every request has ended: nothing is held, whichever way each ended
-      double held = -1;
-      for (int poll = 0; poll < 50 && held != 0; poll++) {
-        held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
-      }
-      assertThat(held).isZero();
+      assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
     }
   }
 
@@ -465,11 +456,7 @@ class LimitsAndSecurityTest {
       TestServer.Reply answered = server.post("/v2/models/wide/infer", zeros(12_000));
       assertThat(answered.status()).as("%.300s", answered.text()).isEqualTo(200);
       assertThat(answered.json().path("outputs").path(0).path("data").size()).isEqualTo(12_000);
-      double held = -1;
-      for (int poll = 0; poll < 50 && held != 0; poll++) {
-        held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
-      }
-      assertThat(held).isZero();
+      assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
     }
   }
 
@@ -498,24 +485,15 @@ class LimitsAndSecurityTest {
               .getBytes(StandardCharsets.ISO_8859_1));
       out.write(body);
       out.flush();
-      double held = 0;
-      for (int poll = 0; poll < 200 && held <= limit; poll++) {
-        Thread.sleep(100);
-        held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
-      }
       // body, tensors and answer: past the limit, which the answer alone may pass
-      assertThat(held).isGreaterThan(limit);
+      assertThat(heldBodyBytes(server, held -> held > limit)).isGreaterThan(limit);
       // so a small body waits while the answer does
       TestServer.Reply waiting = server.post("/v2/models/wide/infer", zeros(10));
       assertThat(waiting.status()).as(waiting.text()).isEqualTo(503);
       assertThat(waiting.json().path("error").asText()).contains("--body-memory");
       // the client hangs up: its request ends, and with it what the answer held
       slow.close();
-      for (int poll = 0; poll < 100 && held != 0; poll++) {
-        Thread.sleep(100);
-        held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
-      }
-      assertThat(held).isZero();
+      assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
       assertThat(server.post("/v2/models/wide/infer", zeros(10)).status()).isEqualTo(200);
     }
   }
@@ -626,6 +604,21 @@ class LimitsAndSecurityTest {
     out.write(body, from, Math.min(length, body.length - from));
     out.flush();
     Thread.sleep(pauseMillis);
+  }
+
+  /**
+   * The heap requests in flight hold ({@code hangar_http_body_bytes}), read until {@code settled}
+   * accepts it or 20s have passed: requests give their bytes back as they end, a moment after their
+   * answers.
+   */
+  private static double heldBodyBytes(TestServer server, java.util.function.DoublePredicate settled)
+      throws InterruptedException {
+    double held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
+    for (int poll = 0; poll < 400 && !settled.test(held); poll++) {
+      Thread.sleep(50);
+      held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
+    }
+    return held;
   }
 
   /** The request line and headers of a JSON inference request to echo, its body to follow. */
