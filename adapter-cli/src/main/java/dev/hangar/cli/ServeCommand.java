@@ -98,9 +98,11 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "1KB",
       converter = RepositoryOptions.DataSizeConverter.class,
       description =
-          "The slowest a request body may arrive, in bytes a second on average after its first "
+          "The slowest a request body may arrive, or a client take its answer, in bytes a second"
+              + " on average after the first "
               + HttpSettings.BODY_RATE_GRACE_SECONDS
-              + "s (default: ${DEFAULT-VALUE}; 0 for no minimum); a slower one gets 408.")
+              + "s (default: ${DEFAULT-VALUE}; 0 for no minimum); a slower body gets 408, a slower"
+              + " answer's connection is closed.")
   DataSize minBodyRate;
 
   @Option(

@@ -41,11 +41,6 @@ final class ErrorResponses {
     };
   }
 
-  /** Sends the error response for {@code failure}. */
-  static void write(Context context, Throwable failure) {
-    ResponseWriter.send(context, prepare(context, failure));
-  }
-
   /**
    * Sets the status and headers of the error response for {@code failure} and returns its body, for
    * the caller to write.
@@ -81,21 +76,21 @@ final class ErrorResponses {
   }
 
   /**
-   * Sends Javalin's own refusals (no such route, a method the route does not take) as {@code
-   * {"error": ...}}; a 405 names the methods the path takes, in its message and its Allow header.
+   * Sets the status and headers of the answer to Javalin's own refusals (no such route, a method
+   * the route does not take) and returns its body, {@code {"error": ...}}; a 405 names the methods
+   * the path takes, in its message and its Allow header.
    */
-  static void writeRouting(HttpResponseException failure, Context context) {
+  static byte[] prepareRouting(HttpResponseException failure, Context context) {
     String allowed = failure.getDetails().get("availableMethods");
     if (failure.getStatus() == 405 && allowed != null) {
       context.header("Allow", allowed);
-      write(
+      return prepare(
           context,
           new HttpProblem(
               405,
               context.method() + " is not allowed on " + context.path() + "; it takes " + allowed));
-      return;
     }
-    write(context, new HttpProblem(failure.getStatus(), failure.getMessage()));
+    return prepare(context, new HttpProblem(failure.getStatus(), failure.getMessage()));
   }
 
   /** Returns {@code {"error": message}} as bytes. */

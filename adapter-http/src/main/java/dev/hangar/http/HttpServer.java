@@ -145,7 +145,7 @@ public final class HttpServer implements AutoCloseable {
         });
     config.routes.exception(Exception.class, endpoints::failed);
     // Javalin's own answers (no such route, a method the route does not take) as {"error": ...}
-    config.routes.exception(HttpResponseException.class, ErrorResponses::writeRouting);
+    config.routes.exception(HttpResponseException.class, endpoints::routingFailed);
     V2Endpoints v2 = endpoints;
     getAndHead(config, "/v2/health/live", v2::live);
     getAndHead(config, "/v2/health/ready", v2::ready);

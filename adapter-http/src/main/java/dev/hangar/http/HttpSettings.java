@@ -31,9 +31,11 @@ import java.util.Optional;
  *     JSON data, and their answers until written, may hold together (default: half the heap); a
  *     request past it waits for others to end (503), one past it alone gets 507; answers are
  *     counted, never refused
- * @param minBodyRate the slowest a request body may arrive, in bytes a second on average, once it
- *     has had {@link #BODY_RATE_GRACE} (default 1KB; 0: no minimum); a slower one gets 408, so that
- *     a client trickling its body cannot hold a connection and body memory for as long as it likes
+ * @param minBodyRate the slowest a request body may arrive, or a client take its answer, in bytes a
+ *     second on average, once the body or answer has had {@link #BODY_RATE_GRACE} (default 1KB; 0:
+ *     no minimum); a slower body gets 408, a slower answer's connection is closed, so that a client
+ *     trickling its body or reading its answer a byte at a time cannot hold a connection and body
+ *     memory for as long as it likes
  */
 public record HttpSettings(
     String host,
@@ -62,15 +64,15 @@ public record HttpSettings(
   /** The fewest threads accepted: Jetty's acceptors and selectors need some of them. */
   public static final int MIN_THREADS = 8;
 
-  /** The default slowest rate of a request body: 1KB a second. */
+  /** The default slowest rate of a request body or an answer: 1KB a second. */
   public static final DataSize DEFAULT_MIN_BODY_RATE = new DataSize(1024);
 
   /** {@link #BODY_RATE_GRACE} in seconds, for the texts that name it. */
   public static final int BODY_RATE_GRACE_SECONDS = 5;
 
   /**
-   * How long a request body may arrive at any rate before its average is held to {@code
-   * minBodyRate}: a connection's first round trips are slow whatever the client.
+   * How long a request body may arrive, or an answer go out, at any rate before its average is held
+   * to {@code minBodyRate}: a connection's first round trips are slow whatever the client.
    */
   public static final Duration BODY_RATE_GRACE = Duration.ofSeconds(BODY_RATE_GRACE_SECONDS);
 
@@ -119,8 +121,7 @@ public record HttpSettings(
     }
     if (minBodyRate.bytes() < 0) {
       throw new IllegalArgumentException(
-          "the slowest rate of a request body (--min-body-rate) cannot be negative, got "
-              + minBodyRate);
+          "the slowest rate of a body (--min-body-rate) cannot be negative, got " + minBodyRate);
     }
     if (maxConnections < 1) {
       throw new IllegalArgumentException(
@@ -301,7 +302,7 @@ public record HttpSettings(
         minBodyRate);
   }
 
-  /** Returns these settings with another slowest rate of request bodies (0: no minimum). */
+  /** Returns these settings with another slowest rate of bodies and answers (0: no minimum). */
   public HttpSettings withMinBodyRate(DataSize rate) {
     return new HttpSettings(
         host,

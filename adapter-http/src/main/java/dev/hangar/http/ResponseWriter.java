@@ -1,5 +1,6 @@
 package dev.hangar.http;
 
+import dev.hangar.core.config.DataSize;
 import io.javalin.http.Context;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.zip.GZIPOutputStream;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 
 /**
  * Writes every answer Hangar sends, without a thread ever waiting on a client that does not read.
@@ -17,7 +19,8 @@ import java.util.zip.GZIPOutputStream;
  * or until the idle timeout; enough clients that stop reading would hold every server thread. So
  * the body goes to Jetty in one non-blocking write, with its Content-Length: Jetty keeps what the
  * socket does not take and writes it as the client reads, holding no thread meanwhile. A client
- * that never reads is cut off by the idle timeout, and its answer counted as undelivered ({@link
+ * that never reads, or reads too slowly, is cut off by the minimum rate (--min-body-rate, see
+ * {@link AnswerRateWatch}) or the idle timeout, and its answer counted as undelivered ({@link
  * ClientGoneException}).
  *
  * <p>An answer of at most {@value #BUFFERED_BYTES} bytes given on the request's own thread (a READY
@@ -38,14 +41,23 @@ final class ResponseWriter {
    */
   static final int BUFFERED_BYTES = 8192;
 
-  private ResponseWriter() {}
+  // bytes a second a client must take its answer at, on average past the grace; 0: no minimum
+  private final long minRate;
+
+  /**
+   * Creates a writer whose answers' clients must take them at {@code minRate} on average once the
+   * grace ({@link HttpSettings#BODY_RATE_GRACE}) is over; 0 for no minimum.
+   */
+  ResponseWriter(DataSize minRate) {
+    this.minRate = minRate.bytes();
+  }
 
   /**
    * Sends {@code body} as the answer to {@code context}, whose status and headers are set: left to
    * Jetty's buffer when it is small and this is the request's own thread; otherwise the request
    * becomes asynchronous and completes once Jetty has written the body, or the client has gone.
    */
-  static void send(Context context, byte[] body) {
+  void send(Context context, byte[] body) {
     byte[] sent = encoded(context, body);
     if (!context.req().isAsyncStarted() && sent.length <= BUFFERED_BYTES) {
       try {
@@ -64,7 +76,7 @@ final class ResponseWriter {
    * once Jetty has written all of it, or exceptionally with a {@link ClientGoneException} when the
    * connection failed or timed out first.
    */
-  static CompletableFuture<Void> write(Context context, byte[] body) {
+  CompletableFuture<Void> write(Context context, byte[] body) {
     return writeEncoded(context, encoded(context, body));
   }
 
@@ -77,7 +89,7 @@ final class ResponseWriter {
     return body;
   }
 
-  private static CompletableFuture<Void> writeEncoded(Context context, byte[] sent) {
+  private CompletableFuture<Void> writeEncoded(Context context, byte[] sent) {
     HttpServletResponse response = context.res();
     response.setContentLength(sent.length);
     CompletableFuture<Void> written = new CompletableFuture<>();
@@ -88,19 +100,24 @@ final class ResponseWriter {
       written.completeExceptionally(new ClientGoneException(e));
       return written;
     }
-    out.setWriteListener(new OneWrite(out, sent, written));
+    out.setWriteListener(new OneWrite(context, out, sent, written));
     return written;
   }
 
   /** Writes one buffer when Jetty first allows it, and completes when Jetty has written it. */
-  private static final class OneWrite implements WriteListener {
+  private final class OneWrite implements WriteListener {
+    private final Context context;
     private final ServletOutputStream out;
     private final byte[] body;
     private final CompletableFuture<Void> written;
     // only Jetty calls the listener, one call at a time
     private boolean started;
+    // why the watch of the minimum rate closed the connection, for the failure that follows
+    private volatile ClientGoneException cutOff;
 
-    OneWrite(ServletOutputStream out, byte[] body, CompletableFuture<Void> written) {
+    OneWrite(
+        Context context, ServletOutputStream out, byte[] body, CompletableFuture<Void> written) {
+      this.context = context;
       this.out = out;
       this.body = body;
       this.written = written;
@@ -109,8 +126,17 @@ final class ResponseWriter {
     @Override
     public void onWritePossible() {
       try {
+        AnswerRateWatch watch = null;
         if (!started) {
           started = true;
+          if (minRate > 0) {
+            watch =
+                new AnswerRateWatch(
+                    ServletContextRequest.getServletContextRequest(context.req()),
+                    minRate,
+                    written,
+                    reason -> cutOff = reason);
+          }
           out.write(body); // taken whole: Jetty writes what the socket does not take at once later
         }
         if (out.isReady()) {
@@ -118,17 +144,24 @@ final class ResponseWriter {
           // it was written, throws its failure here
           out.close();
           written.complete(null);
+        } else if (watch != null) {
+          // the sockets' buffers are full: the rest goes as fast as the client takes it
+          watch.start();
         }
       } catch (IOException e) {
-        written.completeExceptionally(new ClientGoneException(e));
+        fail(e);
       }
     }
 
     @Override
     public void onError(Throwable failure) {
-      IOException cause =
-          failure instanceof IOException io ? io : new IOException(failure.toString(), failure);
-      written.completeExceptionally(new ClientGoneException(cause));
+      fail(failure instanceof IOException io ? io : new IOException(failure.toString(), failure));
+    }
+
+    private void fail(IOException cause) {
+      ClientGoneException closedByServer = cutOff;
+      written.completeExceptionally(
+          closedByServer != null ? closedByServer : new ClientGoneException(cause));
     }
   }
 

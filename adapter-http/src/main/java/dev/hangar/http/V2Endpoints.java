@@ -19,6 +19,7 @@ import dev.hangar.core.repository.ModelRepository;
 import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.Tensor;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import io.micrometer.core.instrument.Gauge;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -53,6 +54,7 @@ final class V2Endpoints {
   private final InferenceService inference;
   private final HangarMetrics metrics;
   private final RequestBodies bodies;
+  private final ResponseWriter answers;
   private final AdminGuard admin;
   private final String serverVersion;
 
@@ -66,6 +68,7 @@ final class V2Endpoints {
     this.inference = requireNonNull(inference, "inference is null");
     this.metrics = requireNonNull(metrics, "metrics is null");
     this.bodies = new RequestBodies(requireNonNull(settings, "settings is null"));
+    this.answers = new ResponseWriter(settings.minBodyRate());
     Gauge.builder("hangar_http_body_bytes", bodies, RequestBodies::heldBytes)
         .description(
             "Heap the bodies of requests in flight, their decoded tensors and their answers hold,"
@@ -328,7 +331,7 @@ final class V2Endpoints {
    * workers than the one running the model) encodes the answer, and {@link ResponseWriter} writes
    * it without blocking, so that no thread waits on a client that does not read.
    */
-  private static <T> void whenDone(
+  private <T> void whenDone(
       Context context,
       CompletableFuture<T> future,
       java.util.function.BiFunction<T, Throwable, byte[]> answerer) {
@@ -341,12 +344,11 @@ final class V2Endpoints {
           | java.util.concurrent.CancellationException e) {
         failure = e;
       }
-      ResponseWriter.send(context, answerer.apply(value, failure));
+      answers.send(context, answerer.apply(value, failure));
       return;
     }
     // Javalin calls the supplier once the request is asynchronous
-    context.future(
-        () -> future.handle(answerer).thenCompose(body -> ResponseWriter.write(context, body)));
+    context.future(() -> future.handle(answerer).thenCompose(body -> answers.write(context, body)));
   }
 
   /**
@@ -408,7 +410,7 @@ final class V2Endpoints {
 
   void metrics(Context context) {
     context.status(200).contentType("text/plain; version=0.0.4; charset=utf-8");
-    ResponseWriter.send(context, metrics.scrape().getBytes(StandardCharsets.UTF_8));
+    answers.send(context, metrics.scrape().getBytes(StandardCharsets.UTF_8));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -562,9 +564,9 @@ final class V2Endpoints {
     return V2Views.bytes(body);
   }
 
-  static void json(Context context, int status, Object body) {
+  private void json(Context context, int status, Object body) {
     context.status(status).contentType(JSON_TYPE);
-    ResponseWriter.send(context, V2Views.bytes(body));
+    answers.send(context, V2Views.bytes(body));
   }
 
   /**
@@ -580,6 +582,14 @@ final class V2Endpoints {
           () -> context.method() + " " + context.path() + ": " + gone.getMessage());
       return;
     }
-    ErrorResponses.write(context, failure);
+    answers.send(context, ErrorResponses.prepare(context, failure));
+  }
+
+  /**
+   * Answers a request Javalin's routing refused (no such route: 404; a method the route does not
+   * take: 405) with {@code {"error": ...}}.
+   */
+  void routingFailed(HttpResponseException failure, Context context) {
+    answers.send(context, ErrorResponses.prepareRouting(failure, context));
   }
 }

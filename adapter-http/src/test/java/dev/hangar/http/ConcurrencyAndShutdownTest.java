@@ -150,8 +150,12 @@ class ConcurrencyAndShutdownTest {
     Repositories.config(repository, "wide", "max_batch_size: 0\n");
     int threads = HttpSettings.MIN_THREADS + 2;
     List<Socket> stalled = new ArrayList<>();
+    // no minimum rate: the answers wait on their clients for as long as the test does
     try (TestServer server =
-        new TestServer(repository, DataSize.ofMegabytes(4096), http -> http.withThreads(threads))) {
+        new TestServer(
+            repository,
+            DataSize.ofMegabytes(4096),
+            http -> http.withThreads(threads).withMinBodyRate(new DataSize(0)))) {
       assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
       // as many clients as the server has threads, each sent an answer of about 10MB of JSON
       for (int i = 0; i < threads; i++) {
@@ -205,7 +209,10 @@ class ConcurrencyAndShutdownTest {
     Repositories.fake(repository, "delayed", Repositories.MB);
     Repositories.config(
         repository, "delayed", "max_batch_size: 2000\ndynamic_batching: {max_queue_delay: 1ms}\n");
-    TestServer server = new TestServer(repository);
+    // no minimum rate: a connection that does not read stays stalled for as long as the test needs
+    TestServer server =
+        new TestServer(
+            repository, DataSize.ofMegabytes(4096), http -> http.withMinBodyRate(new DataSize(0)));
     assertThat(server.post("/v2/models/delayed/infer", ECHO).status()).isEqualTo(200);
     return server;
   }
@@ -343,7 +350,9 @@ class ConcurrencyAndShutdownTest {
             new TestServer(
                 repository,
                 DataSize.ofMegabytes(4096),
-                http -> http.withIdleTimeout(Duration.ofSeconds(2)));
+                // no minimum rate, which would cut the answer off too, once its grace is over
+                http ->
+                    http.withIdleTimeout(Duration.ofSeconds(2)).withMinBodyRate(new DataSize(0)));
         Socket client = slowReader(server)) {
       assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
       assertThat(undelivered(server)).isEqualTo("0.0");

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -469,7 +470,8 @@ class LimitsAndSecurityTest {
             new TestServer(
                 repository,
                 DataSize.ofMegabytes(4096),
-                http -> http.withBodyMemory(new DataSize(limit)));
+                // no minimum rate, which would cut the answer off once its grace is over
+                http -> http.withBodyMemory(new DataSize(limit)).withMinBodyRate(new DataSize(0)));
         Socket slow = new Socket()) {
       // 3M zeros: a 6MB body and 12MB of tensors fit; the answer, about 12MB of JSON (far more
       // than the sockets' buffers), waits on a client that does not read it
@@ -564,6 +566,157 @@ class LimitsAndSecurityTest {
       assertThat(unheld.get()).startsWith("HTTP/1.1 200").contains("\"outputs\"");
       assertThat(HttpSettings.defaults().minBodyRate()).isEqualTo(new DataSize(1024));
     }
+  }
+
+  @Test
+  void anAnswerTakenSlowerThanTheMinimumRateAfterItsGraceIsCutOff() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "wide", "x=FP32 -1,-1", "y=FP32 -1,-1", Repositories.MB);
+    // 3M zeros: an answer of about 12MB of JSON, more than the sockets' buffers hold
+    byte[] body = zeros(3_000_000).getBytes(StandardCharsets.UTF_8);
+    byte[] head =
+        ("POST /v2/models/wide/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
+                + " application/json\r\nContent-Length: "
+                + body.length
+                + "\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1);
+    // a minimum far above the default, past what the buffers hold on loopback (megabytes): a
+    // client is cut off only when even the bytes sent, buffered ones included, fall below it
+    try (TestServer server =
+            new TestServer(
+                repository,
+                DataSize.ofMegabytes(4096),
+                http -> http.withMinBodyRate(new DataSize(1_000_000)));
+        TestServer unlimited =
+            new TestServer(
+                repository,
+                DataSize.ofMegabytes(4096),
+                http -> http.withMinBodyRate(new DataSize(0)));
+        Socket stalled = slowReader(server, 4096);
+        Socket slow = slowReader(server, 4096);
+        // a larger buffer, which lets its reads keep up
+        Socket steady = slowReader(server, 65536);
+        Socket late = slowReader(server, 4096);
+        Socket unheld = slowReader(unlimited, 4096)) {
+      long sent = System.nanoTime();
+      for (Socket client : List.of(stalled, slow, steady, late, unheld)) {
+        client.getOutputStream().write(head);
+        client.getOutputStream().write(body);
+        client.getOutputStream().flush();
+      }
+      // each reads on a thread of its own: 300KB a second, under the minimum, until cut off
+      java.util.concurrent.atomic.AtomicBoolean cutOff =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      CompletableFuture<Answer> slowAnswer = reading(slow, 0, 300_000, cutOff::get);
+      // 2MB a second, over it
+      CompletableFuture<Answer> steadyAnswer = reading(steady, 0, 2_000_000, () -> false);
+      // nothing for 2s, inside the grace (5s), then all of it at once
+      CompletableFuture<Answer> lateAnswer = reading(late, 2_000, 0, () -> false);
+      // from a server that wants no rate: nothing for 7s, then all of it
+      CompletableFuture<Answer> unheldAnswer = reading(unheld, 7_000, 0, () -> false);
+
+      // the client that reads nothing and the slow one are cut off, not before the grace is over
+      double undelivered = undelivered(server);
+      while (undelivered < 2 && System.nanoTime() - sent < 30_000_000_000L) {
+        Thread.sleep(20);
+        undelivered = undelivered(server);
+      }
+      assertThat(undelivered).isEqualTo(2.0);
+      assertThat((System.nanoTime() - sent) / 1e9).isGreaterThan(5.0);
+      cutOff.set(true); // what is left in the buffers is read at once
+      for (Answer cut : List.of(read(stalled, 0, 0, () -> false), slowAnswer.get())) {
+        assertThat(cut.head()).startsWith("HTTP/1.1 200");
+        assertThat(cut.received()).isLessThan(cut.declared());
+      }
+      // the others take theirs whole
+      for (Answer whole : List.of(steadyAnswer.get(), lateAnswer.get(), unheldAnswer.get())) {
+        assertThat(whole.head()).startsWith("HTTP/1.1 200");
+        assertThat(whole.received()).isEqualTo(whole.declared()).isGreaterThan(10_000_000);
+      }
+      assertThat(undelivered(server)).isEqualTo(2.0);
+      assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
+      assertThat(heldBodyBytes(unlimited, held -> held == 0)).isZero();
+      assertThat(HttpSettings.defaults().minBodyRate()).isEqualTo(new DataSize(1024));
+    }
+  }
+
+  /** A client whose small receive buffer makes a large answer wait in the server's. */
+  private static Socket slowReader(TestServer server, int receiveBuffer) throws IOException {
+    Socket socket = new Socket();
+    socket.setReceiveBufferSize(receiveBuffer);
+    socket.setSoTimeout(30_000);
+    socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.server.port()));
+    return socket;
+  }
+
+  private static double undelivered(TestServer server) {
+    return V2EndpointsTest.value(
+        server.get("/metrics").text(), "hangar_http_answers_undelivered_total");
+  }
+
+  /** An answer as a client read it: its head, its declared length, and the bytes that came. */
+  private record Answer(String head, long declared, long received) {}
+
+  /** {@link #read} on a thread of its own. */
+  private static CompletableFuture<Answer> reading(
+      Socket socket, long waitMillis, long bytesPerSecond, BooleanSupplier hurry) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return read(socket, waitMillis, bytesPerSecond, hurry);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+        },
+        task -> new Thread(task, "slow reader").start());
+  }
+
+  /**
+   * Waits {@code waitMillis}, then reads an answer at {@code bytesPerSecond} (0, or once {@code
+   * hurry} says so: as fast as it comes), until its declared length or until the server closes the
+   * connection.
+   */
+  private static Answer read(
+      Socket socket, long waitMillis, long bytesPerSecond, BooleanSupplier hurry)
+      throws IOException, InterruptedException {
+    Thread.sleep(waitMillis);
+    long start = System.nanoTime();
+    InputStream in = socket.getInputStream();
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int next = in.read();
+      if (next < 0) {
+        throw new IOException("closed after " + head);
+      }
+      head.append((char) next);
+    }
+    long declared = -1;
+    for (String line : head.toString().split("\r\n")) {
+      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        declared = Long.parseLong(line.substring(15).trim());
+      }
+    }
+    long received = 0;
+    byte[] buffer = new byte[16384];
+    try {
+      while (received < declared) {
+        int read = in.read(buffer, 0, (int) Math.min(buffer.length, declared - received));
+        if (read < 0) {
+          break;
+        }
+        received += read;
+        if (bytesPerSecond > 0 && !hurry.getAsBoolean()) {
+          long due = start + received * 1_000_000_000L / bytesPerSecond;
+          Thread.sleep(Math.max(0, (due - System.nanoTime()) / 1_000_000));
+        }
+      }
+    } catch (java.net.SocketException e) {
+      // reset: the server closed the connection on bytes it had not sent
+    }
+    return new Answer(head.toString(), declared, received);
   }
 
   /** Writes a body the way a test client does; may pause. */

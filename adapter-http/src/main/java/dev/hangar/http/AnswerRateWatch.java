@@ -1,0 +1,91 @@
+package dev.hangar.http;
+
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.util.thread.Scheduler;
+
+/**
+ * Closes the connection of a client that takes its answer slower than the minimum rate
+ * (--min-body-rate) on average, once the answer has had its grace ({@link
+ * HttpSettings#BODY_RATE_GRACE}). Without it, a client reading just enough to keep its connection
+ * inside the idle timeout holds its answer, and the memory counted for it (--body-memory), for as
+ * long as it likes.
+ *
+ * <p>All the server sees is the bytes it has sent, which are more than the client has read by what
+ * the sockets' buffers hold. So a client is cut off only when even the bytes sent fall below the
+ * minimum: it surely read less. Where the buffers are large, a client that reads nothing gets their
+ * size divided by the minimum rate; the idle timeout closes it sooner, since no more bytes go out.
+ *
+ * <p>Jetty writes what the buffers do not take as the client reads, with no thread, so nothing of
+ * Hangar's runs while a client does not read. The watch runs on the connector's scheduler instead:
+ * at the end of the grace, then whenever the average would next fall below the minimum were no more
+ * bytes sent. The rule and the grace are Kestrel's (MinResponseDataRate).
+ */
+final class AnswerRateWatch implements Runnable {
+  private final Connection connection;
+  private final Scheduler scheduler;
+  private final long minRate;
+  private final CompletableFuture<Void> written;
+  private final Consumer<ClientGoneException> cutOff;
+  private final long startNanos = System.nanoTime();
+  private final long bytesOutBefore;
+
+  /**
+   * Prepares to watch an answer to {@code request} about to be written, whose client must take it
+   * at {@code minRate} bytes a second on average from now, past the grace, until {@code written}
+   * completes; a slower client has its connection closed, after {@code cutOff} has been given the
+   * reason.
+   */
+  AnswerRateWatch(
+      Request request,
+      long minRate,
+      CompletableFuture<Void> written,
+      Consumer<ClientGoneException> cutOff) {
+    this.connection = request.getConnectionMetaData().getConnection();
+    this.scheduler = request.getConnectionMetaData().getConnector().getScheduler();
+    this.minRate = minRate;
+    this.written = written;
+    this.cutOff = cutOff;
+    this.bytesOutBefore = connection.getBytesOut();
+  }
+
+  /** Starts watching, once the sockets' buffers have taken what they could of the answer. */
+  void start() {
+    scheduleIn(HttpSettings.BODY_RATE_GRACE.toNanos() - (System.nanoTime() - startNanos));
+  }
+
+  private void scheduleIn(long nanos) {
+    scheduler.schedule(this, Math.max(0, nanos), TimeUnit.NANOSECONDS);
+  }
+
+  // runs on the scheduler only, one run at a time: each schedules the next
+  @Override
+  public void run() {
+    if (written.isDone()) {
+      return;
+    }
+    long elapsed = System.nanoTime() - startNanos;
+    long sent = connection.getBytesOut() - bytesOutBefore;
+    // the average falls below the minimum once more time has passed than the bytes sent earn
+    long dueNanos = Math.max(HttpSettings.BODY_RATE_GRACE.toNanos(), (long) (sent * 1e9 / minRate));
+    if (elapsed < dueNanos) {
+      scheduleIn(dueNanos - elapsed);
+      return;
+    }
+    cutOff.accept(
+        new ClientGoneException(
+            String.format(
+                Locale.ROOT,
+                "the answer was cut off: its client took it too slowly, %d bytes in %.1f s, under"
+                    + " the minimum of %d bytes a second (--min-body-rate)",
+                sent,
+                elapsed / 1e9,
+                minRate)));
+    // fails Jetty's pending write, and with it the answer, with the reason above
+    connection.getEndPoint().close();
+  }
+}
