@@ -4,6 +4,7 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.thread.Scheduler;
@@ -23,43 +24,78 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * <p>Jetty writes what the buffers do not take as the client reads, with no thread, so nothing of
  * Hangar's runs while a client does not read. The watch runs on the connector's scheduler instead:
  * at the end of the grace, then whenever the average would next fall below the minimum were no more
- * bytes sent. The rule and the grace are Kestrel's (MinResponseDataRate).
+ * bytes sent. An answer written in full cancels its next check, which would otherwise keep the
+ * watch, for as long as the bytes sent earn, in the scheduler's queue. The rule and the grace are
+ * Kestrel's (MinResponseDataRate).
  */
 final class AnswerRateWatch implements Runnable {
   private final Connection connection;
   private final Scheduler scheduler;
+  private final LongSupplier nanoClock;
   private final long minRate;
   private final CompletableFuture<Void> written;
   private final Consumer<ClientGoneException> cutOff;
-  private final long startNanos = System.nanoTime();
+  private final long startNanos;
   private final long bytesOutBefore;
+  private volatile Scheduler.Task next;
 
   /**
-   * Prepares to watch an answer to {@code request} about to be written, whose client must take it
-   * at {@code minRate} bytes a second on average from now, past the grace, until {@code written}
+   * Prepares to watch an answer about to be written on {@code connection}, whose client must take
+   * it at {@code minRate} bytes a second on average from now, past the grace, until {@code written}
    * completes; a slower client has its connection closed, after {@code cutOff} has been given the
-   * reason.
+   * reason. Checks run on {@code scheduler}; {@code nanoClock} tells the time, as {@link
+   * System#nanoTime}.
    */
   AnswerRateWatch(
+      Connection connection,
+      Scheduler scheduler,
+      LongSupplier nanoClock,
+      long minRate,
+      CompletableFuture<Void> written,
+      Consumer<ClientGoneException> cutOff) {
+    this.connection = connection;
+    this.scheduler = scheduler;
+    this.nanoClock = nanoClock;
+    this.minRate = minRate;
+    this.written = written;
+    this.cutOff = cutOff;
+    this.startNanos = nanoClock.getAsLong();
+    this.bytesOutBefore = connection.getBytesOut();
+  }
+
+  /** {@link #AnswerRateWatch} for the answer to {@code request}, on its connector's scheduler. */
+  static AnswerRateWatch of(
       Request request,
       long minRate,
       CompletableFuture<Void> written,
       Consumer<ClientGoneException> cutOff) {
-    this.connection = request.getConnectionMetaData().getConnection();
-    this.scheduler = request.getConnectionMetaData().getConnector().getScheduler();
-    this.minRate = minRate;
-    this.written = written;
-    this.cutOff = cutOff;
-    this.bytesOutBefore = connection.getBytesOut();
+    return new AnswerRateWatch(
+        request.getConnectionMetaData().getConnection(),
+        request.getConnectionMetaData().getConnector().getScheduler(),
+        System::nanoTime,
+        minRate,
+        written,
+        cutOff);
   }
 
   /** Starts watching, once the sockets' buffers have taken what they could of the answer. */
   void start() {
-    scheduleIn(HttpSettings.BODY_RATE_GRACE.toNanos() - (System.nanoTime() - startNanos));
+    written.whenComplete(
+        (done, failure) -> {
+          Scheduler.Task task = next;
+          if (task != null) {
+            task.cancel();
+          }
+        });
+    scheduleIn(HttpSettings.BODY_RATE_GRACE.toNanos() - (nanoClock.getAsLong() - startNanos));
   }
 
   private void scheduleIn(long nanos) {
-    scheduler.schedule(this, Math.max(0, nanos), TimeUnit.NANOSECONDS);
+    Scheduler.Task task = scheduler.schedule(this, Math.max(0, nanos), TimeUnit.NANOSECONDS);
+    next = task;
+    if (written.isDone()) {
+      task.cancel(); // written while this was scheduled: the cancel above may have missed it
+    }
   }
 
   // runs on the scheduler only, one run at a time: each schedules the next
@@ -68,7 +104,7 @@ final class AnswerRateWatch implements Runnable {
     if (written.isDone()) {
       return;
     }
-    long elapsed = System.nanoTime() - startNanos;
+    long elapsed = nanoClock.getAsLong() - startNanos;
     long sent = connection.getBytesOut() - bytesOutBefore;
     // the average falls below the minimum once more time has passed than the bytes sent earn
     long dueNanos = Math.max(HttpSettings.BODY_RATE_GRACE.toNanos(), (long) (sent * 1e9 / minRate));

@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.GZIPOutputStream;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 
@@ -112,8 +113,9 @@ final class ResponseWriter {
     private final CompletableFuture<Void> written;
     // only Jetty calls the listener, one call at a time
     private boolean started;
-    // why the watch of the minimum rate closed the connection, for the failure that follows
-    private volatile ClientGoneException cutOff;
+    // why the watch of the minimum rate closed the connection, for the failure that follows; the
+    // watch holds this, not the listener and its body, while it waits in the scheduler's queue
+    private final AtomicReference<ClientGoneException> cutOff = new AtomicReference<>();
 
     OneWrite(
         Context context, ServletOutputStream out, byte[] body, CompletableFuture<Void> written) {
@@ -131,11 +133,11 @@ final class ResponseWriter {
           started = true;
           if (minRate > 0) {
             watch =
-                new AnswerRateWatch(
+                AnswerRateWatch.of(
                     ServletContextRequest.getServletContextRequest(context.req()),
                     minRate,
                     written,
-                    reason -> cutOff = reason);
+                    cutOff::set);
           }
           out.write(body); // taken whole: Jetty writes what the socket does not take at once later
         }
@@ -159,7 +161,7 @@ final class ResponseWriter {
     }
 
     private void fail(IOException cause) {
-      ClientGoneException closedByServer = cutOff;
+      ClientGoneException closedByServer = cutOff.get();
       written.completeExceptionally(
           closedByServer != null ? closedByServer : new ClientGoneException(cause));
     }
