@@ -113,12 +113,8 @@ final class RequestInputs {
     }
     List<Tensor> tensors = new ArrayList<>();
     if (root.has(listField) && root.get(listField).isArray()) {
-      if (listField.equals("inputs") && root.has("outputs")) {
-        // a v2 request's outputs would otherwise be dropped, and every output printed
-        throw new InvalidInputException(
-            option
-                + " holds \"outputs\", which hangar infer does not take from it; name the outputs"
-                + " to print with --output");
+      if (listField.equals("inputs")) {
+        refuseRequestFieldsOtherThanInputs(root, option);
       }
       for (JsonNode tensor : root.get(listField)) {
         tensors.add(V2Json.readTensor(tensor));
@@ -156,6 +152,37 @@ final class RequestInputs {
       tensors.add(V2Json.readData(name, spec.dataType(), shape, value));
     }
     return tensors;
+  }
+
+  /**
+   * Refuses the fields of a v2 request that hangar infer would otherwise drop without a word: its
+   * {@code outputs} (--output names them) and {@code parameters}, and anything a v2 request does
+   * not have. Its {@code id} only labels it, and is let through.
+   */
+  private static void refuseRequestFieldsOtherThanInputs(JsonNode request, String option) {
+    for (Map.Entry<String, JsonNode> field : request.properties()) {
+      String name = field.getKey();
+      switch (name) {
+        case "inputs", "id" -> {}
+        case "outputs" ->
+            throw new InvalidInputException(
+                option
+                    + " holds \"outputs\", which hangar infer does not take from it; name the"
+                    + " outputs to print with --output");
+        case "parameters" ->
+            throw new InvalidInputException(
+                option
+                    + " holds \"parameters\", which hangar infer does not take from it: it runs the"
+                    + " request as it is, with no priority, timeout or binary output");
+        default ->
+            throw new InvalidInputException(
+                option
+                    + " holds \""
+                    + name
+                    + "\", which is not a field of a v2 request; it has \"inputs\", and may have"
+                    + " \"id\"");
+      }
+    }
   }
 
   /**

@@ -102,6 +102,35 @@ class OneShotCommandsTest {
   }
 
   @Test
+  void aV2RequestsParametersAndUnknownFieldsAreRefusedAndItsIdLetThrough() {
+    String inputs =
+        "\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10],"
+            + " \"data\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}]";
+    CliRunner.Result parameters =
+        hangar(
+            "infer",
+            "quality_predictor",
+            "--input",
+            "{" + inputs + ", \"parameters\": {\"timeout\": 1000}}");
+    assertThat(parameters.exitCode()).isEqualTo(1);
+    assertThat(parameters.err().strip())
+        .isEqualTo(
+            "error: --input holds \"parameters\", which hangar infer does not take from it: it"
+                + " runs the request as it is, with no priority, timeout or binary output");
+    CliRunner.Result typo =
+        hangar("infer", "quality_predictor", "--input", "{" + inputs + ", \"ouputs\": []}");
+    assertThat(typo.exitCode()).isEqualTo(1);
+    assertThat(typo.err().strip())
+        .isEqualTo(
+            "error: --input holds \"ouputs\", which is not a field of a v2 request; it has"
+                + " \"inputs\", and may have \"id\"");
+    CliRunner.Result labelled =
+        hangar("infer", "quality_predictor", "--input", "{\"id\": \"first\", " + inputs + "}");
+    assertThat(labelled.exitCode()).as(labelled.err()).isZero();
+    assertThat(labelled.out()).contains("\"ssim\"");
+  }
+
+  @Test
   void anUnknownModelIsOneLineWithASuggestion() {
     CliRunner.Result result = hangar("infer", "quality_predicter", "--input", FEATURES);
     assertThat(result.exitCode()).isEqualTo(1);
