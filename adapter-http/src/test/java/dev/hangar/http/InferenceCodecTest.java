@@ -77,6 +77,37 @@ class InferenceCodecTest {
   }
 
   @Test
+  void aJsonAnswerTakesAtMostTwiceItsSizeWhileItIsBuilt() {
+    int count = 1_000_000;
+    java.nio.ByteBuffer data =
+        java.nio.ByteBuffer.allocate(4 * count).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < count; i++) {
+      data.putInt(7); // written without a string a value, so the buffers are what is measured
+    }
+    data.flip();
+    Tensor y = Tensor.of("y", dev.hangar.spi.DataType.INT32, new long[] {1, count}, data);
+    dev.hangar.core.inference.InferenceResponse response =
+        new dev.hangar.core.inference.InferenceResponse("m", 1, "", java.util.List.of(y), false);
+    InferenceCodec.Decoded request =
+        decode(
+            "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1],"
+                + " \"data\": [1]}]}");
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    InferenceCodec.encode(response, request); // loads and compiles what it uses
+    long before = threads.getCurrentThreadAllocatedBytes();
+    InferenceCodec.Encoded encoded = InferenceCodec.encode(response, request);
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+    String json = new String(encoded.body(), StandardCharsets.UTF_8);
+    assertThat(encoded.headerLength()).isEqualTo(-1);
+    assertThat(json).endsWith(",7,7]}]}").hasSizeGreaterThan(2 * count);
+    // the segments and the answer, each about 2MB; a doubling stream allocated buffers of up to
+    // 4MB on the way (about 4MB in all), then the answer: about 6MB
+    assertThat(allocated).isLessThan(2L * encoded.body().length + (1 << 20));
+  }
+
+  @Test
   void dataMayComeBeforeTheTypeAndShapeThatReadIt() {
     Tensor x =
         decode(
