@@ -1,6 +1,5 @@
 package dev.hangar.http;
 
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -32,7 +31,7 @@ final class AnswerRateWatch implements Runnable {
   private final Connection connection;
   private final Scheduler scheduler;
   private final LongSupplier nanoClock;
-  private final long minRate;
+  private final MinimumRate minRate;
   private final CompletableFuture<Void> written;
   private final Consumer<ClientGoneException> cutOff;
   private final long startNanos;
@@ -41,16 +40,15 @@ final class AnswerRateWatch implements Runnable {
 
   /**
    * Prepares to watch an answer about to be written on {@code connection}, whose client must take
-   * it at {@code minRate} bytes a second on average from now, past the grace, until {@code written}
-   * completes; a slower client has its connection closed, after {@code cutOff} has been given the
-   * reason. Checks run on {@code scheduler}; {@code nanoClock} tells the time, as {@link
-   * System#nanoTime}.
+   * it at {@code minRate} on average from now, past the grace, until {@code written} completes; a
+   * slower client has its connection closed, after {@code cutOff} has been given the reason. Checks
+   * run on {@code scheduler}; {@code nanoClock} tells the time, as {@link System#nanoTime}.
    */
   AnswerRateWatch(
       Connection connection,
       Scheduler scheduler,
       LongSupplier nanoClock,
-      long minRate,
+      MinimumRate minRate,
       CompletableFuture<Void> written,
       Consumer<ClientGoneException> cutOff) {
     this.connection = connection;
@@ -66,7 +64,7 @@ final class AnswerRateWatch implements Runnable {
   /** {@link #AnswerRateWatch} for the answer to {@code request}, on its connector's scheduler. */
   static AnswerRateWatch of(
       Request request,
-      long minRate,
+      MinimumRate minRate,
       CompletableFuture<Void> written,
       Consumer<ClientGoneException> cutOff) {
     return new AnswerRateWatch(
@@ -106,21 +104,15 @@ final class AnswerRateWatch implements Runnable {
     }
     long elapsed = nanoClock.getAsLong() - startNanos;
     long sent = connection.getBytesOut() - bytesOutBefore;
-    // the average falls below the minimum once more time has passed than the bytes sent earn
-    long dueNanos = Math.max(HttpSettings.BODY_RATE_GRACE.toNanos(), (long) (sent * 1e9 / minRate));
+    long dueNanos = minRate.dueNanos(sent);
     if (elapsed < dueNanos) {
       scheduleIn(dueNanos - elapsed);
       return;
     }
     cutOff.accept(
         new ClientGoneException(
-            String.format(
-                Locale.ROOT,
-                "the answer was cut off: its client took it too slowly, %d bytes in %.1f s, under"
-                    + " the minimum of %d bytes a second (--min-body-rate)",
-                sent,
-                elapsed / 1e9,
-                minRate)));
+            "the answer was cut off: its client took it too slowly, "
+                + minRate.shortfall(sent, elapsed)));
     // fails Jetty's pending write, and with it the answer, with the reason above
     connection.getEndPoint().close();
   }

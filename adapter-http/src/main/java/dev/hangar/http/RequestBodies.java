@@ -42,7 +42,7 @@ final class RequestBodies {
   private final DataSize maxBody;
   private final Duration idleTimeout;
   private final DataSize bodyMemory;
-  private final DataSize minBodyRate;
+  private final MinimumRate minBodyRate;
   // bytes requests in flight hold (bodies, decoded tensors, answers), given back as each ends
   private final AtomicLong held = new AtomicLong();
 
@@ -51,7 +51,7 @@ final class RequestBodies {
     this.maxBody = settings.maxBody();
     this.idleTimeout = settings.idleTimeout();
     this.bodyMemory = settings.bodyMemory();
-    this.minBodyRate = settings.minBodyRate();
+    this.minBodyRate = new MinimumRate(settings.minBodyRate().bytes());
   }
 
   /**
@@ -284,24 +284,16 @@ final class RequestBodies {
      * once all its declared bytes are there, since nothing is left to wait for.
      */
     private boolean tooSlow() {
-      long elapsed = System.nanoTime() - startNanos;
       long received = size + dropped;
-      return elapsed > HttpSettings.BODY_RATE_GRACE.toNanos()
-          && received != declared
-          && received < minBodyRate.bytes() * (elapsed / 1e9);
+      return received != declared
+          && System.nanoTime() - startNanos > minBodyRate.dueNanos(received);
     }
 
     private HttpProblem arrivingTooSlowly() {
-      double seconds = (System.nanoTime() - startNanos) / 1e9;
       return new HttpProblem(
           408,
-          String.format(
-              Locale.ROOT,
-              "the request body is arriving too slowly: %d bytes in %.1f s, under the minimum of"
-                  + " %d bytes a second (--min-body-rate)",
-              size,
-              seconds,
-              minBodyRate.bytes()));
+          "the request body is arriving too slowly: "
+              + minBodyRate.shortfall(size, System.nanoTime() - startNanos));
     }
 
     /**

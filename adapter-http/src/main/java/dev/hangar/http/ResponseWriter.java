@@ -42,15 +42,15 @@ final class ResponseWriter {
    */
   static final int BUFFERED_BYTES = 8192;
 
-  // bytes a second a client must take its answer at, on average past the grace; 0: no minimum
-  private final long minRate;
+  // the rate a client must take its answer at, on average past the grace
+  private final MinimumRate minRate;
 
   /**
    * Creates a writer whose answers' clients must take them at {@code minRate} on average once the
    * grace ({@link HttpSettings#BODY_RATE_GRACE}) is over; 0 for no minimum.
    */
   ResponseWriter(DataSize minRate) {
-    this.minRate = minRate.bytes();
+    this.minRate = new MinimumRate(minRate.bytes());
   }
 
   /**
@@ -131,7 +131,7 @@ final class ResponseWriter {
         AnswerRateWatch watch = null;
         if (!started) {
           started = true;
-          if (minRate > 0) {
+          if (minRate.applies()) {
             watch =
                 AnswerRateWatch.of(
                     ServletContextRequest.getServletContextRequest(context.req()),

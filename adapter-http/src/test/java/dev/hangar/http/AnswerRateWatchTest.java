@@ -99,7 +99,7 @@ class AnswerRateWatchTest {
 
   private AnswerRateWatch watch(long minRate) {
     return new AnswerRateWatch(
-        connection, new FakeScheduler(), () -> now, minRate, written, cutOff::set);
+        connection, new FakeScheduler(), () -> now, new MinimumRate(minRate), written, cutOff::set);
   }
 
   /** Moves the clock to the first check scheduled and runs it. */
