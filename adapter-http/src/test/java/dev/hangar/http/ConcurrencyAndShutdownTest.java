@@ -270,7 +270,7 @@ class ConcurrencyAndShutdownTest {
     Repositories.config(repository, "wide", "max_batch_size: 0\n");
     try (TestServer server = new TestServer(repository)) {
       assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
-      assertThat(undelivered(server)).isEqualTo("0.0");
+      assertThat(undelivered(server)).isEqualTo(0.0);
       try (Socket client = slowReader(server)) {
         client.getOutputStream().write(rawInfer("wide", 400_000));
         // once computed, its megabytes of JSON are being written or about to be
@@ -289,10 +289,10 @@ class ConcurrencyAndShutdownTest {
       }
 
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!undelivered(server).equals("1.0") && System.nanoTime() < deadline) {
+      while (undelivered(server) != 1.0 && System.nanoTime() < deadline) {
         Thread.sleep(10);
       }
-      assertThat(undelivered(server)).isEqualTo("1.0");
+      assertThat(undelivered(server)).isEqualTo(1.0);
       assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
       JsonNode stats =
           server.get("/v2/models/wide/stats").json().at("/model_stats/0/inference_stats");
@@ -355,16 +355,16 @@ class ConcurrencyAndShutdownTest {
                     http.withIdleTimeout(Duration.ofSeconds(2)).withMinBodyRate(new DataSize(0)));
         Socket client = slowReader(server)) {
       assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
-      assertThat(undelivered(server)).isEqualTo("0.0");
+      assertThat(undelivered(server)).isEqualTo(0.0);
 
       // about 10MB of JSON: its write is still pending when the connection times out
       client.getOutputStream().write(rawInfer("wide", 400_000));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!undelivered(server).equals("1.0") && System.nanoTime() < deadline) {
+      while (undelivered(server) != 1.0 && System.nanoTime() < deadline) {
         Thread.sleep(10);
       }
 
-      assertThat(undelivered(server)).isEqualTo("1.0");
+      assertThat(undelivered(server)).isEqualTo(1.0);
       assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
     }
   }
@@ -387,15 +387,8 @@ class ConcurrencyAndShutdownTest {
   }
 
   /** The value of {@code hangar_http_answers_undelivered_total} in {@code /metrics}. */
-  private static String undelivered(TestServer server) {
-    return server
-        .get("/metrics")
-        .text()
-        .lines()
-        .filter(line -> line.startsWith("hangar_http_answers_undelivered_total "))
-        .map(line -> line.substring(line.indexOf(' ') + 1))
-        .findFirst()
-        .orElse("missing");
+  static double undelivered(TestServer server) {
+    return server.metric("hangar_http_answers_undelivered_total");
   }
 
   private static CompletableFuture<HttpResponse<String>> inferAsync(

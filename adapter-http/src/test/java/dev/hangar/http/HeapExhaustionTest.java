@@ -85,7 +85,7 @@ class HeapExhaustionTest {
 
     public static void main(String[] args) throws Exception {
       Path repository = Files.createTempDirectory("hangar-heap");
-      Repositories.fake(repository, "wide", "x=FP32 -1,-1", "y=FP32 -1,-1", Repositories.MB);
+      Repositories.wide(repository);
       // more memory for bodies than the heap holds, so that the heap runs out before it does
       try (TestServer server =
           new TestServer(

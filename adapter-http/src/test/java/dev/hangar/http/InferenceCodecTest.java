@@ -8,12 +8,34 @@ import dev.hangar.spi.Tensor;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class InferenceCodecTest {
   private static InferenceCodec.Decoded decode(String json) {
     return InferenceCodec.decode(
         "m", OptionalLong.empty(), json.getBytes(StandardCharsets.UTF_8), -1, bytes -> {});
+  }
+
+  /** What {@code work} returns, and the bytes it allocated on this thread. */
+  private record Allocated<T>(T result, long bytes) {}
+
+  /**
+   * Runs {@code work} twice, the first time to load and compile what it uses, and measures the
+   * second.
+   */
+  private static <T> Allocated<T> allocatedBy(Supplier<T> work) {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    work.get();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    T result = work.get();
+    return new Allocated<>(result, threads.getCurrentThreadAllocatedBytes() - before);
+  }
+
+  /** The answer of model {@code m} with the one output {@code y}. */
+  private static dev.hangar.core.inference.InferenceResponse answer(Tensor y) {
+    return new dev.hangar.core.inference.InferenceResponse("m", 1, "", java.util.List.of(y), false);
   }
 
   @Test
@@ -25,14 +47,10 @@ class InferenceCodecTest {
                 + "0.5, ".repeat(count - 1)
                 + "0.25]}]}")
             .getBytes(StandardCharsets.UTF_8);
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    InferenceCodec.decode(
-        "m", OptionalLong.empty(), body, -1, bytes -> {}); // loads and compiles what it uses
-    long before = threads.getCurrentThreadAllocatedBytes();
-    InferenceCodec.Decoded decoded =
-        InferenceCodec.decode("m", OptionalLong.empty(), body, -1, bytes -> {});
-    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    Allocated<InferenceCodec.Decoded> decoding =
+        allocatedBy(() -> InferenceCodec.decode("m", OptionalLong.empty(), body, -1, bytes -> {}));
+    InferenceCodec.Decoded decoded = decoding.result();
+    long allocated = decoding.bytes();
 
     float[] values = decoded.request().inputs().get(0).toFloatArray();
     assertThat(values).hasSize(count);
@@ -51,18 +69,15 @@ class InferenceCodecTest {
         java.nio.ByteBuffer.allocate(4 * count).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     data.asFloatBuffer().put(values);
     Tensor y = Tensor.of("y", dev.hangar.spi.DataType.FP32, new long[] {1, count}, data);
-    dev.hangar.core.inference.InferenceResponse response =
-        new dev.hangar.core.inference.InferenceResponse("m", 1, "", java.util.List.of(y), false);
+    dev.hangar.core.inference.InferenceResponse response = answer(y);
     InferenceCodec.Decoded request =
         decode(
             "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1],"
                 + " \"data\": [1]}], \"parameters\": {\"binary_data_output\": true}}");
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    InferenceCodec.encode(response, request); // loads and compiles what it uses
-    long before = threads.getCurrentThreadAllocatedBytes();
-    InferenceCodec.Encoded encoded = InferenceCodec.encode(response, request);
-    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    Allocated<InferenceCodec.Encoded> encoding =
+        allocatedBy(() -> InferenceCodec.encode(response, request));
+    InferenceCodec.Encoded encoded = encoding.result();
+    long allocated = encoding.bytes();
 
     int headerLength = encoded.headerLength();
     assertThat(encoded.body()).hasSize(headerLength + 4 * count);
@@ -86,18 +101,15 @@ class InferenceCodecTest {
     }
     data.flip();
     Tensor y = Tensor.of("y", dev.hangar.spi.DataType.INT32, new long[] {1, count}, data);
-    dev.hangar.core.inference.InferenceResponse response =
-        new dev.hangar.core.inference.InferenceResponse("m", 1, "", java.util.List.of(y), false);
+    dev.hangar.core.inference.InferenceResponse response = answer(y);
     InferenceCodec.Decoded request =
         decode(
             "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1],"
                 + " \"data\": [1]}]}");
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    InferenceCodec.encode(response, request); // loads and compiles what it uses
-    long before = threads.getCurrentThreadAllocatedBytes();
-    InferenceCodec.Encoded encoded = InferenceCodec.encode(response, request);
-    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    Allocated<InferenceCodec.Encoded> encoding =
+        allocatedBy(() -> InferenceCodec.encode(response, request));
+    InferenceCodec.Encoded encoded = encoding.result();
+    long allocated = encoding.bytes();
 
     String json = new String(encoded.body(), StandardCharsets.UTF_8);
     assertThat(encoded.headerLength()).isEqualTo(-1);

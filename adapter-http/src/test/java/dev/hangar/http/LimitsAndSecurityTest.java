@@ -438,7 +438,7 @@ class LimitsAndSecurityTest {
   @Test
   void theTensorsDecodedFromJsonDataCountAgainstTheMemoryForBodies() throws Exception {
     Path repository = temporary.resolve("repository");
-    Repositories.fake(repository, "wide", "x=FP32 -1,-1", "y=FP32 -1,-1", Repositories.MB);
+    Repositories.wide(repository);
     try (TestServer server =
         new TestServer(
             repository,
@@ -464,7 +464,7 @@ class LimitsAndSecurityTest {
   @Test
   void answersWaitingForAClientSlowToReadCountAgainstTheMemoryForBodies() throws Exception {
     Path repository = temporary.resolve("repository");
-    Repositories.fake(repository, "wide", "x=FP32 -1,-1", "y=FP32 -1,-1", Repositories.MB);
+    Repositories.wide(repository);
     long limit = 25L << 20;
     try (TestServer server =
             new TestServer(
@@ -472,19 +472,12 @@ class LimitsAndSecurityTest {
                 DataSize.ofMegabytes(4096),
                 // no minimum rate, which would cut the answer off once its grace is over
                 http -> http.withBodyMemory(new DataSize(limit)).withMinBodyRate(new DataSize(0)));
-        Socket slow = new Socket()) {
+        Socket slow = slowReader(server, 4096)) {
       // 3M zeros: a 6MB body and 12MB of tensors fit; the answer, about 12MB of JSON (far more
       // than the sockets' buffers), waits on a client that does not read it
       byte[] body = zeros(3_000_000).getBytes(StandardCharsets.UTF_8);
-      slow.setReceiveBufferSize(4096);
-      slow.connect(new java.net.InetSocketAddress("127.0.0.1", server.server.port()));
       OutputStream out = slow.getOutputStream();
-      out.write(
-          ("POST /v2/models/wide/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
-                  + " application/json\r\nContent-Length: "
-                  + body.length
-                  + "\r\n\r\n")
-              .getBytes(StandardCharsets.ISO_8859_1));
+      out.write(inferHead("wide", body.length));
       out.write(body);
       out.flush();
       // body, tensors and answer: past the limit, which the answer alone may pass
@@ -513,16 +506,8 @@ class LimitsAndSecurityTest {
   void aBodyArrivingSlowerThanTheMinimumRateAfterItsGraceIs408() throws Exception {
     Path repository = temporary.resolve("repository");
     Repositories.fake(repository, "echo", Repositories.MB);
-    try (TestServer server =
-            new TestServer(
-                repository,
-                DataSize.ofMegabytes(4096),
-                http -> http.withMinBodyRate(new DataSize(1000)));
-        TestServer unlimited =
-            new TestServer(
-                repository,
-                DataSize.ofMegabytes(4096),
-                http -> http.withMinBodyRate(new DataSize(0)))) {
+    try (TestServer server = wantingRate(repository, 1000);
+        TestServer unlimited = wantingRate(repository, 0)) {
       byte[] body = padded(ECHO, 20_000).getBytes(StandardCharsets.UTF_8);
       // the three clients send at once, so that the test waits out the grace (5s) once
       // 20 bytes in 6s, to a server that wants 1000 bytes a second: cut at the next bytes
@@ -571,27 +556,14 @@ class LimitsAndSecurityTest {
   @Test
   void anAnswerTakenSlowerThanTheMinimumRateAfterItsGraceIsCutOff() throws Exception {
     Path repository = temporary.resolve("repository");
-    Repositories.fake(repository, "wide", "x=FP32 -1,-1", "y=FP32 -1,-1", Repositories.MB);
+    Repositories.wide(repository);
     // 3M zeros: an answer of about 12MB of JSON, more than the sockets' buffers hold
     byte[] body = zeros(3_000_000).getBytes(StandardCharsets.UTF_8);
-    byte[] head =
-        ("POST /v2/models/wide/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
-                + " application/json\r\nContent-Length: "
-                + body.length
-                + "\r\n\r\n")
-            .getBytes(StandardCharsets.ISO_8859_1);
+    byte[] head = inferHead("wide", body.length);
     // a minimum far above the default, past what the buffers hold on loopback (megabytes): a
     // client is cut off only when even the bytes sent, buffered ones included, fall below it
-    try (TestServer server =
-            new TestServer(
-                repository,
-                DataSize.ofMegabytes(4096),
-                http -> http.withMinBodyRate(new DataSize(1_000_000)));
-        TestServer unlimited =
-            new TestServer(
-                repository,
-                DataSize.ofMegabytes(4096),
-                http -> http.withMinBodyRate(new DataSize(0)));
+    try (TestServer server = wantingRate(repository, 1_000_000);
+        TestServer unlimited = wantingRate(repository, 0);
         Socket stalled = slowReader(server, 4096);
         Socket slow = slowReader(server, 4096);
         // a larger buffer, which lets its reads keep up
@@ -616,10 +588,10 @@ class LimitsAndSecurityTest {
       CompletableFuture<Answer> unheldAnswer = reading(unheld, 7_000, 0, () -> false);
 
       // the client that reads nothing and the slow one are cut off, not before the grace is over
-      double undelivered = undelivered(server);
+      double undelivered = ConcurrencyAndShutdownTest.undelivered(server);
       while (undelivered < 2 && System.nanoTime() - sent < 30_000_000_000L) {
         Thread.sleep(20);
-        undelivered = undelivered(server);
+        undelivered = ConcurrencyAndShutdownTest.undelivered(server);
       }
       assertThat(undelivered).isEqualTo(2.0);
       assertThat((System.nanoTime() - sent) / 1e9).isGreaterThan(5.0);
@@ -633,7 +605,7 @@ class LimitsAndSecurityTest {
         assertThat(whole.head()).startsWith("HTTP/1.1 200");
         assertThat(whole.received()).isEqualTo(whole.declared()).isGreaterThan(10_000_000);
       }
-      assertThat(undelivered(server)).isEqualTo(2.0);
+      assertThat(ConcurrencyAndShutdownTest.undelivered(server)).isEqualTo(2.0);
       assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
       assertThat(heldBodyBytes(unlimited, held -> held == 0)).isZero();
       assertThat(HttpSettings.defaults().minBodyRate()).isEqualTo(new DataSize(1024));
@@ -647,11 +619,6 @@ class LimitsAndSecurityTest {
     socket.setSoTimeout(30_000);
     socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.server.port()));
     return socket;
-  }
-
-  private static double undelivered(TestServer server) {
-    return V2EndpointsTest.value(
-        server.get("/metrics").text(), "hangar_http_answers_undelivered_total");
   }
 
   /** An answer as a client read it: its head, its declared length, and the bytes that came. */
@@ -685,20 +652,8 @@ class LimitsAndSecurityTest {
     Thread.sleep(waitMillis);
     long start = System.nanoTime();
     InputStream in = socket.getInputStream();
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      int next = in.read();
-      if (next < 0) {
-        throw new IOException("closed after " + head);
-      }
-      head.append((char) next);
-    }
-    long declared = -1;
-    for (String line : head.toString().split("\r\n")) {
-      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
-        declared = Long.parseLong(line.substring(15).trim());
-      }
-    }
+    String head = readHead(in);
+    long declared = contentLength(head);
     long received = 0;
     byte[] buffer = new byte[16384];
     try {
@@ -716,7 +671,7 @@ class LimitsAndSecurityTest {
     } catch (java.net.SocketException e) {
       // reset: the server closed the connection on bytes it had not sent
     }
-    return new Answer(head.toString(), declared, received);
+    return new Answer(head, declared, received);
   }
 
   /** Writes a body the way a test client does; may pause. */
@@ -766,21 +721,38 @@ class LimitsAndSecurityTest {
    */
   private static double heldBodyBytes(TestServer server, java.util.function.DoublePredicate settled)
       throws InterruptedException {
-    double held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
+    double held = server.metric("hangar_http_body_bytes");
     for (int poll = 0; poll < 400 && !settled.test(held); poll++) {
       Thread.sleep(50);
-      held = V2EndpointsTest.value(server.get("/metrics").text(), "hangar_http_body_bytes");
+      held = server.metric("hangar_http_body_bytes");
     }
     return held;
   }
 
   /** The request line and headers of a JSON inference request to echo, its body to follow. */
   private static byte[] echoHead(long contentLength) {
-    return ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
-            + " application/json\r\nContent-Length: "
+    return inferHead("echo", contentLength);
+  }
+
+  /**
+   * The request line and headers of a JSON inference request to {@code model}, its body to follow.
+   */
+  private static byte[] inferHead(String model, long contentLength) {
+    return ("POST /v2/models/"
+            + model
+            + "/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "Content-Length: "
             + contentLength
             + "\r\n\r\n")
         .getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  /** A server whose --min-body-rate is {@code bytesPerSecond} (0: none). */
+  private static TestServer wantingRate(Path repository, long bytesPerSecond) {
+    return new TestServer(
+        repository,
+        DataSize.ofMegabytes(4096),
+        http -> http.withMinBodyRate(new DataSize(bytesPerSecond)));
   }
 
   /** The JSON padded with spaces to {@code length} bytes (still the same JSON). */
@@ -790,6 +762,13 @@ class LimitsAndSecurityTest {
 
   /** Reads one HTTP/1.1 response with a Content-Length from a keep-alive connection. */
   private static String readResponse(InputStream in) throws IOException {
+    String head = readHead(in);
+    int length = (int) Math.max(0, contentLength(head));
+    return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+  }
+
+  /** Reads a response's status line and headers, up to and with the blank line after them. */
+  private static String readHead(InputStream in) throws IOException {
     StringBuilder head = new StringBuilder();
     while (!head.toString().endsWith("\r\n\r\n")) {
       int next = in.read();
@@ -798,13 +777,18 @@ class LimitsAndSecurityTest {
       }
       head.append((char) next);
     }
-    int length = 0;
-    for (String line : head.toString().split("\r\n")) {
+    return head.toString();
+  }
+
+  /** The Content-Length a response's head declares; -1 when it declares none. */
+  private static long contentLength(String head) {
+    long length = -1;
+    for (String line : head.split("\r\n")) {
       if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
-        length = Integer.parseInt(line.substring(15).trim());
+        length = Long.parseLong(line.substring(15).trim());
       }
     }
-    return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    return length;
   }
 
   record RawReply(int status, String body) {}

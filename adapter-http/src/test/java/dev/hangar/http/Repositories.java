@@ -40,6 +40,14 @@ public final class Repositories {
     fake(repository, name, "x=FP32 -1,4", "y=FP32 -1,4", fileBytes, extra);
   }
 
+  /**
+   * Writes the fake model {@code wide}: one FP32 input {@code x} and one output {@code y} of any
+   * number of columns (the input doubled).
+   */
+  static void wide(Path repository) {
+    fake(repository, "wide", "x=FP32 -1,-1", "y=FP32 -1,-1", MB);
+  }
+
   /** Like {@link #fake(Path, String, long, String...)}, holding {@code memoryBytes} once loaded. */
   static void fakeHolding(Path repository, String name, long fileBytes, long memoryBytes) {
     try {

@@ -144,6 +144,11 @@ final class TestServer implements AutoCloseable {
     return send(HttpRequest.newBuilder(uri.resolve(path)).GET());
   }
 
+  /** The value of one series in {@code /metrics}, failing the test when it is not there. */
+  double metric(String series) {
+    return V2EndpointsTest.value(get("/metrics").text(), series);
+  }
+
   Reply post(String path, String json) {
     return send(
         HttpRequest.newBuilder(uri.resolve(path))
