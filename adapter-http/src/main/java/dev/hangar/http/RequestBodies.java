@@ -159,8 +159,10 @@ final class RequestBodies {
     }
     BodyReader reader =
         new BodyReader(in, context.req().getContentLengthLong(), (int) maxBody.bytes(), holding);
+    // taken before Jetty may call the reader, which lets go of it once complete
+    CompletableFuture<byte[]> body = reader.body;
     in.setReadListener(reader);
-    return reader.body;
+    return body;
   }
 
   /**
@@ -180,7 +182,10 @@ final class RequestBodies {
     private final ServletInputStream in;
     private final long declared;
     private final int limit;
-    private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+    // Jetty holds this listener until the request ends, long after the body is decoded: once the
+    // body is complete, the reader lets go of it (its buffer and this future), leaving it to the
+    // request's handler
+    private CompletableFuture<byte[]> body = new CompletableFuture<>();
     private final Holding holding;
     private final long startNanos = System.nanoTime();
     // only Jetty calls the listener, one call at a time
@@ -322,7 +327,11 @@ final class RequestBodies {
         body.completeExceptionally(endedEarly(size, declared));
         return;
       }
-      body.complete(size == buffer.length ? buffer : Arrays.copyOf(buffer, size));
+      byte[] complete = size == buffer.length ? buffer : Arrays.copyOf(buffer, size);
+      CompletableFuture<byte[]> handedOver = body;
+      buffer = new byte[0];
+      body = CompletableFuture.completedFuture(null);
+      handedOver.complete(complete);
     }
 
     @Override
@@ -340,10 +349,10 @@ final class RequestBodies {
   }
 
   /**
-   * What one request holds of the memory kept for bodies (--body-memory): its body, the tensors
-   * decoded from it, and its answer. It is all given back when the request ends, however it ends:
-   * Jetty calls the completion listener once for every request, answered, failed or abandoned, and
-   * an answer's request ends once the answer is written.
+   * What one request holds of the memory kept for bodies (--body-memory): its body and the tensors
+   * decoded from it, then, once its answer is built, the answer alone. It is all given back when
+   * the request ends, however it ends: Jetty calls the completion listener once for every request,
+   * answered, failed or abandoned, and an answer's request ends once the answer is written.
    */
   final class Holding {
     private final AtomicLong bytes = new AtomicLong();
@@ -371,13 +380,13 @@ final class RequestBodies {
     }
 
     /**
-     * Counts the bytes of the request's answer, never refusing them: the work is done and the bytes
-     * exist. Counted, they make new bodies wait (503) while clients slow to read hold large
+     * From now on the request holds only its answer, of {@code answer} bytes as sent: with the
+     * answer built, nothing keeps its body and tensors. Never refused: the work is done and the
+     * bytes exist. Counted, they make new bodies wait (503) while clients slow to read hold large
      * answers.
      */
-    void countAnswer(long answer) {
-      held.addAndGet(answer);
-      bytes.addAndGet(answer);
+    void holdOnlyAnswer(long answer) {
+      held.addAndGet(answer - bytes.getAndSet(answer));
     }
 
     private void take(long more, long total, String what) {

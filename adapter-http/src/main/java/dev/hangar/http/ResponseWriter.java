@@ -81,11 +81,19 @@ final class ResponseWriter {
     return writeEncoded(context, encoded(context, body));
   }
 
-  /** The body to send: gzipped, with its Content-Encoding set, where that is worth it and asked. */
-  private static byte[] encoded(Context context, byte[] body) {
+  /**
+   * The body to send: gzipped, with its Content-Encoding set, where that is worth it and asked. A
+   * body whose Content-Encoding is set already was encoded so (an inference answer is, to count
+   * what it holds) and is sent as it is.
+   */
+  static byte[] encoded(Context context, byte[] body) {
+    if (context.res().getHeader("Content-Encoding") != null) {
+      return body;
+    }
     if (body.length >= MIN_COMPRESSED_BYTES && acceptsGzip(context.header("Accept-Encoding"))) {
-      context.res().setHeader("Content-Encoding", "gzip");
-      return gzip(body);
+      byte[] compressed = gzip(body);
+      context.res().setHeader("Content-Encoding", "gzip"); // set once there is a compressed body
+      return compressed;
     }
     return body;
   }

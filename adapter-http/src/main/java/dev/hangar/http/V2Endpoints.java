@@ -282,8 +282,9 @@ final class V2Endpoints {
   private record Answered(InferenceCodec.Decoded decoded, InferenceResponse response) {}
 
   /**
-   * Sets the answer's status and headers, an error's included, and returns its body, whose bytes
-   * {@code holding} counts until it is written.
+   * Sets the answer's status and headers, an error's included, and returns its body, compressed
+   * where its client allows it; from then on {@code holding} counts the answer's bytes, and no
+   * longer the body's and the tensors', until it is written.
    */
   private static byte[] answer(
       Context context,
@@ -295,15 +296,18 @@ final class V2Endpoints {
       return ErrorResponses.prepare(context, failure);
     }
     InferenceCodec.Encoded encoded;
+    byte[] sent;
     try {
       encoded = InferenceCodec.encode(response, decoded);
+      // compressed here, not as it is written: what waits on a slow client is the compressed copy
+      sent = ResponseWriter.encoded(context, encoded.body());
     } catch (RuntimeException e) {
       return ErrorResponses.prepare(context, e);
     } catch (OutOfMemoryError e) {
       // the answer being built is this request's alone, and garbage now
       return ErrorResponses.prepare(context, noHeapForAnswer(response));
     }
-    holding.countAnswer(encoded.body().length);
+    holding.holdOnlyAnswer(sent.length);
     if (encoded.headerLength() >= 0) {
       context.header(HEADER_LENGTH, Integer.toString(encoded.headerLength()));
       context.contentType(BINARY_TYPE);
@@ -311,7 +315,7 @@ final class V2Endpoints {
       context.contentType(JSON_TYPE);
     }
     context.status(200);
-    return encoded.body();
+    return sent;
   }
 
   /** The answer when the heap has no room to write out the outputs: 507, as for a body. */

@@ -465,32 +465,110 @@ class LimitsAndSecurityTest {
   void answersWaitingForAClientSlowToReadCountAgainstTheMemoryForBodies() throws Exception {
     Path repository = temporary.resolve("repository");
     Repositories.wide(repository);
-    long limit = 25L << 20;
+    long limit = 20L << 20;
+    // 4M whole numbers under 1000 in binary: a 16MB body, whose tensor is the body's own bytes;
+    // the answer is about 26MB of JSON, or 8MB gzipped, far more than the sockets' buffers take
+    BinaryBodies.Body request = wideRowInBinary(4_000_000);
     try (TestServer server =
-            new TestServer(
-                repository,
-                DataSize.ofMegabytes(4096),
-                // no minimum rate, which would cut the answer off once its grace is over
-                http -> http.withBodyMemory(new DataSize(limit)).withMinBodyRate(new DataSize(0)));
-        Socket slow = slowReader(server, 4096)) {
-      // 3M zeros: a 6MB body and 12MB of tensors fit; the answer, about 12MB of JSON (far more
-      // than the sockets' buffers), waits on a client that does not read it
-      byte[] body = zeros(3_000_000).getBytes(StandardCharsets.UTF_8);
-      OutputStream out = slow.getOutputStream();
-      out.write(inferHead("wide", body.length));
-      out.write(body);
-      out.flush();
-      // body, tensors and answer: past the limit, which the answer alone may pass
-      assertThat(heldBodyBytes(server, held -> held > limit)).isGreaterThan(limit);
-      // so a small body waits while the answer does
-      TestServer.Reply waiting = server.post("/v2/models/wide/infer", zeros(10));
-      assertThat(waiting.status()).as(waiting.text()).isEqualTo(503);
-      assertThat(waiting.json().path("error").asText()).contains("--body-memory");
+        new TestServer(
+            repository,
+            DataSize.ofMegabytes(4096),
+            // no minimum rate, which would cut the answers off once their grace is over
+            http -> http.withBodyMemory(new DataSize(limit)).withMinBodyRate(new DataSize(0)))) {
+      try (Socket plain = slowReader(server, 4096)) {
+        long answer = contentLength(waitForAnswer(plain, request, false));
+        // the answer alone, as sent: with it built, the body is let go of
+        assertThat(heldBodyBytes(server, held -> held == answer)).isEqualTo(answer);
+        // past the limit, which an answer may pass: a small body waits while it does
+        assertThat(answer).isGreaterThan(limit);
+        TestServer.Reply waiting = server.post("/v2/models/wide/infer", zeros(10));
+        assertThat(waiting.status()).as(waiting.text()).isEqualTo(503);
+        assertThat(waiting.json().path("error").asText()).contains("--body-memory");
+      }
       // the client hangs up: its request ends, and with it what the answer held
-      slow.close();
+      assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
+      try (Socket gzipped = slowReader(server, 4096)) {
+        String head = waitForAnswer(gzipped, request, true);
+        assertThat(head).containsIgnoringCase("Content-Encoding: gzip");
+        long answer = contentLength(head);
+        // what waits on the client is the compressed answer, which leaves room for a small body
+        assertThat(heldBodyBytes(server, held -> held == answer)).isEqualTo(answer);
+        assertThat(answer).isLessThan(limit / 2);
+        TestServer.Reply small = server.post("/v2/models/wide/infer", zeros(10));
+        assertThat(small.status()).as(small.text()).isEqualTo(200);
+      }
       assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
       assertThat(server.post("/v2/models/wide/infer", zeros(10)).status()).isEqualTo(200);
     }
+  }
+
+  @Test
+  void aBodyIsLetGoOfOnceItsAnswerIsBuilt() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.wide(repository);
+    // a 16MB body, arriving over more than one read, and an answer of about 26MB of JSON
+    BinaryBodies.Body request = wideRowInBinary(4_000_000);
+    try (TestServer server =
+        new TestServer(
+            repository,
+            DataSize.ofMegabytes(4096),
+            http -> http.withMinBodyRate(new DataSize(0)))) {
+      assertThat(server.post("/v2/models/wide/infer", zeros(10)).status()).isEqualTo(200);
+      long idle = liveHeapBytes();
+      try (Socket slow = slowReader(server, 4096)) {
+        long answer = contentLength(waitForAnswer(slow, request, false));
+        // what the waiting request keeps reachable: its answer; Jetty holds the reader of its
+        // body until it ends, which kept the body too
+        long waiting = liveHeapBytes() - idle;
+        assertThat(waiting).isLessThan(answer + request.bytes().length / 2);
+      }
+    }
+  }
+
+  /** The heap that reachable objects take, measured after full collections. */
+  private static long liveHeapBytes() throws InterruptedException {
+    java.lang.management.MemoryMXBean memory =
+        java.lang.management.ManagementFactory.getMemoryMXBean();
+    for (int collection = 0; collection < 3; collection++) {
+      System.gc();
+      Thread.sleep(100);
+    }
+    return memory.getHeapMemoryUsage().getUsed();
+  }
+
+  /** A binary inference request to wide of one row of {@code count} whole numbers under 1000. */
+  private static BinaryBodies.Body wideRowInBinary(int count) {
+    java.nio.ByteBuffer data =
+        java.nio.ByteBuffer.allocate(count * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < count; i++) {
+      data.putFloat(random.nextInt(1000));
+    }
+    return BinaryBodies.of(
+        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, "
+            + count
+            + "], \"parameters\": {\"binary_data_size\": "
+            + count * 4
+            + "}}]}",
+        data.array());
+  }
+
+  /**
+   * Sends {@code request} to wide from a client that then reads only the head of its answer,
+   * offering gzip or not; returns the head.
+   */
+  private static String waitForAnswer(Socket client, BinaryBodies.Body request, boolean gzip)
+      throws IOException {
+    OutputStream out = client.getOutputStream();
+    out.write(
+        inferHead(
+            "wide",
+            request.bytes().length,
+            "Inference-Header-Content-Length: " + request.headerLength(),
+            gzip ? "Accept-Encoding: gzip" : "Accept-Encoding: identity"));
+    out.write(request.bytes());
+    out.flush();
+    return readHead(client.getInputStream());
   }
 
   /** A JSON inference request to wide of one row of {@code count} zeros. */
@@ -735,16 +813,19 @@ class LimitsAndSecurityTest {
   }
 
   /**
-   * The request line and headers of a JSON inference request to {@code model}, its body to follow.
+   * The request line and headers of an inference request to {@code model}, with {@code headers}
+   * besides, its body to follow.
    */
-  private static byte[] inferHead(String model, long contentLength) {
-    return ("POST /v2/models/"
-            + model
-            + "/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            + "Content-Length: "
-            + contentLength
-            + "\r\n\r\n")
-        .getBytes(StandardCharsets.ISO_8859_1);
+  private static byte[] inferHead(String model, long contentLength, String... headers) {
+    StringBuilder head =
+        new StringBuilder("POST /v2/models/")
+            .append(model)
+            .append("/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n");
+    for (String header : headers) {
+      head.append(header).append("\r\n");
+    }
+    head.append("Content-Length: ").append(contentLength).append("\r\n\r\n");
+    return head.toString().getBytes(StandardCharsets.ISO_8859_1);
   }
 
   /** A server whose --min-body-rate is {@code bytesPerSecond} (0: none). */
