@@ -101,6 +101,27 @@ class ServeProcessTest {
   }
 
   @Test
+  void aPortInUseIsARuntimeErrorOfOneLineNamingIt() throws Exception {
+    try (java.net.ServerSocket taken =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      CliRunner.Result result =
+          CliRunner.run("serve", "--repo", "../models", "--port", Integer.toString(port));
+
+      assertThat(result.exitCode()).isEqualTo(1);
+      assertThat(result.err())
+          .contains(
+              "error: cannot listen on 127.0.0.1:"
+                  + port
+                  + ": another process is listening on port "
+                  + port
+                  + " there; stop it, or choose another port (--port)")
+          .doesNotContain("JavalinBindException")
+          .doesNotContain("Port already in use");
+    }
+  }
+
+  @Test
   void serveHelpNamesEveryOption() {
     CliRunner.Result result = CliRunner.run("serve", "--help");
     assertThat(result.exitCode()).isZero();

@@ -2,15 +2,20 @@ package dev.hangar.http;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.hangar.core.config.ConfigurationException;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
+import io.javalin.util.JavalinBindException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.System.Logger.Level;
+import java.net.BindException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpHeader;
@@ -52,6 +57,7 @@ public final class HttpServer implements AutoCloseable {
    * Starts listening.
    *
    * @return this server
+   * @throws ConfigurationException when it cannot listen on its host and port, saying why
    * @throws IllegalStateException when it was started before
    */
   public synchronized HttpServer start() {
@@ -59,8 +65,49 @@ public final class HttpServer implements AutoCloseable {
       throw new IllegalStateException("the HTTP server was started already");
     }
     app = Javalin.create(this::configure);
-    app.start();
+    try {
+      app.start();
+    } catch (JavalinBindException e) {
+      throw cannotListen(e);
+    }
     return this;
+  }
+
+  /**
+   * Why the server cannot listen, from the cause Jetty found: Javalin says "port already in use"
+   * whatever it was.
+   */
+  private ConfigurationException cannotListen(JavalinBindException failure) {
+    String host = settings.host();
+    int port = settings.port();
+    String reason = String.valueOf(failure.getMessage());
+    for (Throwable cause = failure.getCause(); cause != null; cause = cause.getCause()) {
+      if (cause instanceof UnresolvedAddressException || cause instanceof UnknownHostException) {
+        reason = "'" + host + "' is neither an address nor a host name this machine can resolve";
+        break;
+      }
+      if (cause instanceof BindException bind) {
+        String message = String.valueOf(bind.getMessage());
+        if (message.contains("in use")) {
+          reason =
+              "another process is listening on port "
+                  + port
+                  + " there; stop it, or choose another port (--port)";
+        } else if (message.contains("assign")) {
+          reason =
+              host
+                  + " is not an address of this machine; --host takes one of its addresses,"
+                  + " 127.0.0.1 (the default) for this machine alone or 0.0.0.0 for all of them";
+        } else if (message.contains("ermission")) {
+          reason = "this process may not listen on ports below 1024; choose another (--port)";
+        } else {
+          reason = message;
+        }
+        break;
+      }
+    }
+    return new ConfigurationException(
+        "cannot listen on " + bracketed(host) + ":" + port + ": " + reason, failure);
   }
 
   /** Returns the port listened on (the chosen one when the settings say 0). */
@@ -74,10 +121,12 @@ public final class HttpServer implements AutoCloseable {
     if (host.equals("0.0.0.0") || host.equals("::")) {
       host = "127.0.0.1";
     }
-    if (host.contains(":")) {
-      host = "[" + host + "]";
-    }
-    return URI.create("http://" + host + ":" + port());
+    return URI.create("http://" + bracketed(host) + ":" + port());
+  }
+
+  /** The host as it goes before a port: an IPv6 address in brackets. */
+  private static String bracketed(String host) {
+    return host.contains(":") ? "[" + host + "]" : host;
   }
 
   /** Stops accepting, drains requests in flight (bounded by the drain timeout) and stops. */

@@ -123,6 +123,50 @@ class LimitsAndSecurityTest {
   }
 
   @Test
+  void anAddressTheServerCannotListenOnIsRefusedNamingWhy() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    try (java.net.ServerSocket taken =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      assertThatThrownBy(() -> startOn(repository, "127.0.0.1", port))
+          .isInstanceOf(dev.hangar.core.config.ConfigurationException.class)
+          .hasMessage(
+              "cannot listen on 127.0.0.1:"
+                  + port
+                  + ": another process is listening on port "
+                  + port
+                  + " there; stop it, or choose another port (--port)");
+    }
+    // TEST-NET-1 (RFC 5737): never an address of this machine
+    assertThatThrownBy(() -> startOn(repository, "192.0.2.1", 0))
+        .hasMessageStartingWith(
+            "cannot listen on 192.0.2.1:0: 192.0.2.1 is not an address of this machine; --host"
+                + " takes one of its addresses, 127.0.0.1 (the default)");
+    assertThatThrownBy(() -> startOn(repository, "no-such-host.invalid", 0))
+        .hasMessage(
+            "cannot listen on no-such-host.invalid:0: 'no-such-host.invalid' is neither an"
+                + " address nor a host name this machine can resolve");
+    // nothing of the servers that could not start is left running
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (httpThreads() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(httpThreads()).isZero();
+  }
+
+  private static void startOn(Path repository, String host, int port) {
+    new TestServer(repository, DataSize.ofMegabytes(4096), http -> http.withAddress(host, port))
+        .close();
+  }
+
+  private static long httpThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(thread -> thread.getName().startsWith("hangar-http"))
+        .count();
+  }
+
+  @Test
   void onANonLoopbackAddressLoadAndUnloadNeedTheAdminToken() {
     Path repository = temporary.resolve("repository");
     Repositories.fake(repository, "echo", Repositories.MB);

@@ -132,7 +132,12 @@ final class TestServer implements AutoCloseable {
             new HttpModule(httpSettings));
     manager = injector.getInstance(ModelManager.class);
     manager.start().join();
-    server = injector.getInstance(HttpServer.class).start();
+    try {
+      server = injector.getInstance(HttpServer.class).start();
+    } catch (RuntimeException e) {
+      closeCore();
+      throw e;
+    }
     uri = server.uri();
   }
 
@@ -200,9 +205,13 @@ final class TestServer implements AutoCloseable {
     try {
       server.close();
     } finally {
-      manager.close();
-      injector.getInstance(BackendRegistry.class).close();
-      injector.getInstance(CoreExecutors.class).close();
+      closeCore();
     }
+  }
+
+  private void closeCore() {
+    manager.close();
+    injector.getInstance(BackendRegistry.class).close();
+    injector.getInstance(CoreExecutors.class).close();
   }
 }
