@@ -124,7 +124,7 @@ final class V2Endpoints {
                   try (ModelLease held = lease) {
                     return V2Views.modelMetadata(
                         model,
-                        servedVersions(model),
+                        manager.servedVersions(model),
                         held.version().format(),
                         held.version().signature());
                   }
@@ -193,7 +193,7 @@ final class V2Endpoints {
           V2Views.modelConfig(
               model,
               definition.format(),
-              definition.servedVersions(),
+              manager.servedVersions(model),
               lease.map(held -> held.version().config()).orElse(definition.config()),
               lease.map(held -> held.version().signature()),
               lease.map(held -> held.version().maxBatchSize()));
@@ -497,10 +497,6 @@ final class V2Endpoints {
 
   // ---------------------------------------------------------------------------------------------
   // Helpers
-
-  private List<Long> servedVersions(String model) {
-    return manager.definition(model).map(ModelDefinition::servedVersions).orElse(List.of());
-  }
 
   /** The status of the version asked for, or of the default version. */
   private ModelStatus status(String model, OptionalLong version) {

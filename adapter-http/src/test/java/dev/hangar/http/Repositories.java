@@ -72,10 +72,29 @@ public final class Repositories {
       String outputs,
       long fileBytes,
       String... extra) {
+    fake(repository, name, 1, inputs, outputs, fileBytes, extra);
+  }
+
+  /**
+   * Writes version {@code version} of a fake model as {@link #fake(Path, String, long, String...)}
+   * writes version 1.
+   */
+  static void fakeVersion(Path repository, String name, long version, String... extra) {
+    fake(repository, name, version, "x=FP32 -1,4", "y=FP32 -1,4", MB, extra);
+  }
+
+  private static void fake(
+      Path repository,
+      String name,
+      long version,
+      String inputs,
+      String outputs,
+      long fileBytes,
+      String... extra) {
     try {
       Path file =
           FakeBackendProvider.write(
-              repository.resolve(name).resolve("1").resolve("model.fake"),
+              repository.resolve(name).resolve(Long.toString(version)).resolve("model.fake"),
               inputs,
               outputs,
               fileBytes,

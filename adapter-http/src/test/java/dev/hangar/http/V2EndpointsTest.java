@@ -130,6 +130,37 @@ class V2EndpointsTest {
   }
 
   @Test
+  void aVersionThatFailedToLoadLeavesThePreviousOneServedAndNamed(@TempDir Path repository) {
+    Repositories.fake(repository, "m", MB);
+    Repositories.config(repository, "m", "load_at_startup: true\n");
+    try (TestServer versions = new TestServer(repository)) {
+      Repositories.fakeVersion(repository, "m", 2, "fail=load");
+      versions.manager.refresh().join();
+      assertThat(versions.get("/v2/models/m/versions/2/ready").status()).isEqualTo(503);
+
+      // version 1 answers requests without a version: named, it answers too, and is listed
+      TestServer.Reply answer = versions.post("/v2/models/m/infer", LimitsAndSecurityTest.ECHO);
+      assertThat(answer.json().path("model_version").asText()).isEqualTo("1");
+      TestServer.Reply named =
+          versions.post("/v2/models/m/versions/1/infer", LimitsAndSecurityTest.ECHO);
+      assertThat(named.status()).as(named.text()).isEqualTo(200);
+      assertThat(named.json().path("model_version").asText()).isEqualTo("1");
+      for (String path : List.of("/v2/models/m", "/v2/models/m/versions/1")) {
+        TestServer.Reply metadata = versions.get(path);
+        assertThat(metadata.status()).as(metadata.text()).isEqualTo(200);
+        assertThat(metadata.json().path("versions").toString()).isEqualTo("[\"2\",\"1\"]");
+      }
+      TestServer.Reply config = versions.get("/v2/models/m/versions/1/config");
+      assertThat(config.json().path("loaded").asBoolean()).isTrue();
+      assertThat(config.json().path("versions").toString()).isEqualTo("[\"2\",\"1\"]");
+      assertThat(versions.get("/v2/models/m/versions/1/ready").status()).isEqualTo(200);
+      TestServer.Reply other = versions.get("/v2/models/m/versions/3");
+      assertThat(other.status()).isEqualTo(404);
+      assertThat(other.json().path("error").asText()).contains("served versions: [2, 1]");
+    }
+  }
+
+  @Test
   void configShowsTheEffectiveConfiguration() {
     TestServer.Reply reply = server.get("/v2/models/quality_predictor/config");
     assertThat(reply.status()).as(reply.text()).isEqualTo(200);

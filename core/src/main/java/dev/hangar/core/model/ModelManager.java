@@ -72,7 +72,8 @@ import java.util.function.Consumer;
  * <p><b>Versions</b> follow each model's version policy; requests without a version go to the
  * highest served version that is READY, or else the highest served one. {@link #refresh()} applies
  * changes on disk: a changed or new version loads first, traffic moves to it, and the old one
- * unloads after draining.
+ * unloads after draining. Until then, or for good when the new version fails to load, the old one
+ * answers requests without a version, and requests may name it too.
  *
  * <p>Thread-safe. {@link #lock} guards every model's and version's state and the model map's
  * membership; the hot path (a lease on a READY version) takes no lock.
@@ -211,7 +212,7 @@ public final class ModelManager implements AutoCloseable {
     ModelEntry model = models.get(name);
     if (model != null) {
       VersionEntry entry =
-          version.isPresent() ? model.served.get(version.getAsLong()) : model.defaultVersion;
+          version.isPresent() ? named(model, version.getAsLong()) : model.defaultVersion;
       if (entry != null) {
         LoadedVersion ready = entry.ready;
         if (ready != null && ready.tryAcquire()) {
@@ -301,7 +302,7 @@ public final class ModelManager implements AutoCloseable {
       }
       return entry;
     }
-    VersionEntry entry = model.served.get(version.getAsLong());
+    VersionEntry entry = named(model, version.getAsLong());
     if (entry == null) {
       throw new ModelNotFoundException(
           "model '"
@@ -309,9 +310,34 @@ public final class ModelManager implements AutoCloseable {
               + "' has no version "
               + version.getAsLong()
               + " being served; served versions: "
-              + model.served.keySet().stream().sorted(Comparator.reverseOrder()).toList());
+              + servedVersions(model));
     }
     return entry;
+  }
+
+  /**
+   * The version a request names, when it may: one the policy serves, or the one from before that
+   * answers requests without a version while none of those is READY (one loading, or failed to
+   * load). Null for any other.
+   */
+  private static VersionEntry named(ModelEntry model, long version) {
+    VersionEntry entry = model.served.get(version);
+    if (entry != null) {
+      return entry;
+    }
+    VersionEntry previous = model.defaultVersion;
+    return previous != null && previous.key.version() == version ? previous : null;
+  }
+
+  /** The versions requests may name ({@link #named}), highest first. */
+  private static List<Long> servedVersions(ModelEntry model) {
+    List<Long> versions = new ArrayList<>(model.served.keySet());
+    VersionEntry previous = model.defaultVersion;
+    if (previous != null && !model.served.containsKey(previous.key.version())) {
+      versions.add(previous.key.version());
+    }
+    versions.sort(Comparator.reverseOrder());
+    return versions;
   }
 
   private ModelNotFoundException unknownModel(String name) {
@@ -1255,8 +1281,18 @@ public final class ModelManager implements AutoCloseable {
    */
   public Optional<ModelStatistics> servedStatistics(String name, long version) {
     ModelEntry model = models.get(name);
-    VersionEntry entry = model == null ? null : model.served.get(version);
+    VersionEntry entry = model == null ? null : named(model, version);
     return entry == null ? Optional.empty() : Optional.of(entry.statistics);
+  }
+
+  /**
+   * Returns the versions of a model that requests may name, highest first: those its version policy
+   * serves and, while none of them is READY (one loading, or failed to load), the version from
+   * before that answers requests without a version. Empty for an unknown model.
+   */
+  public List<Long> servedVersions(String name) {
+    ModelEntry model = models.get(name);
+    return model == null ? List.of() : servedVersions(model);
   }
 
   /** Returns the statistics of a model version, when it is known. */

@@ -338,6 +338,40 @@ class ModelManagerTest {
   }
 
   @Test
+  void aVersionThatFailsToLoadLeavesThePreviousOneAnsweringAndNamedByRequests() throws IOException {
+    harness.model("m", 1, 10);
+    harness.config("m", "load_at_startup: true\n");
+    manager().start().join();
+    harness.model("m", 2, 10, "fail=load");
+    manager().refresh().join();
+    transitions.await("m", ModelState.FAILED);
+
+    // version 1 answers requests without a version, and so may be named, as it is in answers
+    assertThat(infer("m").version()).isEqualTo(1);
+    assertThat(inferVersion("m", 1).version()).isEqualTo(1);
+    assertThat(manager().servedVersions("m")).containsExactly(2L, 1L);
+    assertThatThrownBy(() -> inferVersion("m", 3))
+        .isInstanceOf(ModelNotFoundException.class)
+        .hasMessageContaining("has no version 3 being served; served versions: [2, 1]");
+
+    // mended and loaded again, version 2 takes over: version 1 is retired and no longer named
+    harness.model("m", 2, 10);
+    manager().load("m", LoadPriority.NORMAL).join();
+    assertThat(infer("m").version()).isEqualTo(2);
+    transitions.await("m", ModelState.UNLOADED);
+    assertThat(manager().servedVersions("m")).containsExactly(2L);
+    assertThatThrownBy(() -> inferVersion("m", 1))
+        .isInstanceOf(ModelNotFoundException.class)
+        .hasMessageContaining("served versions: [2]");
+  }
+
+  private InferenceResponse inferVersion(String name, long version) {
+    return harness.inference.infer(
+        InferenceRequest.of(name, List.of(Tensor.ofFloats("x", new long[] {1, 4}, 1, 2, 3, 4)))
+            .withVersion(version));
+  }
+
+  @Test
   void aChangedFileReloadsWithoutAGap() throws IOException {
     Path file = harness.model("m", 1, 10);
     manager().start().join();
