@@ -66,8 +66,10 @@ import java.util.function.Consumer;
  * the accounted total (whichever is larger) plus the estimate would pass the budget, it evicts
  * unpinned models in least-recently-used order, idle ones only for a {@link LoadPriority#NORMAL}
  * load, busy ones too for a {@link LoadPriority#HIGH} one, until the load fits; otherwise the load
- * fails with an {@link InsufficientMemoryException}. After load and warmup the estimate is replaced
- * by the measured growth. After each unload, freed native memory is handed back to the OS.
+ * fails with an {@link InsufficientMemoryException}. When evicting all of those would still not
+ * make room (what they hold is known), it fails at once and evicts none. After load and warmup the
+ * estimate is replaced by the measured growth. After each unload, freed native memory is handed
+ * back to the OS.
  *
  * <p><b>Versions</b> follow each model's version policy; requests without a version go to the
  * highest served version that is READY, or else the highest served one. {@link #refresh()} applies
@@ -930,6 +932,12 @@ public final class ModelManager implements AutoCloseable {
                   + DataSize.format(budget.baselineBytes())
                   + "; raise the budget (--memory)");
         }
+        // the most evicting can free is what the models it may evict were measured to hold: when
+        // even that leaves too little room, evicting them would lose them for nothing
+        long evictable = evictableBytes(target, priority);
+        if (used - evictable + need > budget.limitBytes()) {
+          throw insufficient(target, need, memory.residentBytes(), used, priority, evictable);
+        }
       } finally {
         lock.unlock();
       }
@@ -938,7 +946,7 @@ public final class ModelManager implements AutoCloseable {
         try {
           long resident = memory.residentBytes();
           throw insufficient(
-              target, need, resident, Math.max(resident, budget.accountedBytes()), priority);
+              target, need, resident, Math.max(resident, budget.accountedBytes()), priority, 0);
         } finally {
           lock.unlock();
         }
@@ -991,18 +999,9 @@ public final class ModelManager implements AutoCloseable {
   private VersionEntry chooseVictim(VersionEntry target, LoadPriority priority) {
     VersionEntry victim = null;
     for (ModelEntry model : models.values()) {
-      if (model.pinned()) {
-        continue;
-      }
       for (VersionEntry entry : model.versions.values()) {
-        LoadedVersion loaded = entry.ready;
-        if (entry == target || loaded == null || entry.state != ModelState.READY) {
-          continue;
-        }
-        if (priority == LoadPriority.NORMAL && loaded.activeLeases() > 0) {
-          continue;
-        }
-        if (victim == null || entry.lastUsedNanos < victim.lastUsedNanos) {
+        if (mayEvict(model, entry, target, priority)
+            && (victim == null || entry.lastUsedNanos < victim.lastUsedNanos)) {
           victim = entry;
         }
       }
@@ -1010,8 +1009,44 @@ public final class ModelManager implements AutoCloseable {
     return victim;
   }
 
+  /** What the versions a load of {@code target} may evict hold together. */
+  private long evictableBytes(VersionEntry target, LoadPriority priority) {
+    long bytes = 0;
+    for (ModelEntry model : models.values()) {
+      for (VersionEntry entry : model.versions.values()) {
+        if (mayEvict(model, entry, target, priority)) {
+          bytes += entry.accountedBytes;
+        }
+      }
+    }
+    return bytes;
+  }
+
+  /**
+   * Whether a load of {@code target} at {@code priority} may evict {@code entry}: a READY version
+   * of an unpinned model, and an idle one for a normal load.
+   */
+  private static boolean mayEvict(
+      ModelEntry model, VersionEntry entry, VersionEntry target, LoadPriority priority) {
+    LoadedVersion loaded = entry.ready;
+    return !model.pinned()
+        && entry != target
+        && loaded != null
+        && entry.state == ModelState.READY
+        && (priority == LoadPriority.HIGH || loaded.activeLeases() == 0);
+  }
+
+  /**
+   * The failure of a load that does not fit; {@code evictable} is what the models it could have
+   * evicted hold, when evicting them would still not have made room (0 when there are none).
+   */
   private InsufficientMemoryException insufficient(
-      VersionEntry target, long need, long resident, long used, LoadPriority priority) {
+      VersionEntry target,
+      long need,
+      long resident,
+      long used,
+      LoadPriority priority,
+      long evictable) {
     List<String> pinned = new ArrayList<>();
     List<String> busy = new ArrayList<>();
     for (ModelEntry model : models.values()) {
@@ -1042,7 +1077,13 @@ public final class ModelManager implements AutoCloseable {
             + DataSize.format(resident)
             + ", accounted "
             + DataSize.format(budget.accountedBytes())
-            + "); pinned: "
+            + ")"
+            + (evictable > 0
+                ? ", and evicting every model it may evict would free at most "
+                    + DataSize.format(evictable)
+                    + ", so none was evicted"
+                : "")
+            + "; pinned: "
             + (pinned.isEmpty() ? "none" : String.join(", ", pinned))
             + "; busy: "
             + (busy.isEmpty() ? "none" : String.join(", ", busy))

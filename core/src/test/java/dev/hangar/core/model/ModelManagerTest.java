@@ -158,6 +158,35 @@ class ModelManagerTest {
   }
 
   @Test
+  void aLoadThatEvictingCannotMakeRoomForEvictsNothing() throws IOException {
+    harness.model("a", 1, 20);
+    harness.model("b", 1, 20);
+    harness.model("c", 1, 10);
+    manager().start().join();
+    use("a");
+    use("b");
+    // the server itself has grown to 95MB of the 100MB budget: with a and b gone, c (about 14MB
+    // estimated) would still not fit
+    harness.memory.setBaselineBytes(95 * MB);
+
+    assertThatThrownBy(() -> infer("c"))
+        .isInstanceOf(InsufficientMemoryException.class)
+        .hasMessageContaining("cannot load model 'c' version 1")
+        .hasMessageContaining(
+            "evicting every model it may evict would free at most 40.0MB, so none was evicted");
+    assertThat(state("a")).isEqualTo(ModelState.READY);
+    assertThat(state("b")).isEqualTo(ModelState.READY);
+    assertThat(harness.engine.closes("a") + harness.engine.closes("b")).isZero();
+
+    // at 60MB, evicting a, the least recently used, makes room
+    harness.memory.setBaselineBytes(60 * MB);
+    use("c");
+    assertThat(state("a")).isEqualTo(ModelState.EVICTED);
+    assertThat(state("b")).isEqualTo(ModelState.READY);
+    assertThat(state("c")).isEqualTo(ModelState.READY);
+  }
+
+  @Test
   void aLoadThatMeasuresMoreThanItsEstimateEvictsToGetBackUnderTheBudget() throws IOException {
     harness.model("a", 1, 30);
     harness.model("b", 1, 30);

@@ -22,6 +22,11 @@ public final class FakeResidentMemory implements ResidentMemory {
     return now;
   }
 
+  /** Sets what the server itself holds, as its heap or native libraries grow. */
+  public void setBaselineBytes(long bytes) {
+    baseline.set(bytes);
+  }
+
   /** Returns the highest value ever measured. */
   public long peakBytes() {
     return Math.max(peak.get(), residentBytes());
