@@ -11,6 +11,7 @@ import dev.hangar.http.HttpServer;
 import dev.hangar.http.HttpSettings;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -200,13 +201,26 @@ final class ServeCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(hook);
       Signals.onTermination(stop::countDown);
       startup.join();
-      LOG.log(
-          Level.INFO,
-          "Hangar is ready at {0} (repository {1}, memory budget {2}{3})",
-          server.uri(),
-          settings.repository(),
-          DataSize.format(manager.budgetBytes()),
-          interval == null ? "" : ", polling every " + Durations.format(interval));
+      String serving =
+          server.uri()
+              + " (repository "
+              + settings.repository()
+              + ", memory budget "
+              + DataSize.format(manager.budgetBytes())
+              + (interval == null ? "" : ", polling every " + Durations.format(interval))
+              + ")";
+      List<String> waiting = manager.notReady();
+      if (waiting.isEmpty()) {
+        LOG.log(Level.INFO, "Hangar is ready at {0}", serving);
+      } else {
+        // a start-up model that failed to load: the other models serve, but readiness says no
+        LOG.log(
+            Level.WARNING,
+            "Hangar is serving at {0}, but is not ready: {1}; /v2/health/ready answers 503 until"
+                + " they load (POST /v2/repository/models/<name>/load retries one)",
+            serving,
+            String.join(", ", waiting));
+      }
       stop.await();
       LOG.log(Level.INFO, "shutting down: draining requests in flight, then unloading models");
       shutdown(server, poller, hangar);

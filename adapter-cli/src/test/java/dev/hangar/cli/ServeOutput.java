@@ -13,7 +13,9 @@ import java.util.regex.Pattern;
 
 /** Reads a {@code hangar serve} child's output, keeping its lines and noticing when it is ready. */
 final class ServeOutput {
-  private static final Pattern READY = Pattern.compile("Hangar is ready at (http://\\S+)");
+  // ready, or serving with start-up models that failed to load
+  private static final Pattern READY =
+      Pattern.compile("Hangar is (?:ready|serving) at (http://\\S+)");
 
   private final List<String> lines = new CopyOnWriteArrayList<>();
   private final CompletableFuture<String> url = new CompletableFuture<>();
@@ -29,7 +31,10 @@ final class ServeOutput {
     return new ServeOutput(process);
   }
 
-  /** Waits until the server says it is ready; returns its URL without a trailing slash. */
+  /**
+   * Waits until the server says it is ready, or serving but not ready; returns its URL without a
+   * trailing slash.
+   */
   String awaitUrl() throws Exception {
     return url.get(90, TimeUnit.SECONDS);
   }

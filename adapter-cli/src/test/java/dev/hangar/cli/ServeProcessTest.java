@@ -14,12 +14,12 @@ import org.junit.jupiter.api.Test;
 /** {@code hangar serve} in a child JVM: it serves, and SIGTERM drains, unloads and exits 0. */
 class ServeProcessTest {
 
-  @Test
-  void servesTheRepositoryAndExitsZeroOnSigterm() throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    Process process =
-        new ProcessBuilder(
-                java.toString(),
+  /** Starts {@code hangar serve} on the sample models in a child JVM, with {@code options}. */
+  private static Process serve(String... options) throws java.io.IOException {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp",
                 System.getProperty("java.class.path"),
                 "dev.hangar.cli.Main",
@@ -29,9 +29,14 @@ class ServeProcessTest {
                 "--cache-dir",
                 OneShotCommandsTest.CACHE,
                 "--port",
-                "0")
-            .redirectErrorStream(true)
-            .start();
+                "0"));
+    command.addAll(List.of(options));
+    return new ProcessBuilder(command).redirectErrorStream(true).start();
+  }
+
+  @Test
+  void servesTheRepositoryAndExitsZeroOnSigterm() throws Exception {
+    Process process = serve();
     ServeOutput output = ServeOutput.of(process);
     try {
       URI base = URI.create(output.awaitUrl());
@@ -62,6 +67,34 @@ class ServeProcessTest {
           .anyMatch(line -> line.contains("shutting down: draining requests in flight"))
           .anyMatch(line -> line.contains("quality_predictor version 1: UNLOADING -> UNLOADED"))
           .anyMatch(line -> line.contains("Hangar stopped"));
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aServerWhoseStartUpModelsCannotLoadSaysItIsNotReady() throws Exception {
+    // a budget the server alone fills: no model fits
+    Process process = serve("--memory", "1MB");
+    ServeOutput output = ServeOutput.of(process);
+    try {
+      URI base = URI.create(output.awaitUrl());
+      HttpResponse<String> ready =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(base.resolve("/v2/health/ready")).build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(ready.statusCode()).isEqualTo(503);
+      assertThat(output.lines())
+          .noneMatch(line -> line.contains("Hangar is ready"))
+          .anyMatch(
+              line ->
+                  line.contains("WARN ServeCommand - Hangar is serving at " + base)
+                      && line.contains("but is not ready: quality_predictor (FAILED: cannot load")
+                      && line.contains("/v2/health/ready answers 503 until they load"));
+      assertThat(process.toHandle().destroy()).isTrue();
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited within 60s").isTrue();
+      assertThat(process.exitValue()).as(String.join("\n", output.awaitEnd())).isZero();
     } finally {
       process.destroyForcibly();
     }
