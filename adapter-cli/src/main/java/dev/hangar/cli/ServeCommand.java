@@ -221,6 +221,17 @@ final class ServeCommand implements Callable<Integer> {
             serving,
             String.join(", ", waiting));
       }
+      long resident = manager.residentBytes();
+      if (resident > manager.budgetBytes()) {
+        // the engines' libraries and the heap, once warm, can pass a budget the start fitted
+        LOG.log(
+            Level.WARNING,
+            "the process holds {0} resident, more than its memory budget of {1}: a model not"
+                + " loaded yet loads only if evicting others frees enough; raise the budget"
+                + " (--memory)",
+            DataSize.format(resident),
+            DataSize.format(manager.budgetBytes()));
+      }
       stop.await();
       LOG.log(Level.INFO, "shutting down: draining requests in flight, then unloading models");
       shutdown(server, poller, hangar);

@@ -91,7 +91,13 @@ class ServeProcessTest {
               line ->
                   line.contains("WARN ServeCommand - Hangar is serving at " + base)
                       && line.contains("but is not ready: quality_predictor (FAILED: cannot load")
-                      && line.contains("/v2/health/ready answers 503 until they load"));
+                      && line.contains("/v2/health/ready answers 503 until they load"))
+          .anyMatch(
+              line ->
+                  line.contains("WARN ServeCommand - the process holds ")
+                      && line.contains(
+                          "more than its memory budget of 1.0MB: a model not loaded yet loads only"
+                              + " if evicting others frees enough; raise the budget (--memory)"));
       assertThat(process.toHandle().destroy()).isTrue();
       assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited within 60s").isTrue();
       assertThat(process.exitValue()).as(String.join("\n", output.awaitEnd())).isZero();
