@@ -131,10 +131,17 @@ public final class InferenceService {
     lease.whenComplete(
         (held, failure) -> {
           if (failure != null) {
-            result.completeExceptionally(
+            Throwable cause =
                 failure instanceof CompletionException && failure.getCause() != null
                     ? failure.getCause()
-                    : failure);
+                    : failure;
+            // the model could not be had (it did not fit, failed to load, is unloading): a failed
+            // request of the version it went to, when there is one
+            statisticsOf(request)
+                .ifPresent(
+                    statistics ->
+                        statistics.recordFailure(FailureReason.of(cause), time.nanoTime() - start));
+            result.completeExceptionally(cause);
             return;
           }
           if (result.isDone()) {
@@ -180,13 +187,17 @@ public final class InferenceService {
     }
   }
 
+  /** The statistics of the version a request names, or of the default one; without a lock. */
+  private Optional<ModelStatistics> statisticsOf(InferenceRequest request) {
+    return manager.servedStatistics(
+        request.model(),
+        request.version().orElseGet(() -> manager.defaultVersion(request.model()).orElse(-1)));
+  }
+
   private Optional<CompletableFuture<InferenceResponse>> fromCache(
       InferenceRequest request, ResponseCache.Key key, long start) {
     Optional<List<Tensor>> cached = cache.lookup(key);
-    Optional<ModelStatistics> statistics =
-        manager.servedStatistics(
-            request.model(),
-            request.version().orElseGet(() -> manager.defaultVersion(request.model()).orElse(-1)));
+    Optional<ModelStatistics> statistics = statisticsOf(request);
     if (cached.isEmpty()) {
       statistics.ifPresent(s -> s.recordCacheMiss(time.nanoTime() - start));
       return Optional.empty();

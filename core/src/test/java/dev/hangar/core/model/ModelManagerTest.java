@@ -493,6 +493,31 @@ class ModelManagerTest {
   }
 
   @Test
+  void requestsWhoseModelCannotBeHadAreCountedAsFailedByReason() throws IOException {
+    // 200MB: more than the 100MB budget holds
+    harness.model("big", 1, 200);
+    harness.model("broken", 1, 10, "fail=load");
+    manager().start().join();
+
+    assertThatThrownBy(() -> infer("big")).isInstanceOf(InsufficientMemoryException.class);
+    assertThatThrownBy(() -> infer("broken")).isInstanceOf(ModelUnavailableException.class);
+    assertThatThrownBy(() -> infer("broken")).isInstanceOf(ModelUnavailableException.class);
+
+    assertThat(failures("big"))
+        .containsEntry(dev.hangar.core.health.FailureReason.INSUFFICIENT_MEMORY, 1L);
+    assertThat(failures("broken"))
+        .containsEntry(dev.hangar.core.health.FailureReason.UNAVAILABLE, 2L);
+  }
+
+  private java.util.Map<dev.hangar.core.health.FailureReason, Long> failures(String model) {
+    return manager()
+        .statistics(new ModelVersionKey(model, 1))
+        .orElseThrow()
+        .snapshot()
+        .failuresByReason();
+  }
+
+  @Test
   void statisticsCountRequestsFailuresAndJudgeDegraded() throws IOException {
     harness.model("h", 1, 10);
     harness.config(
