@@ -302,6 +302,14 @@ final class InferenceCodec {
       boolean binary =
           (sizeNode != null && !sizeNode.isNull()) || bool(parameters, "binary_data", what);
       if (!binary) {
+        if (!node.hasNonNull("data") && offset < body.length) {
+          throw new InvalidInputException(
+              "input '"
+                  + name
+                  + "' has no \"data\", and binary data follows the JSON header: to take its"
+                  + " data from there, give it \"parameters\": {\"binary_data_size\": N}, the"
+                  + " size of its data in bytes");
+        }
         inputs.add(readJsonInput(node, name, body, reserve));
         continue;
       }

@@ -616,6 +616,16 @@ class V2EndpointsTest {
     BinaryBodies.Body leftover = BinaryBodies.of(header.replace("SIZE", "16"), new byte[20]);
     assertThat(error(server.post("/v2/models/echo/infer", leftover.bytes(), leftover.headers())))
         .contains("4 bytes of binary data follow");
+    // binary data, but the input does not say it takes it
+    BinaryBodies.Body unclaimed =
+        BinaryBodies.of(
+            "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 4]}]}",
+            new byte[16]);
+    assertThat(error(server.post("/v2/models/echo/infer", unclaimed.bytes(), unclaimed.headers())))
+        .isEqualTo(
+            "input 'x' has no \"data\", and binary data follows the JSON header: to take its data"
+                + " from there, give it \"parameters\": {\"binary_data_size\": N}, the size of its"
+                + " data in bytes");
     assertThat(
             error(
                 server.post(
