@@ -71,7 +71,8 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "TOKEN",
       defaultValue = "${env:HANGAR_ADMIN_TOKEN}",
       description =
-          "The bearer token the repository load/unload endpoints require (env HANGAR_ADMIN_TOKEN).")
+          "The bearer token the repository load/unload endpoints require (env HANGAR_ADMIN_TOKEN):"
+              + " visible ASCII, no space at either end.")
   String adminToken;
 
   @Option(

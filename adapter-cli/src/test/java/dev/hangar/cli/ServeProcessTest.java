@@ -118,6 +118,12 @@ class ServeProcessTest {
     CliRunner.Result bodies = CliRunner.run("serve", "--repo", "../models", "--body-memory", "0");
     CliRunner.Result rate =
         CliRunner.run("serve", "--repo", "../models", "--min-body-rate", "-1KB");
+    CliRunner.Result blankToken =
+        CliRunner.run("serve", "--repo", "../models", "--admin-token", "");
+    CliRunner.Result spacedToken =
+        CliRunner.run("serve", "--repo", "../models", "--admin-token", "s3cret ");
+    CliRunner.Result wideToken =
+        CliRunner.run("serve", "--repo", "../models", "--admin-token", "s3cr\u00e9t");
 
     assertThat(threads.exitCode()).isEqualTo(2);
     assertThat(threads.err())
@@ -134,6 +140,19 @@ class ServeProcessTest {
         .contains("the connection limit (--max-connections) must be at least 1, got 0");
     assertThat(rate.exitCode()).isEqualTo(2);
     assertThat(rate.err()).contains("--min-body-rate").contains("'-1KB' is not a size");
+    assertThat(blankToken.exitCode()).isEqualTo(2);
+    assertThat(blankToken.err())
+        .contains(
+            "the admin token (--admin-token or HANGAR_ADMIN_TOKEN) is blank; set one, or leave"
+                + " both unset");
+    assertThat(spacedToken.exitCode()).isEqualTo(2);
+    assertThat(spacedToken.err())
+        .contains("begins or ends with a space, which no Authorization header can carry")
+        .doesNotContain("s3cret");
+    assertThat(wideToken.exitCode()).isEqualTo(2);
+    assertThat(wideToken.err())
+        .contains("holds a character an HTTP header cannot carry as it is")
+        .doesNotContain("s3cr");
     assertThat(header.exitCode()).isEqualTo(2);
     assertThat(header.err())
         .contains("the header timeout (--header-timeout) must be positive, got PT0S");

@@ -127,7 +127,32 @@ public record HttpSettings(
       throw new IllegalArgumentException(
           "the connection limit (--max-connections) must be at least 1, got " + maxConnections);
     }
-    adminToken = adminToken.filter(token -> !token.isBlank());
+    adminToken.ifPresent(HttpSettings::checkAdminToken);
+  }
+
+  /**
+   * Refuses a token no client could present: blank, with spaces at its ends (the Authorization
+   * header's value is trimmed), or with characters beyond visible ASCII (header bytes are not
+   * UTF-8). The message never shows the token.
+   */
+  private static void checkAdminToken(String token) {
+    String what = "the admin token (--admin-token or HANGAR_ADMIN_TOKEN)";
+    if (token.isBlank()) {
+      throw new IllegalArgumentException(what + " is blank; set one, or leave both unset");
+    }
+    if (!token.strip().equals(token)) {
+      throw new IllegalArgumentException(
+          what + " begins or ends with a space, which no Authorization header can carry");
+    }
+    for (int i = 0; i < token.length(); i++) {
+      char c = token.charAt(i);
+      if (c < 0x20 || c > 0x7e) {
+        throw new IllegalArgumentException(
+            what
+                + " holds a character an HTTP header cannot carry as it is; use letters, digits"
+                + " and ASCII punctuation");
+      }
+    }
   }
 
   /** Returns the defaults: 127.0.0.1:8000, 64MB bodies, no admin token. */
