@@ -35,8 +35,10 @@ import java.util.stream.Stream;
  * </pre>
  *
  * <p>A directory is a model when it has a {@code config.yaml} or a numeric subdirectory; a file is
- * a model when a backend accepts it. Anything else (READMEs, scripts, hidden files) is ignored. A
- * problem in one model is reported for that model alone.
+ * a model when a backend accepts it. A directory holding a file a backend accepts, but neither, is
+ * reported as a model without a version directory (the file belongs in {@code 1/}). Anything else
+ * (READMEs, scripts, hidden files) is ignored. A problem in one model is reported for that model
+ * alone.
  */
 public final class ModelRepository {
   private static final System.Logger LOG = System.getLogger(ModelRepository.class.getName());
@@ -173,8 +175,20 @@ public final class ModelRepository {
     List<Path> versionDirectories = versionDirectories(directory);
     boolean hasConfig = Files.isRegularFile(configFile);
     if (!hasConfig && versionDirectories.isEmpty()) {
-      LOG.log(Level.DEBUG, "ignoring {0}: no config.yaml and no version directories", directory);
-      return Optional.empty();
+      Optional<Path> stray = fileABackendReads(directory);
+      if (stray.isEmpty()) {
+        LOG.log(Level.DEBUG, "ignoring {0}: no config.yaml and no version directories", directory);
+        return Optional.empty();
+      }
+      // a model file put in the model's directory instead of a version directory: the commonest
+      // slip, reported rather than ignored
+      return Optional.of(
+          RepositoryEntry.broken(
+              name,
+              directory,
+              isValidName(name)
+                  ? noVersionDirectory(name, directory, stray)
+                  : badName(name, directory)));
     }
     if (!isValidName(name)) {
       return Optional.of(RepositoryEntry.broken(name, directory, badName(name, directory)));
@@ -202,13 +216,7 @@ public final class ModelRepository {
       FileStamp configStamp,
       List<Path> versionDirectories) {
     if (versionDirectories.isEmpty()) {
-      throw new ConfigurationException(
-          "model '"
-              + name
-              + "' in "
-              + directory
-              + " has no version directory; put the model file in "
-              + directory.resolve("1"));
+      throw noVersionDirectory(name, directory, fileABackendReads(directory));
     }
     Optional<BackendProvider> configured =
         config.backend().map(format -> configuredProvider(name, directory, format));
@@ -337,6 +345,38 @@ public final class ModelRepository {
               + "; keep one, or name it with default_model_filename in config.yaml");
     }
     return candidates.get(0);
+  }
+
+  /**
+   * A model directory without a version directory; {@code stray} is a model file found in the
+   * directory itself, when there is one.
+   */
+  private static ConfigurationException noVersionDirectory(
+      String name, Path directory, Optional<Path> stray) {
+    Path version = directory.resolve("1");
+    return new ConfigurationException(
+        "model '"
+            + name
+            + "' in "
+            + directory
+            + " has no version directory; "
+            + stray
+                .map(
+                    file ->
+                        "move " + file.getFileName() + " to " + version.resolve(file.getFileName()))
+                .orElse("put the model file in " + version));
+  }
+
+  /** The first file directly in {@code directory} that a backend reads, if any. */
+  private Optional<Path> fileABackendReads(Path directory) {
+    try (Stream<Path> list = Files.list(directory)) {
+      return list.filter(Files::isRegularFile)
+          .filter(file -> backends.providerFor(file).isPresent())
+          .sorted()
+          .findFirst();
+    } catch (IOException e) {
+      return Optional.empty(); // listed a moment ago; whatever failed, the version check reports
+    }
   }
 
   private static List<Path> versionDirectories(Path directory) {

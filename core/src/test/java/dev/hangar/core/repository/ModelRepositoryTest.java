@@ -95,6 +95,31 @@ class ModelRepositoryTest {
   }
 
   @Test
+  void aModelFileOutsideAVersionDirectoryIsReportedWithWhereItGoes() throws IOException {
+    model("stray/model.fake");
+    Files.writeString(root.resolve("stray/notes.txt"), "not a model");
+    model("configured/model.fake");
+    Files.writeString(root.resolve("configured/config.yaml"), "");
+    // a directory of other files is still no model, and is ignored
+    Files.createDirectories(root.resolve("scripts"));
+    Files.writeString(root.resolve("scripts/run.sh"), "echo");
+
+    Map<String, RepositoryEntry> entries = scan();
+
+    assertThat(entries).containsOnlyKeys("stray", "configured");
+    assertThat(entries.get("stray").problem().orElseThrow())
+        .hasMessage(
+            "model 'stray' in "
+                + root.resolve("stray")
+                + " has no version directory; move model.fake to "
+                + root.resolve("stray/1/model.fake"));
+    assertThat(entries.get("configured").problem().orElseThrow())
+        .hasMessageEndingWith(
+            "has no version directory; move model.fake to "
+                + root.resolve("configured/1/model.fake"));
+  }
+
+  @Test
   void checksBackendParametersAndFormats() throws IOException {
     model("a/1/model.fake");
     Files.writeString(root.resolve("a/config.yaml"), "parameters: {sped: 3}\n");
