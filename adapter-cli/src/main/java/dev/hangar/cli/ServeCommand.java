@@ -181,8 +181,12 @@ final class ServeCommand implements Callable<Integer> {
       throw new UsageException(e.getMessage()); // an option's value out of range: exit 2
     }
     ServerSettings configured = repository.settings();
-    ServerSettings settings =
-        poll == null ? configured : configured.withPollInterval(Optional.of(poll));
+    ServerSettings settings;
+    try {
+      settings = poll == null ? configured : configured.withPollInterval(Optional.of(poll));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
     Duration interval = settings.pollInterval().orElse(null);
     HangarRuntime hangar = HangarRuntime.create(settings, repository.plugins, new HttpModule(http));
     RepositoryPoller poller = null;
@@ -202,37 +206,7 @@ final class ServeCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(hook);
       Signals.onTermination(stop::countDown);
       startup.join();
-      String serving =
-          server.uri()
-              + " (repository "
-              + settings.repository()
-              + ", memory budget "
-              + DataSize.format(manager.budgetBytes())
-              + (interval == null ? "" : ", polling every " + Durations.format(interval))
-              + ")";
-      List<String> waiting = manager.notReady();
-      if (waiting.isEmpty()) {
-        LOG.log(Level.INFO, "Hangar is ready at {0}", serving);
-      } else {
-        // a start-up model that failed to load: the other models serve, but readiness says no
-        LOG.log(
-            Level.WARNING,
-            "Hangar is serving at {0}, but is not ready: {1}; /v2/health/ready answers 503 until"
-                + " they load (POST /v2/repository/models/<name>/load retries one)",
-            serving,
-            String.join(", ", waiting));
-      }
-      long resident = manager.residentBytes();
-      if (resident > manager.budgetBytes()) {
-        // the engines' libraries and the heap, once warm, can pass a budget the start fitted
-        LOG.log(
-            Level.WARNING,
-            "the process holds {0} resident, more than its memory budget of {1}: a model not"
-                + " loaded yet loads only if evicting others frees enough; raise the budget"
-                + " (--memory)",
-            DataSize.format(resident),
-            DataSize.format(manager.budgetBytes()));
-      }
+      reportStart(server, settings, manager, interval);
       stop.await();
       LOG.log(Level.INFO, "shutting down: draining requests in flight, then unloading models");
       shutdown(server, poller, hangar);
@@ -240,6 +214,57 @@ final class ServeCommand implements Callable<Integer> {
     } catch (RuntimeException | InterruptedException | Error e) {
       shutdown(server, poller, hangar);
       throw e;
+    }
+  }
+
+  /**
+   * Logs how the server started: warnings first (an empty repository, memory already past the
+   * budget), then one line saying whether it is ready.
+   */
+  private static void reportStart(
+      HttpServer server, ServerSettings settings, ModelManager manager, Duration interval) {
+    String serving =
+        server.uri()
+            + " (repository "
+            + settings.repository()
+            + ", memory budget "
+            + DataSize.format(manager.budgetBytes())
+            + (interval == null ? "" : ", polling every " + Durations.format(interval))
+            + ")";
+    if (manager.list().isEmpty()) {
+      // most likely --repo points at the wrong directory: every request would be a bare 404
+      LOG.log(
+          Level.WARNING,
+          "the repository {0} holds no models: a model is a directory with version directories"
+              + " (name/1/model.onnx) or a bare model file (name.onnx){1}",
+          settings.repository(),
+          interval == null
+              ? "; models added later are found by POST /v2/repository/models/<name>/load, or"
+                  + " every --poll interval"
+              : "; models added later are found within " + Durations.format(interval));
+    }
+    long resident = manager.residentBytes();
+    if (resident > manager.budgetBytes()) {
+      // the engines' libraries and the heap, once warm, can pass a budget the start fitted
+      LOG.log(
+          Level.WARNING,
+          "the process holds {0} resident, more than its memory budget of {1}: a model not"
+              + " loaded yet loads only if evicting others frees enough; raise the budget"
+              + " (--memory)",
+          DataSize.format(resident),
+          DataSize.format(manager.budgetBytes()));
+    }
+    List<String> waiting = manager.notReady();
+    if (waiting.isEmpty()) {
+      LOG.log(Level.INFO, "Hangar is ready at {0}", serving);
+    } else {
+      // a start-up model that failed to load: the other models serve, but readiness says no
+      LOG.log(
+          Level.WARNING,
+          "Hangar is serving at {0}, but is not ready: {1}; /v2/health/ready answers 503 until"
+              + " they load (POST /v2/repository/models/<name>/load retries one)",
+          serving,
+          String.join(", ", waiting));
     }
   }
 

@@ -14,8 +14,27 @@ import org.junit.jupiter.api.Test;
 /** {@code hangar serve} in a child JVM: it serves, and SIGTERM drains, unloads and exits 0. */
 class ServeProcessTest {
 
-  /** Starts {@code hangar serve} on the sample models in a child JVM, with {@code options}. */
-  private static Process serve(String... options) throws java.io.IOException {
+  @Test
+  void anEmptyRepositoryIsServedWithAWarning(@org.junit.jupiter.api.io.TempDir Path empty)
+      throws Exception {
+    Process process = serve(empty.toString());
+    ServeOutput output = ServeOutput.of(process);
+    try {
+      output.awaitUrl();
+      assertThat(output.lines())
+          .anyMatch(
+              line ->
+                  line.contains("WARN ServeCommand - the repository " + empty + " holds no models")
+                      && line.contains("(name/1/model.onnx)"));
+      assertThat(process.toHandle().destroy()).isTrue();
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited within 60s").isTrue();
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  /** Starts {@code hangar serve} in a child JVM on {@code repository}, with {@code options}. */
+  private static Process serve(String repository, String... options) throws java.io.IOException {
     List<String> command =
         new java.util.ArrayList<>(
             List.of(
@@ -25,7 +44,7 @@ class ServeProcessTest {
                 "dev.hangar.cli.Main",
                 "serve",
                 "--repo",
-                OneShotCommandsTest.MODELS,
+                repository,
                 "--cache-dir",
                 OneShotCommandsTest.CACHE,
                 "--port",
@@ -36,7 +55,7 @@ class ServeProcessTest {
 
   @Test
   void servesTheRepositoryAndExitsZeroOnSigterm() throws Exception {
-    Process process = serve();
+    Process process = serve(OneShotCommandsTest.MODELS);
     ServeOutput output = ServeOutput.of(process);
     try {
       URI base = URI.create(output.awaitUrl());
@@ -75,7 +94,7 @@ class ServeProcessTest {
   @Test
   void aServerWhoseStartUpModelsCannotLoadSaysItIsNotReady() throws Exception {
     // a budget the server alone fills: no model fits
-    Process process = serve("--memory", "1MB");
+    Process process = serve(OneShotCommandsTest.MODELS, "--memory", "1MB");
     ServeOutput output = ServeOutput.of(process);
     try {
       URI base = URI.create(output.awaitUrl());
@@ -118,6 +137,7 @@ class ServeProcessTest {
     CliRunner.Result bodies = CliRunner.run("serve", "--repo", "../models", "--body-memory", "0");
     CliRunner.Result rate =
         CliRunner.run("serve", "--repo", "../models", "--min-body-rate", "-1KB");
+    CliRunner.Result poll = CliRunner.run("serve", "--repo", "../models", "--poll", "0s");
     CliRunner.Result blankToken =
         CliRunner.run("serve", "--repo", "../models", "--admin-token", "");
     CliRunner.Result spacedToken =
@@ -140,6 +160,9 @@ class ServeProcessTest {
         .contains("the connection limit (--max-connections) must be at least 1, got 0");
     assertThat(rate.exitCode()).isEqualTo(2);
     assertThat(rate.err()).contains("--min-body-rate").contains("'-1KB' is not a size");
+    assertThat(poll.exitCode()).isEqualTo(2);
+    assertThat(poll.err())
+        .contains("the poll interval (--poll, poll_interval) must be positive, got 0s");
     assertThat(blankToken.exitCode()).isEqualTo(2);
     assertThat(blankToken.err())
         .contains(

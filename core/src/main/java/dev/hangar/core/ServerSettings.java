@@ -3,6 +3,7 @@ package dev.hangar.core;
 import static java.util.Objects.requireNonNull;
 
 import dev.hangar.core.config.DataSize;
+import dev.hangar.core.config.Durations;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -38,7 +39,9 @@ public record ServerSettings(
     pollInterval.ifPresent(
         interval -> {
           if (interval.isNegative() || interval.isZero()) {
-            throw new IllegalArgumentException("the poll interval must be positive");
+            throw new IllegalArgumentException(
+                "the poll interval (--poll, poll_interval) must be positive, got "
+                    + Durations.format(interval));
           }
         });
   }
