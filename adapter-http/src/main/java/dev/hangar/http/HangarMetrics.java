@@ -82,13 +82,22 @@ public final class HangarMetrics {
     manager.onTransition(
         transition -> {
           if (transition.to() == ModelState.EVICTED) {
-            Counter.builder("hangar_model_evictions")
-                .description("Model versions unloaded to make room for another model")
-                .tags(tags(transition.key()))
-                .register(registry)
-                .increment();
+            // the version's own counter, registered with its other meters (or now, before them)
+            evictions(transition.key()).increment();
           }
         });
+  }
+
+  /**
+   * The eviction counter of a version: registered with the version's other meters, so that it shows
+   * 0 before the first eviction (a series that appears at 1 hides that eviction from increase() and
+   * rate()) and goes with them; Micrometer returns the one registered for the same tags.
+   */
+  private Counter evictions(ModelVersionKey key) {
+    return Counter.builder("hangar_model_evictions")
+        .description("Model versions unloaded to make room for another model")
+        .tags(tags(key))
+        .register(registry);
   }
 
   /** Counts an answer its client did not receive: it closed the connection or stopped reading. */
@@ -139,6 +148,7 @@ public final class HangarMetrics {
   private List<Meter> register(ModelVersionKey key) {
     Tags tags = tags(key);
     List<Meter> registered = new ArrayList<>();
+    registered.add(evictions(key));
     registered.add(
         counter(
             key,

@@ -95,6 +95,12 @@ class ConcurrencyAndShutdownTest {
     Repositories.fakeHolding(repository, "first", 33 * Repositories.MB, 100 * Repositories.MB);
     Repositories.fakeHolding(repository, "second", 33 * Repositories.MB, 100 * Repositories.MB);
     try (TestServer server = new TestServer(repository, DataSize.ofMegabytes(250), http -> http)) {
+      // 0 before any eviction: a series that appeared at 1 would hide the first from increase()
+      assertThat(
+              V2EndpointsTest.value(
+                  server.get("/metrics").text(),
+                  "hangar_model_evictions_total{model=\"first\",version=\"1\"}"))
+          .isEqualTo(0);
       assertThat(server.post("/v2/models/first/infer", ECHO).status()).isEqualTo(200);
       assertThat(server.post("/v2/models/second/infer", ECHO).status()).isEqualTo(200);
       String metrics = server.get("/metrics").text();
@@ -109,6 +115,11 @@ class ConcurrencyAndShutdownTest {
           .isEqualTo(100 * Repositories.MB);
       assertThat(V2EndpointsTest.value(metrics, "hangar_memory_budget_bytes"))
           .isEqualTo(250 * Repositories.MB);
+
+      // a model gone from the repository takes its series with it, its evictions included
+      Repositories.delete(repository.resolve("first"));
+      server.manager.refresh().join();
+      assertThat(server.get("/metrics").text()).doesNotContain("model=\"first\"");
     }
   }
 

@@ -14,6 +14,15 @@ public final class Repositories {
 
   private Repositories() {}
 
+  /** Deletes {@code directory} and everything in it. */
+  public static void delete(Path directory) {
+    try (Stream<Path> files = Files.walk(directory)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Copies a model directory of the sample repository. */
   public static void copySample(Path repository, String model) {
     Path source = TestServer.MODELS.resolve(model);

@@ -51,7 +51,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -371,9 +370,7 @@ public final class HttpLoadBench {
         injector.getInstance(CoreExecutors.class).close();
       }
     } finally {
-      try (Stream<Path> files = Files.walk(repository)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-      }
+      Repositories.delete(repository);
     }
     System.out.println();
     System.out.println("summary");
