@@ -141,6 +141,17 @@ class V2EndpointsTest {
       // version 1 answers requests without a version: named, it answers too, and is listed
       TestServer.Reply answer = versions.post("/v2/models/m/infer", LimitsAndSecurityTest.ECHO);
       assertThat(answer.json().path("model_version").asText()).isEqualTo("1");
+      // a raw binary request takes its version's signature, then runs on that version by number
+      TestServer.Reply raw =
+          versions.post(
+              "/v2/models/m/infer",
+              new byte[16],
+              "Content-Type",
+              "application/octet-stream",
+              "Inference-Header-Content-Length",
+              "0");
+      assertThat(raw.status()).as(raw.text()).isEqualTo(200);
+      assertThat(raw.header("Inference-Header-Content-Length")).isNotNull();
       TestServer.Reply named =
           versions.post("/v2/models/m/versions/1/infer", LimitsAndSecurityTest.ECHO);
       assertThat(named.status()).as(named.text()).isEqualTo(200);
