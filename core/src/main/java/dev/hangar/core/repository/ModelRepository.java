@@ -174,21 +174,14 @@ public final class ModelRepository {
     Path configFile = directory.resolve(CONFIG_FILE);
     List<Path> versionDirectories = versionDirectories(directory);
     boolean hasConfig = Files.isRegularFile(configFile);
-    if (!hasConfig && versionDirectories.isEmpty()) {
-      Optional<Path> stray = fileABackendReads(directory);
-      if (stray.isEmpty()) {
-        LOG.log(Level.DEBUG, "ignoring {0}: no config.yaml and no version directories", directory);
-        return Optional.empty();
-      }
-      // a model file put in the model's directory instead of a version directory: the commonest
-      // slip, reported rather than ignored
-      return Optional.of(
-          RepositoryEntry.broken(
-              name,
-              directory,
-              isValidName(name)
-                  ? noVersionDirectory(name, directory, stray)
-                  : badName(name, directory)));
+    // a model file put in the directory itself instead of a version directory is the commonest
+    // slip: such a directory goes on as a model, and define() reports where the file belongs
+    if (!hasConfig && versionDirectories.isEmpty() && fileABackendReads(directory).isEmpty()) {
+      LOG.log(
+          Level.DEBUG,
+          "ignoring {0}: no config.yaml, no version directories, no model file",
+          directory);
+      return Optional.empty();
     }
     if (!isValidName(name)) {
       return Optional.of(RepositoryEntry.broken(name, directory, badName(name, directory)));
