@@ -164,9 +164,7 @@ class ConcurrencyAndShutdownTest {
     // no minimum rate: the answers wait on their clients for as long as the test does
     try (TestServer server =
         new TestServer(
-            repository,
-            DataSize.ofMegabytes(4096),
-            http -> http.withThreads(threads).withMinBodyRate(new DataSize(0)))) {
+            repository, http -> http.withThreads(threads).withMinBodyRate(new DataSize(0)))) {
       assertThat(server.post("/v2/models/wide/infer", ECHO).status()).isEqualTo(200);
       // as many clients as the server has threads, each sent an answer of about 10MB of JSON
       for (int i = 0; i < threads; i++) {
@@ -221,9 +219,7 @@ class ConcurrencyAndShutdownTest {
     Repositories.config(
         repository, "delayed", "max_batch_size: 2000\ndynamic_batching: {max_queue_delay: 1ms}\n");
     // no minimum rate: a connection that does not read stays stalled for as long as the test needs
-    TestServer server =
-        new TestServer(
-            repository, DataSize.ofMegabytes(4096), http -> http.withMinBodyRate(new DataSize(0)));
+    TestServer server = new TestServer(repository, http -> http.withMinBodyRate(new DataSize(0)));
     assertThat(server.post("/v2/models/delayed/infer", ECHO).status()).isEqualTo(200);
     return server;
   }
@@ -316,8 +312,7 @@ class ConcurrencyAndShutdownTest {
   void clientsThatTrickleTheirBodiesHoldNoServerThread() throws Exception {
     int threads = HttpSettings.MIN_THREADS + 2;
     List<Socket> trickling = new ArrayList<>();
-    try (TestServer server =
-        new TestServer(repository, DataSize.ofMegabytes(4096), http -> http.withThreads(threads))) {
+    try (TestServer server = new TestServer(repository, http -> http.withThreads(threads))) {
       // as many clients as the server has threads, each stopping 10 bytes into a 1000-byte body
       for (int i = 0; i < threads; i++) {
         Socket client = new Socket(server.uri.getHost(), server.uri.getPort());
@@ -359,9 +354,8 @@ class ConcurrencyAndShutdownTest {
     Repositories.config(repository, "wide", "max_batch_size: 0\n");
     try (TestServer server =
             new TestServer(
-                repository,
-                DataSize.ofMegabytes(4096),
-                // no minimum rate, which would cut the answer off too, once its grace is over
+                repository, // no minimum rate, which would cut the answer off too, once its grace
+                // is over
                 http ->
                     http.withIdleTimeout(Duration.ofSeconds(2)).withMinBodyRate(new DataSize(0)));
         Socket client = slowReader(server)) {
@@ -452,10 +446,7 @@ class ConcurrencyAndShutdownTest {
   void closingStopsAcceptingAndDrainsRequestsInFlight() throws Exception {
     Repositories.fake(repository, "slow", Repositories.MB);
     TestServer server =
-        new TestServer(
-            repository,
-            DataSize.ofMegabytes(4096),
-            http -> http.withDrainTimeout(Duration.ofSeconds(20)));
+        new TestServer(repository, http -> http.withDrainTimeout(Duration.ofSeconds(20)));
     assertThat(server.post("/v2/models/slow/infer", ECHO).status()).isEqualTo(200);
     Gate gate = server.engine.holdExecutions("slow");
     try {

@@ -3,7 +3,6 @@ package dev.hangar.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hangar.core.config.DataSize;
 import dev.hangar.core.v2.HalfFloats;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.Tensor;
@@ -39,7 +38,7 @@ class DataTypesOverHttpTest {
           "y=" + type + " -1,-1",
           Repositories.MB);
     }
-    server = new TestServer(repository, DataSize.ofMegabytes(4096), http -> http);
+    server = new TestServer(repository, http -> http);
   }
 
   @AfterAll

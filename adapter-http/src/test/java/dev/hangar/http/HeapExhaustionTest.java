@@ -88,10 +88,7 @@ class HeapExhaustionTest {
       Repositories.wide(repository);
       // more memory for bodies than the heap holds, so that the heap runs out before it does
       try (TestServer server =
-          new TestServer(
-              repository,
-              DataSize.ofMegabytes(4096),
-              http -> http.withBodyMemory(DataSize.ofMegabytes(1024)))) {
+          new TestServer(repository, http -> http.withBodyMemory(DataSize.ofMegabytes(1024)))) {
         int count = 8_000_000;
         byte[] header =
             ("{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, "

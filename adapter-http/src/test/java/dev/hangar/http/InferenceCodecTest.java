@@ -33,9 +33,15 @@ class InferenceCodecTest {
     return new Allocated<>(result, threads.getCurrentThreadAllocatedBytes() - before);
   }
 
-  /** The answer of model {@code m} with the one output {@code y}. */
-  private static dev.hangar.core.inference.InferenceResponse answer(Tensor y) {
-    return new dev.hangar.core.inference.InferenceResponse("m", 1, "", java.util.List.of(y), false);
+  /**
+   * Encodes, measuring what it allocates, the answer of model {@code m} with the one output {@code
+   * y} to the request {@code json}.
+   */
+  private static Allocated<InferenceCodec.Encoded> encodingOf(Tensor y, String json) {
+    dev.hangar.core.inference.InferenceResponse response =
+        new dev.hangar.core.inference.InferenceResponse("m", 1, "", java.util.List.of(y), false);
+    InferenceCodec.Decoded request = decode(json);
+    return allocatedBy(() -> InferenceCodec.encode(response, request));
   }
 
   @Test
@@ -69,13 +75,11 @@ class InferenceCodecTest {
         java.nio.ByteBuffer.allocate(4 * count).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     data.asFloatBuffer().put(values);
     Tensor y = Tensor.of("y", dev.hangar.spi.DataType.FP32, new long[] {1, count}, data);
-    dev.hangar.core.inference.InferenceResponse response = answer(y);
-    InferenceCodec.Decoded request =
-        decode(
+    Allocated<InferenceCodec.Encoded> encoding =
+        encodingOf(
+            y,
             "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1],"
                 + " \"data\": [1]}], \"parameters\": {\"binary_data_output\": true}}");
-    Allocated<InferenceCodec.Encoded> encoding =
-        allocatedBy(() -> InferenceCodec.encode(response, request));
     InferenceCodec.Encoded encoded = encoding.result();
     long allocated = encoding.bytes();
 
@@ -101,13 +105,11 @@ class InferenceCodecTest {
     }
     data.flip();
     Tensor y = Tensor.of("y", dev.hangar.spi.DataType.INT32, new long[] {1, count}, data);
-    dev.hangar.core.inference.InferenceResponse response = answer(y);
-    InferenceCodec.Decoded request =
-        decode(
+    Allocated<InferenceCodec.Encoded> encoding =
+        encodingOf(
+            y,
             "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1],"
                 + " \"data\": [1]}]}");
-    Allocated<InferenceCodec.Encoded> encoding =
-        allocatedBy(() -> InferenceCodec.encode(response, request));
     InferenceCodec.Encoded encoded = encoding.result();
     long allocated = encoding.bytes();
 

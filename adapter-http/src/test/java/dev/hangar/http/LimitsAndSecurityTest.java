@@ -33,8 +33,7 @@ class LimitsAndSecurityTest {
     Path repository = temporary.resolve("repository");
     Repositories.fake(repository, "echo", Repositories.MB);
     try (TestServer server =
-        new TestServer(
-            repository, DataSize.ofMegabytes(4096), http -> http.withMaxBody(new DataSize(1024)))) {
+        new TestServer(repository, http -> http.withMaxBody(new DataSize(1024)))) {
       assertThat(server.post("/v2/models/echo/infer", ECHO).status()).isEqualTo(200);
       byte[] big = new byte[4096];
       java.util.Arrays.fill(big, (byte) ' ');
@@ -156,8 +155,7 @@ class LimitsAndSecurityTest {
   }
 
   private static void startOn(Path repository, String host, int port) {
-    new TestServer(repository, DataSize.ofMegabytes(4096), http -> http.withAddress(host, port))
-        .close();
+    new TestServer(repository, http -> http.withAddress(host, port)).close();
   }
 
   private static long httpThreads() {
@@ -170,9 +168,7 @@ class LimitsAndSecurityTest {
   void onANonLoopbackAddressLoadAndUnloadNeedTheAdminToken() {
     Path repository = temporary.resolve("repository");
     Repositories.fake(repository, "echo", Repositories.MB);
-    try (TestServer open =
-        new TestServer(
-            repository, DataSize.ofMegabytes(4096), http -> http.withAddress("0.0.0.0", 0))) {
+    try (TestServer open = new TestServer(repository, http -> http.withAddress("0.0.0.0", 0))) {
       TestServer.Reply disabled = open.post("/v2/repository/models/echo/load", "");
       assertThat(disabled.status()).isEqualTo(403);
       assertThat(disabled.json().path("error").asText())
@@ -186,7 +182,6 @@ class LimitsAndSecurityTest {
     try (TestServer guarded =
         new TestServer(
             repository,
-            DataSize.ofMegabytes(4096),
             http -> http.withAddress("0.0.0.0", 0).withAdminToken(Optional.of("s3cret-token")))) {
       TestServer.Reply missing = guarded.post("/v2/repository/models/echo/load", "");
       assertThat(missing.status()).isEqualTo(401);
@@ -206,10 +201,7 @@ class LimitsAndSecurityTest {
           .isEqualTo(200);
     }
     try (TestServer local =
-        new TestServer(
-            repository,
-            DataSize.ofMegabytes(4096),
-            http -> http.withAdminToken(Optional.of("t")))) {
+        new TestServer(repository, http -> http.withAdminToken(Optional.of("t")))) {
       // a token, once set, is required on loopback too
       assertThat(local.post("/v2/repository/models/echo/load", "").status()).isEqualTo(401);
       assertThat(load(local, "Bearer t").status()).isEqualTo(200);
@@ -228,10 +220,7 @@ class LimitsAndSecurityTest {
     Path repository = temporary.resolve("repository");
     Repositories.fake(repository, "echo", Repositories.MB);
     try (TestServer server =
-        new TestServer(
-            repository,
-            DataSize.ofMegabytes(4096),
-            http -> http.withIdleTimeout(Duration.ofMillis(300)))) {
+        new TestServer(repository, http -> http.withIdleTimeout(Duration.ofMillis(300)))) {
       // a client that stops inside the headers, and one that stops inside the body
       String head = "POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le";
       String body =
@@ -272,10 +261,7 @@ class LimitsAndSecurityTest {
     Path repository = temporary.resolve("repository");
     Repositories.fake(repository, "echo", Repositories.MB);
     try (TestServer server =
-        new TestServer(
-            repository,
-            DataSize.ofMegabytes(4096),
-            http -> http.withHeaderTimeout(Duration.ofSeconds(1)))) {
+        new TestServer(repository, http -> http.withHeaderTimeout(Duration.ofSeconds(1)))) {
       // a header line every 100ms, far inside the idle timeout (30s): only the header timeout
       // can close this connection
       try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
@@ -330,10 +316,7 @@ class LimitsAndSecurityTest {
     Repositories.fake(repository, "echo", Repositories.MB);
     long declared = 400L << 20;
     try (TestServer server =
-        new TestServer(
-            repository,
-            DataSize.ofMegabytes(4096),
-            http -> http.withMaxBody(new DataSize(512L << 20)))) {
+        new TestServer(repository, http -> http.withMaxBody(new DataSize(512L << 20)))) {
       java.lang.management.MemoryMXBean memory =
           java.lang.management.ManagementFactory.getMemoryMXBean();
       System.gc();
@@ -367,9 +350,7 @@ class LimitsAndSecurityTest {
   void pastTheConnectionLimitTheServerAcceptsNoMoreUntilOneCloses() throws Exception {
     Path repository = temporary.resolve("repository");
     Repositories.fake(repository, "echo", Repositories.MB);
-    try (TestServer server =
-            new TestServer(
-                repository, DataSize.ofMegabytes(4096), http -> http.withMaxConnections(2));
+    try (TestServer server = new TestServer(repository, http -> http.withMaxConnections(2));
         Socket first = new Socket("127.0.0.1", server.server.port());
         Socket second = new Socket("127.0.0.1", server.server.port());
         Socket third = new Socket("127.0.0.1", server.server.port())) {
@@ -394,10 +375,7 @@ class LimitsAndSecurityTest {
     Path repository = temporary.resolve("repository");
     Repositories.fake(repository, "echo", Repositories.MB);
     try (TestServer server =
-        new TestServer(
-            repository,
-            DataSize.ofMegabytes(4096),
-            http -> http.withBodyMemory(new DataSize(100_000)))) {
+        new TestServer(repository, http -> http.withBodyMemory(new DataSize(100_000)))) {
       // more than all of it: 507, whatever else is in flight
       TestServer.Reply alone = server.post("/v2/models/echo/infer", padded(ECHO, 200_000));
       assertThat(alone.status()).as(alone.text()).isEqualTo(507);
@@ -451,7 +429,6 @@ class LimitsAndSecurityTest {
     try (TestServer server =
         new TestServer(
             repository,
-            DataSize.ofMegabytes(4096),
             http ->
                 http.withBodyMemory(new DataSize(100_000)).withMaxBody(new DataSize(150_000)))) {
       // refused on its headers: more than all the memory for bodies (507), more than the body
@@ -484,10 +461,7 @@ class LimitsAndSecurityTest {
     Path repository = temporary.resolve("repository");
     Repositories.wide(repository);
     try (TestServer server =
-        new TestServer(
-            repository,
-            DataSize.ofMegabytes(4096),
-            http -> http.withBodyMemory(new DataSize(100_000)))) {
+        new TestServer(repository, http -> http.withBodyMemory(new DataSize(100_000)))) {
       // 20000 zeros: a body of about 40000 bytes, and 80000 bytes of FP32 values
       String large = zeros(20_000);
       assertThat(large.length()).isBetween(40_000, 41_000);
@@ -515,9 +489,7 @@ class LimitsAndSecurityTest {
     BinaryBodies.Body request = wideRowInBinary(4_000_000);
     try (TestServer server =
         new TestServer(
-            repository,
-            DataSize.ofMegabytes(4096),
-            // no minimum rate, which would cut the answers off once their grace is over
+            repository, // no minimum rate, which would cut the answers off once their grace is over
             http -> http.withBodyMemory(new DataSize(limit)).withMinBodyRate(new DataSize(0)))) {
       try (Socket plain = slowReader(server, 4096)) {
         long answer = contentLength(waitForAnswer(plain, request, false));
@@ -553,10 +525,7 @@ class LimitsAndSecurityTest {
     // a 16MB body, arriving over more than one read, and an answer of about 26MB of JSON
     BinaryBodies.Body request = wideRowInBinary(4_000_000);
     try (TestServer server =
-        new TestServer(
-            repository,
-            DataSize.ofMegabytes(4096),
-            http -> http.withMinBodyRate(new DataSize(0)))) {
+        new TestServer(repository, http -> http.withMinBodyRate(new DataSize(0)))) {
       assertThat(server.post("/v2/models/wide/infer", zeros(10)).status()).isEqualTo(200);
       long idle = liveHeapBytes();
       try (Socket slow = slowReader(server, 4096)) {
@@ -874,10 +843,7 @@ class LimitsAndSecurityTest {
 
   /** A server whose --min-body-rate is {@code bytesPerSecond} (0: none). */
   private static TestServer wantingRate(Path repository, long bytesPerSecond) {
-    return new TestServer(
-        repository,
-        DataSize.ofMegabytes(4096),
-        http -> http.withMinBodyRate(new DataSize(bytesPerSecond)));
+    return new TestServer(repository, http -> http.withMinBodyRate(new DataSize(bytesPerSecond)));
   }
 
   /** The JSON padded with spaces to {@code length} bytes (still the same JSON). */

@@ -141,8 +141,13 @@ final class TestServer implements AutoCloseable {
     uri = server.uri();
   }
 
+  /** A server with a budget far above what the test JVM holds, and {@code http}'s settings. */
+  TestServer(Path repository, UnaryOperator<HttpSettings> http) {
+    this(repository, DataSize.ofMegabytes(4096), http);
+  }
+
   TestServer(Path repository) {
-    this(repository, DataSize.ofMegabytes(4096), http -> http);
+    this(repository, http -> http);
   }
 
   Reply get(String path) {

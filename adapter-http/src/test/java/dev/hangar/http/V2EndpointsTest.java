@@ -4,7 +4,6 @@ import static dev.hangar.http.Repositories.MB;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hangar.core.config.DataSize;
 import dev.hangar.spi.BackendException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,7 +44,7 @@ class V2EndpointsTest {
     Repositories.fake(repository, "failing", MB);
     // estimated at (at least) its file size: more than the 4GB budget can ever hold
     Repositories.fake(repository, "huge", 5L << 30);
-    server = new TestServer(repository, DataSize.ofMegabytes(4096), http -> http);
+    server = new TestServer(repository, http -> http);
   }
 
   @AfterAll
