@@ -19,6 +19,12 @@ class OneShotCommandsTest {
 
   @TempDir Path temporary;
 
+  /** Asserts that {@code result} failed (exit 1), saying only {@code error}. */
+  private static void assertFailedWith(CliRunner.Result result, String error) {
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err().strip()).isEqualTo(error);
+  }
+
   private static CliRunner.Result hangar(String... args) {
     String[] all = new String[args.length + 4];
     System.arraycopy(args, 0, all, 0, args.length);
@@ -74,10 +80,8 @@ class OneShotCommandsTest {
     CliRunner.Result twice =
         hangar(
             "infer", "quality_predictor", "--input", "{\"features\": [[1]], \"features\": [[2]]}");
-    assertThat(twice.exitCode()).isEqualTo(1);
-    assertThat(twice.err().strip())
-        .isEqualTo(
-            "error: --input is not valid JSON: Duplicate field 'features' at line 1, column 31");
+    assertFailedWith(
+        twice, "error: --input is not valid JSON: Duplicate field 'features' at line 1, column 31");
     CliRunner.Result cut = hangar("infer", "quality_predictor", "--input", "{\"features\": [[1]");
     assertThat(cut.err().strip())
         .isEqualTo(
@@ -94,11 +98,10 @@ class OneShotCommandsTest {
             "--input",
             "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10],"
                 + " \"data\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}], \"outputs\": [{\"name\": \"ssim\"}]}");
-    assertThat(result.exitCode()).isEqualTo(1);
-    assertThat(result.err().strip())
-        .isEqualTo(
-            "error: --input holds \"outputs\", which hangar infer does not take from it; name the"
-                + " outputs to print with --output");
+    assertFailedWith(
+        result,
+        "error: --input holds \"outputs\", which hangar infer does not take from it; name the"
+            + " outputs to print with --output");
   }
 
   @Test
@@ -112,18 +115,16 @@ class OneShotCommandsTest {
             "quality_predictor",
             "--input",
             "{" + inputs + ", \"parameters\": {\"timeout\": 1000}}");
-    assertThat(parameters.exitCode()).isEqualTo(1);
-    assertThat(parameters.err().strip())
-        .isEqualTo(
-            "error: --input holds \"parameters\", which hangar infer does not take from it: it"
-                + " runs the request as it is, with no priority, timeout or binary output");
+    assertFailedWith(
+        parameters,
+        "error: --input holds \"parameters\", which hangar infer does not take from it: it"
+            + " runs the request as it is, with no priority, timeout or binary output");
     CliRunner.Result typo =
         hangar("infer", "quality_predictor", "--input", "{" + inputs + ", \"ouputs\": []}");
-    assertThat(typo.exitCode()).isEqualTo(1);
-    assertThat(typo.err().strip())
-        .isEqualTo(
-            "error: --input holds \"ouputs\", which is not a field of a v2 request; it has"
-                + " \"inputs\", and may have \"id\"");
+    assertFailedWith(
+        typo,
+        "error: --input holds \"ouputs\", which is not a field of a v2 request; it has"
+            + " \"inputs\", and may have \"id\"");
     CliRunner.Result labelled =
         hangar("infer", "quality_predictor", "--input", "{\"id\": \"first\", " + inputs + "}");
     assertThat(labelled.exitCode()).as(labelled.err()).isZero();
@@ -133,9 +134,8 @@ class OneShotCommandsTest {
   @Test
   void anUnknownModelIsOneLineWithASuggestion() {
     CliRunner.Result result = hangar("infer", "quality_predicter", "--input", FEATURES);
-    assertThat(result.exitCode()).isEqualTo(1);
-    assertThat(result.err().strip())
-        .isEqualTo("error: unknown model 'quality_predicter'; did you mean 'quality_predictor'?");
+    assertFailedWith(
+        result, "error: unknown model 'quality_predicter'; did you mean 'quality_predictor'?");
   }
 
   @Test
