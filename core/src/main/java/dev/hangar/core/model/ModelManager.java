@@ -857,6 +857,7 @@ public final class ModelManager implements AutoCloseable {
       entry.loaded = loaded;
       entry.ready = loaded;
       entry.failure = null;
+      model.hasServed = true;
       entry.accountedBytes = accounted;
       entry.loadTime = loadTime;
       entry.warmupTime = warmupTimes.isEmpty() ? null : warmupTotal;
@@ -1352,9 +1353,13 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * Returns whether the server is ready: every pinned or start-up model serves its default version.
+   * Returns whether the server is ready: every model can be read, and every pinned or start-up
+   * model has loaded and has not failed since. One unloaded on request or evicted after it served
+   * still counts, as in Triton: it loads again at its next request, and a server that waited for it
+   * would get none.
    *
-   * @return the models not yet READY; empty when ready
+   * @return the models that cannot be read, and those still loading for the first time or failed,
+   *     with their state; empty when ready
    */
   public List<String> notReady() {
     lock.lock();
@@ -1362,11 +1367,17 @@ public final class ModelManager implements AutoCloseable {
       List<String> waiting = new ArrayList<>();
       for (ModelEntry model : models.values()) {
         if (model.definition == null) {
+          // whether it was meant to load at start-up is in what cannot be read: as Triton, a
+          // model the server cannot serve keeps it from being ready
+          waiting.add(model.name + " (cannot be served: " + model.problem.getMessage() + ")");
           continue;
         }
         boolean required = model.pinned() || model.definition.config().loadAtStartup();
         VersionEntry entry = model.defaultVersion;
-        if (required && (entry == null || entry.ready == null)) {
+        if (required
+            && (entry == null
+                || (entry.ready == null
+                    && (entry.state == ModelState.FAILED || !model.hasServed)))) {
           waiting.add(
               model.name
                   + (entry == null
@@ -1486,6 +1497,9 @@ public final class ModelManager implements AutoCloseable {
     Boolean pinnedOverride;
     volatile Map<Long, VersionEntry> served = Map.of();
     volatile VersionEntry defaultVersion;
+    // once a version has served, readiness no longer waits for the model to load: unloaded on
+    // request or evicted, it loads again at its next request
+    boolean hasServed;
 
     ModelEntry(String name) {
       this.name = name;

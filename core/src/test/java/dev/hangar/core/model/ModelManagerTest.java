@@ -493,6 +493,51 @@ class ModelManagerTest {
   }
 
   @Test
+  void aModelThatCannotBeReadKeepsTheServerFromBeingReady() throws IOException {
+    harness.model("typo", 1, 10);
+    harness.config("typo", "load_at_startup: true\nmax_batchsize: 4\n");
+    harness.model("fine", 1, 10);
+    manager().start().join();
+    assertThat(manager().notReady())
+        .singleElement()
+        .asString()
+        .startsWith("typo (cannot be served: ")
+        .contains("max_batchsize");
+
+    harness.config("typo", "load_at_startup: true\nmax_batch_size: 4\n");
+    manager().refresh().join();
+    assertThat(manager().notReady()).isEmpty();
+  }
+
+  @Test
+  void readinessKeepsAStartupModelThatServedWhenUnloadedOrEvictedButNotWhenItFails()
+      throws IOException {
+    Path file = harness.model("boot", 1, 40);
+    harness.config("boot", "load_at_startup: true\n");
+    harness.model("big", 1, 60);
+    manager().start().join();
+    assertThat(manager().notReady()).isEmpty();
+
+    manager().unload("boot").join();
+    assertThat(state("boot")).isEqualTo(ModelState.UNLOADED);
+    assertThat(manager().notReady()).as("unloaded on request, it loads at its next one").isEmpty();
+
+    use("boot");
+    use("big");
+    assertThat(state("boot")).isEqualTo(ModelState.EVICTED);
+    assertThat(manager().notReady()).as("evicted, it loads at its next request").isEmpty();
+
+    harness.model("boot", 1, 40, "fail=load");
+    Files.setLastModifiedTime(
+        file,
+        java.nio.file.attribute.FileTime.fromMillis(
+            Files.getLastModifiedTime(file).toMillis() + 10_000));
+    manager().refresh().join();
+    assertThatThrownBy(() -> use("boot")).hasMessageContaining("fake load failure");
+    assertThat(manager().notReady()).singleElement().asString().startsWith("boot (FAILED");
+  }
+
+  @Test
   void requestsWhoseModelCannotBeHadAreCountedAsFailedByReason() throws IOException {
     // 200MB: more than the 100MB budget holds
     harness.model("big", 1, 200);
