@@ -129,6 +129,33 @@ class V2EndpointsTest {
   }
 
   @Test
+  void aRepositoryLoadReadsTheModelAgain(@TempDir Path repository) {
+    Repositories.fake(repository, "m", MB);
+    try (TestServer loads = new TestServer(repository)) {
+      assertThat(loads.post("/v2/models/m/infer", LimitsAndSecurityTest.ECHO).status())
+          .isEqualTo(200);
+
+      Repositories.fakeVersion(repository, "m", 2);
+      assertThat(loads.post("/v2/repository/models/m/load", "").status()).isEqualTo(200);
+      assertThat(loads.get("/v2/models/m").json().path("versions").toString()).isEqualTo("[\"2\"]");
+
+      Repositories.config(repository, "m", "max_batch_sise: 4\n");
+      TestServer.Reply broken = loads.post("/v2/repository/models/m/load", "");
+      assertThat(broken.status()).as(broken.text()).isEqualTo(400);
+      assertThat(broken.json().path("error").asText())
+          .startsWith("model 'm' cannot be read again, and serves what it loaded before")
+          .contains("max_batch_sise");
+      TestServer.Reply answer = loads.post("/v2/models/m/infer", LimitsAndSecurityTest.ECHO);
+      assertThat(answer.json().path("model_version").asText()).isEqualTo("2");
+
+      Repositories.delete(repository.resolve("m"));
+      assertThat(loads.post("/v2/repository/models/m/load", "").status()).isEqualTo(404);
+      assertThat(loads.post("/v2/models/m/infer", LimitsAndSecurityTest.ECHO).status())
+          .isEqualTo(404);
+    }
+  }
+
+  @Test
   void aVersionThatFailedToLoadLeavesThePreviousOneServedAndNamed(@TempDir Path repository) {
     Repositories.fake(repository, "m", MB);
     Repositories.config(repository, "m", "load_at_startup: true\n");

@@ -370,7 +370,10 @@ public final class ModelManager implements AutoCloseable {
   // The repository API
 
   /**
-   * Loads every served version of a model (again, if it failed), with the given priority.
+   * Reads the model's directory again and loads every served version of it (again, if it failed),
+   * with the given priority, as Triton's load does: new versions and a changed file or config
+   * apply, and a model gone from the repository unloads. A directory that cannot be read fails the
+   * load and leaves what was loaded before serving.
    *
    * @return a future that completes when the loads have finished, failing with the first failure
    */
@@ -378,11 +381,8 @@ public final class ModelManager implements AutoCloseable {
     List<CompletableFuture<LoadedVersion>> loads = new ArrayList<>();
     lock.lock();
     try {
+      refreshOne(name);
       ModelEntry model = models.get(name);
-      if (model == null) {
-        refreshOne(name);
-        model = models.get(name);
-      }
       if (model == null) {
         return CompletableFuture.failedFuture(unknownModel(name));
       }
@@ -390,6 +390,16 @@ public final class ModelManager implements AutoCloseable {
         return CompletableFuture.failedFuture(
             new ModelUnavailableException(
                 "model '" + name + "' cannot be served: " + model.problem.getMessage(),
+                model.problem));
+      }
+      if (model.problem != null) {
+        return CompletableFuture.failedFuture(
+            new HangarException(
+                model.problem.category(),
+                "model '"
+                    + name
+                    + "' cannot be read again, and serves what it loaded before: "
+                    + model.problem.getMessage(),
                 model.problem));
       }
       for (VersionEntry entry : model.served.values()) {
@@ -462,11 +472,7 @@ public final class ModelManager implements AutoCloseable {
       }
       for (ModelEntry model : List.copyOf(models.values())) {
         if (!seen.contains(model.name)) {
-          models.remove(model.name);
-          LOG.log(Level.INFO, "model {0} was removed from the repository", model.name);
-          for (VersionEntry entry : model.versions.values()) {
-            started.add(queueUnload(entry, ModelState.UNLOADED, "removed from the repository"));
-          }
+          started.addAll(remove(model));
         }
       }
     } finally {
@@ -476,10 +482,28 @@ public final class ModelManager implements AutoCloseable {
         started.stream().map(f -> f.exceptionally(e -> null)).toArray(CompletableFuture[]::new));
   }
 
+  /** Applies what changed on disk for one model, its removal included. */
   private void refreshOne(String name) {
-    if (ModelRepository.isValidName(name)) {
-      repository.scan(name).ifPresent(this::apply);
+    Optional<RepositoryEntry> scanned = repository.scan(name);
+    if (scanned.isPresent()) {
+      apply(scanned.get());
+      return;
     }
+    ModelEntry model = models.get(name);
+    if (model != null) {
+      remove(model);
+    }
+  }
+
+  /** Forgets a model gone from the repository and unloads its versions after draining. */
+  private List<CompletableFuture<Void>> remove(ModelEntry model) {
+    models.remove(model.name);
+    LOG.log(Level.INFO, "model {0} was removed from the repository", model.name);
+    List<CompletableFuture<Void>> unloads = new ArrayList<>();
+    for (VersionEntry entry : model.versions.values()) {
+      unloads.add(queueUnload(entry, ModelState.UNLOADED, "removed from the repository"));
+    }
+    return unloads;
   }
 
   private List<CompletableFuture<?>> apply(RepositoryEntry scanned) {

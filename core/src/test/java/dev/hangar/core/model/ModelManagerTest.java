@@ -478,6 +478,37 @@ class ModelManagerTest {
   }
 
   @Test
+  void aLoadReadsTheModelAgainFromDisk() throws IOException {
+    harness.model("m", 1, 10);
+    manager().start().join();
+    use("m");
+
+    harness.model("m", 2, 10);
+    manager().load("m", LoadPriority.NORMAL).join();
+    assertThat(manager().servedVersions("m")).containsExactly(2L);
+    assertThat(infer("m").version()).isEqualTo(2);
+
+    harness.config("m", "max_batch_sise: 4\n");
+    assertThatThrownBy(() -> manager().load("m", LoadPriority.NORMAL).join())
+        .hasMessageContaining("model 'm' cannot be read again, and serves what it loaded before")
+        .hasMessageContaining("max_batch_sise");
+    assertThat(infer("m").version()).as("the broken edit takes nothing down").isEqualTo(2);
+
+    harness.config("m", "max_batch_size: 4\n");
+    manager().load("m", LoadPriority.NORMAL).join();
+    assertThat(manager().definition("m").orElseThrow().config().maxBatchSize()).contains(4);
+    assertThat(infer("m").version()).isEqualTo(2);
+
+    try (Stream<Path> files = Files.walk(root.resolve("m"))) {
+      files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    }
+    assertThatThrownBy(() -> manager().load("m", LoadPriority.NORMAL).join())
+        .hasRootCauseInstanceOf(ModelNotFoundException.class);
+    transitions.await("m", ModelState.UNLOADED);
+    assertThatThrownBy(() -> infer("m")).isInstanceOf(ModelNotFoundException.class);
+  }
+
+  @Test
   void readinessWaitsForStartupModels() throws IOException {
     harness.model("boot", 1, 10);
     harness.config("boot", "load_at_startup: true\n");
