@@ -277,14 +277,26 @@ public final class ModelManager implements AutoCloseable {
               if (attempt < ACQUIRE_ATTEMPTS) {
                 return acquireSlowly(name, version, attempt + 1);
               }
-              return CompletableFuture.<ModelLease>failedFuture(
-                  new ModelUnavailableException(
-                      "model '"
-                          + name
-                          + "' was unloaded again before it could serve; the memory budget is too small for the models in use"));
+              return CompletableFuture.<ModelLease>failedFuture(unloadedAgain(target));
             },
             completions)
         .thenCompose(future -> future);
+  }
+
+  /** The failure of a request whose version, loaded for it, was unloaded each time it came. */
+  private ModelUnavailableException unloadedAgain(VersionEntry entry) {
+    lock.lock();
+    try {
+      // what unloaded it (a request to unload, or eviction for another model) says what to do
+      return new ModelUnavailableException(
+          entry.key.describe()
+              + " was unloaded again before it could serve ("
+              + entry.state
+              + (entry.reason == null ? "" : ": " + entry.reason)
+              + "); retry");
+    } finally {
+      lock.unlock();
+    }
   }
 
   private ModelLease lease(VersionEntry entry, LoadedVersion loaded) {
@@ -937,6 +949,7 @@ public final class ModelManager implements AutoCloseable {
 
   /** Makes room for a load, evicting as its priority allows; runs on the loader thread. */
   private void admit(VersionEntry target, Object account, long need, LoadPriority priority) {
+    List<String> evicted = new ArrayList<>();
     while (true) {
       lock.lock();
       try {
@@ -961,21 +974,30 @@ public final class ModelManager implements AutoCloseable {
         // even that leaves too little room, evicting them would lose them for nothing
         long evictable = evictableBytes(target, priority);
         if (used - evictable + need > budget.limitBytes()) {
-          throw insufficient(target, need, memory.residentBytes(), used, priority, evictable);
+          throw insufficient(
+              target, need, memory.residentBytes(), used, priority, evictable, evicted);
         }
       } finally {
         lock.unlock();
       }
-      if (!evictOne(target, priority)) {
+      Optional<String> victim = evictOne(target, priority);
+      if (victim.isEmpty()) {
         lock.lock();
         try {
           long resident = memory.residentBytes();
           throw insufficient(
-              target, need, resident, Math.max(resident, budget.accountedBytes()), priority, 0);
+              target,
+              need,
+              resident,
+              Math.max(resident, budget.accountedBytes()),
+              priority,
+              0,
+              evicted);
         } finally {
           lock.unlock();
         }
       }
+      evicted.add(victim.get());
     }
   }
 
@@ -985,7 +1007,7 @@ public final class ModelManager implements AutoCloseable {
    */
   private void settle(VersionEntry target, LoadPriority priority, long measured, long estimated) {
     while (budget.accountedBytes() > budget.limitBytes()) {
-      if (!evictOne(target, priority)) {
+      if (evictOne(target, priority).isEmpty()) {
         throw new InsufficientMemoryException(
             target.key.describe()
                 + " holds "
@@ -1000,25 +1022,29 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * Evicts the least recently used version the priority allows, waiting for its in-flight requests;
-   * returns false when there is none. Runs on the loader thread.
+   * Evicts the least recently used version the priority allows, waiting for its in-flight requests.
+   * Runs on the loader thread.
+   *
+   * @return the version evicted and what it held, empty when there was none to evict
    */
-  private boolean evictOne(VersionEntry target, LoadPriority priority) {
+  private Optional<String> evictOne(VersionEntry target, LoadPriority priority) {
     VersionEntry victim;
     LoadedVersion victimLoad;
+    String evicted;
     lock.lock();
     try {
       victim = chooseVictim(target, priority);
       if (victim == null) {
-        return false;
+        return Optional.empty();
       }
       victimLoad = victim.loaded;
+      evicted = victim.key + " (" + DataSize.format(victim.accountedBytes) + ")";
       beginUnload(victim, "evicted (least recently used) to make room for " + target.key);
     } finally {
       lock.unlock();
     }
     finishUnload(victim, victimLoad, ModelState.EVICTED, "evicted to make room for " + target.key);
-    return true;
+    return Optional.of(evicted);
   }
 
   private VersionEntry chooseVictim(VersionEntry target, LoadPriority priority) {
@@ -1062,8 +1088,9 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * The failure of a load that does not fit; {@code evictable} is what the models it could have
-   * evicted hold, when evicting them would still not have made room (0 when there are none).
+   * The failure of a load that does not fit; {@code evictable} is what the models it could still
+   * have evicted hold, when evicting them would not have made room (0 when there are none), and
+   * {@code evicted} the versions it evicted before finding so.
    */
   private InsufficientMemoryException insufficient(
       VersionEntry target,
@@ -1071,7 +1098,8 @@ public final class ModelManager implements AutoCloseable {
       long resident,
       long used,
       LoadPriority priority,
-      long evictable) {
+      long evictable,
+      List<String> evicted) {
     List<String> pinned = new ArrayList<>();
     List<String> busy = new ArrayList<>();
     for (ModelEntry model : models.values()) {
@@ -1103,10 +1131,20 @@ public final class ModelManager implements AutoCloseable {
             + ", accounted "
             + DataSize.format(budget.accountedBytes())
             + ")"
+            + (evicted.isEmpty()
+                ? ""
+                : "; it evicted "
+                    + String.join(", ", evicted)
+                    + ", but resident memory did not fall by what they were measured to hold")
             + (evictable > 0
-                ? ", and evicting every model it may evict would free at most "
+                ? (evicted.isEmpty()
+                        ? ", and evicting every model it may"
+                        : "; evicting every model it may still")
+                    + " evict would free at most "
                     + DataSize.format(evictable)
-                    + ", so none was evicted"
+                    + ", so "
+                    + (evicted.isEmpty() ? "none was" : "no more were")
+                    + " evicted"
                 : "")
             + "; pinned: "
             + (pinned.isEmpty() ? "none" : String.join(", ", pinned))

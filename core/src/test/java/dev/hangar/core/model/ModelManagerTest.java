@@ -187,6 +187,28 @@ class ModelManagerTest {
   }
 
   @Test
+  void aLoadRefusedAfterItEvictedSaysWhatItEvicted() throws IOException {
+    harness.model("a", 1, 20);
+    harness.model("b", 1, 20);
+    harness.model("c", 1, 10);
+    manager().start().join();
+    use("a");
+    use("b");
+    harness.memory.setBaselineBytes(60 * MB);
+    // what a held does not go back to the system, as pages a heap keeps
+    manager().onUnloaded(unloaded -> harness.memory.setBaselineBytes(95 * MB));
+
+    assertThatThrownBy(() -> infer("c"))
+        .isInstanceOf(InsufficientMemoryException.class)
+        .hasMessageContaining(
+            "it evicted a v1 (20.0MB), but resident memory did not fall by what they were measured"
+                + " to hold; evicting every model it may still evict would free at most 20.0MB, so"
+                + " no more were evicted");
+    assertThat(state("a")).isEqualTo(ModelState.EVICTED);
+    assertThat(state("b")).isEqualTo(ModelState.READY);
+  }
+
+  @Test
   void aLoadThatMeasuresMoreThanItsEstimateEvictsToGetBackUnderTheBudget() throws IOException {
     harness.model("a", 1, 30);
     harness.model("b", 1, 30);
