@@ -364,7 +364,7 @@ final class BenchCommand implements Callable<Integer> {
                   : ""));
     }
     notes.add(
-        "avg batch: requests per model execution (the server's inference_count / execution_count)");
+        "avg batch: rows per model execution (the server's inference_count / execution_count)");
     BenchReport bench =
         new BenchReport(
             model,

@@ -170,7 +170,7 @@ public final class HangarMetrics {
         counter(
             key,
             "nv_inference_count",
-            "Requests run by the model (rows of batches count once per request)",
+            "Inferences run by the model: each row of a batch counts, as in Triton",
             StatisticsSnapshot::inferences));
     registered.add(
         counter(

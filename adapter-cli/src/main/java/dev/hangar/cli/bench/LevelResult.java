@@ -19,8 +19,8 @@ import java.util.OptionalDouble;
  * @param latency latency of successful requests (from the intended send time in rate mode)
  * @param errors failed requests by kind
  * @param errorExamples one message per kind of error
- * @param averageBatch requests per model execution (inference_count / execution_count), when the
- *     server reports them
+ * @param averageBatch rows per model execution (inference_count / execution_count), when the server
+ *     reports them
  * @param windowsRun measurement windows run
  * @param windowsReported the last windows the numbers come from
  * @param stable whether the last three windows' throughputs were within the stability tolerance

@@ -350,11 +350,11 @@ public final class V2Client implements AutoCloseable {
   /**
    * Cumulative statistics counts of a model.
    *
-   * @param inferences Triton's inference_count: requests that ran in the model
+   * @param inferences Triton's inference_count: rows that ran in the model
    * @param executions Triton's execution_count: model executions (batches)
    */
   public record BatchCounts(long inferences, long executions) {
-    /** Returns the requests per execution between {@code earlier} and this, when any ran. */
+    /** Returns the rows per execution between {@code earlier} and this, when any ran. */
     public java.util.OptionalDouble averageSince(BatchCounts earlier) {
       long runs = executions - earlier.executions;
       return runs <= 0

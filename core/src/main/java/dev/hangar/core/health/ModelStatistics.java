@@ -79,11 +79,12 @@ public final class ModelStatistics {
   }
 
   /**
-   * Records one execution of the model over {@code batchSize} rows from {@code requests} requests.
+   * Records one execution of the model over {@code batchSize} rows; as in Triton, each row counts
+   * as an inference, whatever the requests it came in.
    */
-  public void recordExecution(int batchSize, int requests, ComputeTimes compute) {
+  public void recordExecution(int batchSize, ComputeTimes compute) {
     executions.increment();
-    inferences.add(requests);
+    inferences.add(batchSize);
     int slot = Math.min(Math.max(batchSize, 0), MAX_TRACKED_BATCH);
     batchSizes.incrementAndGet(slot);
     batchInputNanos.addAndGet(slot, compute.inputNanos());

@@ -13,7 +13,7 @@ import java.util.Optional;
  * @param failures requests failed or rejected
  * @param failuresByReason the failures, by reason (reasons with none are left out)
  * @param executions model executions (one per batch)
- * @param inferences requests that ran in the model (executions times their requests)
+ * @param inferences rows the model ran, as Triton's inference_count: a request of 4 rows is 4
  * @param cacheHits responses served from the cache
  * @param cacheMisses cache lookups that found nothing
  * @param requestLatency end-to-end latency of successful requests

@@ -434,15 +434,14 @@ final class ModelScheduler {
       long end = time.nanoTime();
       version
           .statistics()
-          .recordExecution(
-              rows, batch.size(), new ComputeTimes(inferStart - start, end - inferStart, 0));
+          .recordExecution(rows, new ComputeTimes(inferStart - start, end - inferStart, 0));
       return failAll(batch, e);
     }
     long end = time.nanoTime();
     List<List<Tensor>> perRequest = split(batch, outputs);
     ComputeTimes times =
         new ComputeTimes(inferStart - start, end - inferStart, time.nanoTime() - end);
-    version.statistics().recordExecution(rows, batch.size(), times);
+    version.statistics().recordExecution(rows, times);
     List<Runnable> answers = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
       PendingRequest pending = batch.get(i);

@@ -15,9 +15,9 @@ class ModelStatisticsTest {
   void executionPhasesAddUpPerBatchSizeAndOncePerRequest() {
     ComputeTimes fours = new ComputeTimes(1_000, 5_000, 300);
     ComputeTimes one = new ComputeTimes(10, 2_000, 0);
-    statistics.recordExecution(4, 4, fours);
-    statistics.recordExecution(4, 4, fours);
-    statistics.recordExecution(1, 1, one);
+    statistics.recordExecution(4, fours);
+    statistics.recordExecution(4, fours);
+    statistics.recordExecution(1, one);
     for (int i = 0; i < 8; i++) {
       statistics.recordSuccess(0, fours, 9_000);
     }

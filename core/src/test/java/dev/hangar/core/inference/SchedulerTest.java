@@ -145,6 +145,11 @@ class SchedulerTest {
     assertThat(batches.stream().mapToLong(Execution::rows).sum())
         .isEqualTo(inputs.stream().mapToLong(t -> t.dimension(0)).sum());
     assertThat(batches.size()).as("40 requests in batches of up to 16 rows").isLessThan(20);
+    StatisticsSnapshot snapshot = statistics("m");
+    assertThat(snapshot.inferences())
+        .as("as Triton's inference_count, each row is an inference")
+        .isEqualTo(executions("m").stream().mapToLong(Execution::rows).sum());
+    assertThat(snapshot.executions()).isEqualTo(executions("m").size());
 
     // and free-running: many callers at once, random sizes, each gets its own rows back
     List<CompletableFuture<Void>> rounds = new ArrayList<>();
