@@ -165,8 +165,12 @@ final class InferenceCodec {
         outputs.add(name);
         JsonNode outputParameters =
             objectOrEmpty(output.get("parameters"), () -> what.get() + " parameters");
-        if (outputParameters.has("classification")) {
-          // Triton's classification extension, which this server does not offer (GET /v2)
+        JsonNode classification = outputParameters.get("classification");
+        if (classification != null
+            && !classification.isNull()
+            && !(classification.isIntegralNumber() && classification.asLong() == 0)) {
+          // Triton's classification extension, which this server does not offer (GET /v2); 0
+          // asks for no classification there
           throw new InvalidInputException(
               "output '"
                   + name

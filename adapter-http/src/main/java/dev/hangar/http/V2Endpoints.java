@@ -139,7 +139,10 @@ final class V2Endpoints {
     ModelStatus status = status(model, version);
     ObjectNode body = V2Views.JSON.createObjectNode();
     body.put("name", model);
-    body.put("version", Long.toString(status.version()));
+    boolean known = status.version() != 0; // 0: the model cannot be read, its versions unknown
+    if (known) {
+      body.put("version", Long.toString(status.version()));
+    }
     boolean ready = status.state() == ModelState.READY;
     body.put("ready", ready);
     if (ready) {
@@ -150,8 +153,8 @@ final class V2Endpoints {
         "error",
         "model '"
             + model
-            + "' version "
-            + status.version()
+            + "'"
+            + (known ? " version " + status.version() : "")
             + " is "
             + status.state()
             + status.reason().map(reason -> " (" + reason + ")").orElse(""));
@@ -501,6 +504,9 @@ final class V2Endpoints {
   /** The status of the version asked for, or of the default version. */
   private ModelStatus status(String model, OptionalLong version) {
     List<ModelStatus> statuses = manager.status(model);
+    if (statuses.size() == 1 && statuses.get(0).version() == 0) {
+      return statuses.get(0); // a model that cannot be read: what is wrong stands for any version
+    }
     if (version.isPresent()) {
       return statuses.stream()
           .filter(status -> status.version() == version.getAsLong())

@@ -156,6 +156,30 @@ class V2EndpointsTest {
   }
 
   @Test
+  void aModelWhoseConfigCannotBeReadSaysSoForAnyVersion(@TempDir Path repository) {
+    Repositories.fake(repository, "m", MB);
+    Repositories.config(repository, "m", "max_batch_sise: 4\n");
+    try (TestServer unreadable = new TestServer(repository)) {
+      for (String path : List.of("/v2/models/m/ready", "/v2/models/m/versions/1/ready")) {
+        TestServer.Reply ready = unreadable.get(path);
+        assertThat(ready.status()).as(path).isEqualTo(503);
+        V2Schemas.assertValid("ready_model_response", ready.json());
+        assertThat(ready.json().has("version")).as("no version 0 that does not exist").isFalse();
+        assertThat(ready.json().path("error").asText())
+            .startsWith("model 'm' is FAILED (")
+            .contains("max_batch_sise");
+      }
+      for (String path : List.of("/v2/models/m/infer", "/v2/models/m/versions/1/infer")) {
+        TestServer.Reply answer = unreadable.post(path, LimitsAndSecurityTest.ECHO);
+        assertThat(answer.status()).as(path).isEqualTo(503);
+        assertThat(answer.json().path("error").asText())
+            .startsWith("model 'm' cannot be served")
+            .contains("max_batch_sise");
+      }
+    }
+  }
+
+  @Test
   void aVersionThatFailedToLoadLeavesThePreviousOneServedAndNamed(@TempDir Path repository) {
     Repositories.fake(repository, "m", MB);
     Repositories.config(repository, "m", "load_at_startup: true\n");
@@ -543,6 +567,21 @@ class V2EndpointsTest {
                             "]}], \"outputs\": [{\"name\": \"ssim\", \"parameters\":"
                                 + " {\"classification\": 2}}]"))))
         .startsWith("output 'ssim': parameter \"classification\" is not supported");
+    for (String none : List.of("0", "null")) {
+      TestServer.Reply reply =
+          server.post(
+              "/v2/models/quality_predictor/infer",
+              inferBody("[" + FEATURES + "]")
+                  .replace(
+                      "]}]",
+                      "]}], \"outputs\": [{\"name\": \"ssim\", \"parameters\":"
+                          + " {\"classification\": "
+                          + none
+                          + "}}]"));
+      assertThat(reply.status())
+          .as("classification " + none + " asks for none, as in Triton")
+          .isEqualTo(200);
+    }
     // each error names its input or output, its request-level parameters likewise
     String badBinary =
         inferBody("[" + FEATURES + "]")
