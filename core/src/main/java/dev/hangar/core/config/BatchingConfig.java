@@ -26,6 +26,9 @@ public record BatchingConfig(
     int priorityLevels,
     int defaultPriority,
     Optional<Duration> defaultTimeout) {
+  /** The longest {@code max_queue_delay} accepted. */
+  public static final Duration MAX_QUEUE_DELAY = Duration.ofMinutes(1);
+
   /** The defaults. */
   public static final BatchingConfig DEFAULTS =
       new BatchingConfig(Duration.ZERO, List.of(), 1024, 3, 2, Optional.empty());
@@ -36,8 +39,10 @@ public record BatchingConfig(
     preferredBatchSizes =
         List.copyOf(requireNonNull(preferredBatchSizes, "preferredBatchSizes is null"));
     requireNonNull(defaultTimeout, "defaultTimeout is null");
-    if (maxQueueDelay.isNegative()) {
-      throw new IllegalArgumentException("max_queue_delay cannot be negative");
+    if (maxQueueDelay.isNegative() || maxQueueDelay.compareTo(MAX_QUEUE_DELAY) > 0) {
+      // a request alone waits this long for company: past a minute it looks hung
+      throw new IllegalArgumentException(
+          "max_queue_delay must be from 0ms to 1m, got " + Durations.format(maxQueueDelay));
     }
     if (maxQueueSize < 1) {
       throw new IllegalArgumentException("max_queue_size must be at least 1, got " + maxQueueSize);

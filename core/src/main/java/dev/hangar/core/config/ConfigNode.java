@@ -49,16 +49,8 @@ public final class ConfigNode {
 
   /** Returns an optional integer within {@code [min, max]}. */
   public Optional<Integer> integer(String key, int min, int max) {
-    Optional<Integer> value =
-        scalar(key, "an integer", JsonNode::canConvertToInt, JsonNode::asInt)
-            .filter(v -> node.get(key).isIntegralNumber() || fail(key, "must be an integer"));
-    value.ifPresent(
-        v -> {
-          if (v < min || v > max) {
-            throw error(key, "must be from " + min + " to " + max + ", got " + v);
-          }
-        });
-    return value;
+    return scalar(key, "an integer", JsonNode::isIntegralNumber, value -> value)
+        .map(value -> (int) within(key, value, min, max, "must be"));
   }
 
   /** Returns an optional number. */
@@ -113,8 +105,8 @@ public final class ConfigNode {
     return Optional.of(items);
   }
 
-  /** Returns an optional list of integers. */
-  public Optional<List<Long>> longs(String key) {
+  /** Returns an optional list of integers, each within {@code [min, max]}. */
+  public Optional<List<Long>> longs(String key, long min, long max) {
     JsonNode value = take(key);
     if (value == null) {
       return Optional.empty();
@@ -127,9 +119,22 @@ public final class ConfigNode {
       if (!item.isIntegralNumber()) {
         throw error(key, "must be a list of integers, but holds '" + item.asText() + "'");
       }
-      items.add(item.asLong());
+      items.add(within(key, item, min, max, "must hold integers"));
     }
     return Optional.of(items);
+  }
+
+  /** Returns an optional list of integers, each within {@code [min, max]}. */
+  public Optional<List<Integer>> ints(String key, int min, int max) {
+    return longs(key, min, max).map(items -> items.stream().map(Long::intValue).toList());
+  }
+
+  /** The value of an integral node, refused outside {@code [min, max]}, however large it is. */
+  private long within(String key, JsonNode value, long min, long max, String must) {
+    if (!value.canConvertToLong() || value.asLong() < min || value.asLong() > max) {
+      throw error(key, must + " from " + min + " to " + max + ", got " + value.asText());
+    }
+    return value.asLong();
   }
 
   /** Returns an optional list of strings. */
@@ -203,10 +208,6 @@ public final class ConfigNode {
   /** Returns an error about a key of this mapping, naming the file and the key's path. */
   public ConfigurationException error(String key, String problem) {
     return new ConfigurationException(source + ": '" + qualified(key) + "' " + problem);
-  }
-
-  private boolean fail(String key, String problem) {
-    throw error(key, problem);
   }
 
   private <T> T parse(String key, String text, Function<String, T> parser) {

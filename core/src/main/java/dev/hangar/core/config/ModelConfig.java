@@ -55,6 +55,9 @@ public record ModelConfig(
     HealthConfig health,
     Optional<OptimizationOptions> optimization) {
 
+  /** The largest max_batch_size accepted. */
+  public static final int MAX_BATCH_SIZE = 1 << 20;
+
   /** The maximum batch size of a batchable model whose config names none. */
   public static final int DEFAULT_MAX_BATCH_SIZE = 64;
 
@@ -98,6 +101,22 @@ public record ModelConfig(
     }
     if (inputs.isEmpty() != outputs.isEmpty()) {
       throw new IllegalArgumentException("declare both inputs and outputs, or neither");
+    }
+    int max = maxBatchSize.orElse(0);
+    for (int size : batching.preferredBatchSizes()) {
+      if (max > 0 && size > max) {
+        throw new IllegalArgumentException(
+            "dynamic_batching.preferred_batch_sizes holds "
+                + size
+                + ", more than max_batch_size "
+                + max);
+      }
+    }
+    for (int size : warmup.batchSizes()) {
+      if (max > 0 && size > max) {
+        throw new IllegalArgumentException(
+            "warmup.batch_sizes holds " + size + ", more than max_batch_size " + max);
+      }
     }
   }
 
@@ -158,7 +177,7 @@ public record ModelConfig(
         node.raw("version_policy")
             .map(value -> versionPolicy(node, value))
             .orElse(VersionPolicy.latest(1));
-    Optional<Integer> maxBatchSize = node.integer("max_batch_size", 0, 1 << 20);
+    Optional<Integer> maxBatchSize = node.integer("max_batch_size", 0, MAX_BATCH_SIZE);
     List<TensorConfig> inputs = tensors(node, "inputs");
     List<TensorConfig> outputs = tensors(node, "outputs");
     Map<String, String> parameters = node.stringMap("parameters").orElse(Map.of());
@@ -209,7 +228,7 @@ public record ModelConfig(
   private static VersionPolicy versionPolicy(
       ConfigNode node, com.fasterxml.jackson.databind.JsonNode value) {
     if (value.isTextual()) {
-      return switch (value.asText().trim()) {
+      return switch (value.asText().trim().toLowerCase(java.util.Locale.ROOT)) {
         case "latest" -> VersionPolicy.latest(1);
         case "all" -> VersionPolicy.all();
         default ->
@@ -222,7 +241,7 @@ public record ModelConfig(
     }
     ConfigNode policy = node.object("version_policy").orElseThrow();
     Optional<Integer> latest = policy.integer("latest", 1, 1000);
-    Optional<List<Long>> specific = policy.longs("specific");
+    Optional<List<Long>> specific = policy.longs("specific", 1, Long.MAX_VALUE);
     policy.finish();
     if (latest.isPresent() == specific.isPresent()) {
       throw node.error(
@@ -253,7 +272,7 @@ public record ModelConfig(
                             throw item.error("datatype", e.getMessage());
                           }
                           List<Long> shape =
-                              item.longs("shape")
+                              item.longs("shape", -1, Long.MAX_VALUE)
                                   .orElseThrow(
                                       () ->
                                           item.error("shape", "is missing (use [] for a scalar)"));
@@ -270,9 +289,7 @@ public record ModelConfig(
     BatchingConfig config =
         new BatchingConfig(
             node.duration("max_queue_delay").orElse(defaults.maxQueueDelay()),
-            node.longs("preferred_batch_sizes")
-                .map(sizes -> sizes.stream().map(Math::toIntExact).toList())
-                .orElse(List.of()),
+            node.ints("preferred_batch_sizes", 1, MAX_BATCH_SIZE).orElse(List.of()),
             node.integer("max_queue_size", 1, 1 << 24).orElse(defaults.maxQueueSize()),
             levels,
             node.integer("default_priority", 1, 100)
@@ -288,9 +305,7 @@ public record ModelConfig(
         new WarmupConfig(
             node.bool("enabled").orElse(defaults.enabled()),
             node.integer("iterations", 1, 1000).orElse(defaults.iterations()),
-            node.longs("batch_sizes")
-                .map(sizes -> sizes.stream().map(Math::toIntExact).toList())
-                .orElse(List.of()),
+            node.ints("batch_sizes", 1, MAX_BATCH_SIZE).orElse(List.of()),
             node.integer("free_dimension_size", 1, 1 << 16).orElse(defaults.freeDimensionSize()),
             node.strings("samples").orElse(List.of()));
     node.finish();

@@ -129,6 +129,52 @@ class ModelConfigTest {
   }
 
   @Test
+  void numbersOutOfRangeNameTheKeyTheRangeAndTheValueHoweverLarge() {
+    assertThat(
+            List.of(
+                "max_batch_size: 99999999999\n",
+                "warmup: {batch_sizes: [99999999999]}\n",
+                "dynamic_batching: {preferred_batch_sizes: [99999999999]}\n",
+                "dynamic_batching: {preferred_batch_sizes: [0]}\n",
+                "version_policy: {specific: [18446744073709551617]}\n",
+                "version_policy: {specific: [-1, 1]}\n",
+                "inputs: [{name: x, datatype: FP32, shape: [-2]}]\n"
+                    + "outputs: [{name: y, datatype: FP32, shape: [-1]}]\n"))
+        .allSatisfy(
+            yaml ->
+                assertThatThrownBy(() -> parse(yaml))
+                    .as(yaml)
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageStartingWith("models/m/config.yaml: '")
+                    .hasMessageMatching("(?s).* from -?\\d+ to \\d+, got -?\\d+"));
+    assertThatThrownBy(() -> parse("max_batch_size: 99999999999\n"))
+        .hasMessage(
+            "models/m/config.yaml: 'max_batch_size' must be from 0 to 1048576, got 99999999999");
+    assertThatThrownBy(() -> parse("warmup: {batch_sizes: [99999999999]}\n"))
+        .hasMessage(
+            "models/m/config.yaml: 'warmup.batch_sizes' must hold integers from 1 to 1048576, got"
+                + " 99999999999");
+    assertThatThrownBy(() -> parse("max_batch_size: 2.5\n"))
+        .hasMessage("models/m/config.yaml: 'max_batch_size' must be an integer, got '2.5'");
+  }
+
+  @Test
+  void batchSizesPastMaxBatchSizeAndAQueueDelayPastAMinuteAreRefused() {
+    assertThatThrownBy(
+            () -> parse("max_batch_size: 64\ndynamic_batching: {preferred_batch_sizes: [1000]}\n"))
+        .hasMessageContaining(
+            "dynamic_batching.preferred_batch_sizes holds 1000, more than max_batch_size 64");
+    assertThatThrownBy(() -> parse("max_batch_size: 64\nwarmup: {batch_sizes: [1, 100000]}\n"))
+        .hasMessageContaining("warmup.batch_sizes holds 100000, more than max_batch_size 64");
+    assertThatThrownBy(() -> parse("dynamic_batching: {max_queue_delay: 99999999999999d}\n"))
+        .hasMessageContaining("max_queue_delay must be from 0ms to 1m");
+    assertThat(parse("dynamic_batching: {max_queue_delay: 1m}\n").batching().maxQueueDelay())
+        .isEqualTo(Duration.ofMinutes(1));
+    assertThat(parse("version_policy: Latest\n").versionPolicy().select(List.of(1L, 2L)))
+        .containsExactly(2L);
+  }
+
+  @Test
   void batchingNeedsAFreeDimensionZeroEverywhere() {
     assertThatThrownBy(
             () ->
