@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -176,7 +177,10 @@ public final class ModelRepository {
     boolean hasConfig = Files.isRegularFile(configFile);
     // a model file put in the directory itself instead of a version directory is the commonest
     // slip: such a directory goes on as a model, and define() reports where the file belongs
-    if (!hasConfig && versionDirectories.isEmpty() && fileABackendReads(directory).isEmpty()) {
+    if (!hasConfig
+        && versionDirectories.isEmpty()
+        && fileABackendReads(directory).isEmpty()
+        && misnamedVersionDirectory(directory).isEmpty()) {
       LOG.log(
           Level.DEBUG,
           "ignoring {0}: no config.yaml, no version directories, no model file",
@@ -209,15 +213,33 @@ public final class ModelRepository {
       FileStamp configStamp,
       List<Path> versionDirectories) {
     if (versionDirectories.isEmpty()) {
-      throw noVersionDirectory(name, directory, fileABackendReads(directory));
+      throw noVersionDirectory(name, directory);
     }
     Optional<BackendProvider> configured =
         config.backend().map(format -> configuredProvider(name, directory, format));
     String format = null;
     List<ModelVersionFile> versions = new ArrayList<>();
+    Set<Long> served =
+        Set.copyOf(
+            config
+                .versionPolicy()
+                .select(
+                    versionDirectories.stream()
+                        .map(path -> Long.parseLong(path.getFileName().toString()))
+                        .toList()));
     for (Path versionDirectory : versionDirectories) {
       long version = Long.parseLong(versionDirectory.getFileName().toString());
-      Path file = modelFile(name, versionDirectory, config, configured);
+      Path file;
+      try {
+        file = modelFile(name, versionDirectory, config, configured);
+      } catch (ConfigurationException e) {
+        if (served.contains(version)) {
+          throw e;
+        }
+        // a version the policy does not serve (an old one emptied, say) costs the others nothing
+        LOG.log(Level.DEBUG, "model {0}: ignoring version {1}: {2}", name, version, e.getMessage());
+        continue;
+      }
       String fileFormat =
           configured
               .or(() -> backends.providerFor(file))
@@ -344,20 +366,46 @@ public final class ModelRepository {
    * A model directory without a version directory; {@code stray} is a model file found in the
    * directory itself, when there is one.
    */
-  private static ConfigurationException noVersionDirectory(
-      String name, Path directory, Optional<Path> stray) {
+  private ConfigurationException noVersionDirectory(String name, Path directory) {
+    String where = "model '" + name + "' in " + directory + " has no version directory; ";
+    Optional<Path> misnamed = misnamedVersionDirectory(directory);
+    if (misnamed.isPresent()) {
+      String given = misnamed.get().getFileName().toString();
+      String digits = given.replaceAll("[^0-9]", "");
+      String version =
+          digits.isEmpty() || digits.length() > 18 || Long.parseLong(digits) == 0
+              ? "1"
+              : Long.toString(Long.parseLong(digits));
+      return new ConfigurationException(
+          where
+              + "'"
+              + given
+              + "' holds a model file but is not a version (versions are whole numbers from 1,"
+              + " without leading zeros); rename it to "
+              + version);
+    }
     Path version = directory.resolve("1");
     return new ConfigurationException(
-        "model '"
-            + name
-            + "' in "
-            + directory
-            + " has no version directory; "
-            + stray
+        where
+            + fileABackendReads(directory)
                 .map(
                     file ->
                         "move " + file.getFileName() + " to " + version.resolve(file.getFileName()))
                 .orElse("put the model file in " + version));
+  }
+
+  /** The first directory in {@code directory} not named as a version but holding a model file. */
+  private Optional<Path> misnamedVersionDirectory(Path directory) {
+    try (Stream<Path> list = Files.list(directory)) {
+      return list.filter(Files::isDirectory)
+          .filter(path -> !VERSION.matcher(path.getFileName().toString()).matches())
+          .filter(path -> !path.getFileName().toString().startsWith("."))
+          .filter(path -> fileABackendReads(path).isPresent())
+          .sorted()
+          .findFirst();
+    } catch (IOException e) {
+      return Optional.empty(); // listed a moment ago; the version check reports what is wrong
+    }
   }
 
   /** The first file directly in {@code directory} that a backend reads, if any. */

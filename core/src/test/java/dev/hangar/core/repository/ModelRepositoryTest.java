@@ -95,6 +95,51 @@ class ModelRepositoryTest {
   }
 
   @Test
+  void aVersionThePolicyDoesNotServeCannotBreakTheOthers() throws IOException {
+    Files.createDirectories(root.resolve("emptied/1"));
+    model("emptied/2/model.fake");
+    model("crowded/1/a.fake");
+    model("crowded/1/b.fake");
+    model("crowded/2/model.fake");
+    model("newest/1/model.fake");
+    Files.createDirectories(root.resolve("newest/2"));
+
+    Map<String, RepositoryEntry> entries = scan();
+
+    assertThat(entries.get("emptied").definition().orElseThrow().servedVersions())
+        .containsExactly(2L);
+    assertThat(entries.get("crowded").definition().orElseThrow().servedVersions())
+        .containsExactly(2L);
+    assertThat(entries.get("newest").problem().orElseThrow())
+        .as("a version the policy serves must hold its file")
+        .hasMessageContaining(root.resolve("newest/2") + " holds no model file");
+  }
+
+  @Test
+  void aDirectoryHoldingAModelFileButNotNamedAsAVersionIsReportedWithTheNameToUse()
+      throws IOException {
+    model("zero/0/model.fake");
+    model("padded/01/model.fake");
+    model("lettered/v2/model.fake");
+
+    Map<String, RepositoryEntry> entries = scan();
+
+    assertThat(entries).containsOnlyKeys("zero", "padded", "lettered");
+    assertThat(entries.get("zero").problem().orElseThrow())
+        .hasMessage(
+            "model 'zero' in "
+                + root.resolve("zero")
+                + " has no version directory; '0' holds a model file but is not a version"
+                + " (versions are whole numbers from 1, without leading zeros); rename it to 1");
+    assertThat(entries.get("padded").problem().orElseThrow())
+        .hasMessageEndingWith(
+            "'01' holds a model file but is not a version (versions are whole"
+                + " numbers from 1, without leading zeros); rename it to 1");
+    assertThat(entries.get("lettered").problem().orElseThrow())
+        .hasMessageEndingWith("rename it to 2");
+  }
+
+  @Test
   void aModelFileOutsideAVersionDirectoryIsReportedWithWhereItGoes() throws IOException {
     model("stray/model.fake");
     Files.writeString(root.resolve("stray/notes.txt"), "not a model");
