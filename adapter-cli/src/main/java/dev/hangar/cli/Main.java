@@ -1,5 +1,6 @@
 package dev.hangar.cli;
 
+import dev.hangar.core.config.DataSize;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -18,6 +19,18 @@ public final class Main {
     picocli.CommandLine commandLine = HangarCommand.commandLine();
     try {
       return commandLine.execute(args);
+    } catch (OutOfMemoryError e) {
+      // an input too large for the heap: one line that says what to do, not the JVM's trace
+      java.io.PrintWriter err = commandLine.getErr();
+      err.println(
+          "error: out of heap memory (the heap is at most "
+              + DataSize.format(Runtime.getRuntime().maxMemory())
+              + "); an input this large needs more: set HANGAR_HEAP (such as HANGAR_HEAP=2g), or"
+              + " raise --memory, a quarter of which the hangar launcher gives the heap");
+      if (java.util.Arrays.asList(args).contains("--verbose")) {
+        e.printStackTrace(err);
+      }
+      return 1;
     } finally {
       commandLine.getOut().flush();
       commandLine.getErr().flush();

@@ -55,21 +55,24 @@ class LauncherIT {
   }
 
   private Run hangar(String... args) throws IOException, InterruptedException {
+    return run(launcher(List.of(args)));
+  }
+
+  private Run run(ProcessBuilder launcher) throws IOException, InterruptedException {
+    List<String> args = launcher.command().subList(1, launcher.command().size());
     Path out = Files.createTempFile(temporary, "out", ".txt");
     Path err = Files.createTempFile(temporary, "err", ".txt");
     Process process =
-        launcher(List.of(args))
+        launcher
             .redirectOutput(out.toFile())
             .redirectError(err.toFile())
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
             .start();
-    assertThat(process.waitFor(120, TimeUnit.SECONDS))
-        .as("hangar %s finished", List.of(args))
-        .isTrue();
+    assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("hangar %s finished", args).isTrue();
     Run run = new Run(process.exitValue(), Files.readString(out), Files.readString(err));
     // the launcher's output never goes to a terminal here: no control characters but newlines
     assertThat(BenchCommandTest.CONTROL.matcher(run.out() + run.err()).find())
-        .as("control characters in the output of %s", List.of(args))
+        .as("control characters in the output of %s", args)
         .isFalse();
     return run;
   }
@@ -146,6 +149,71 @@ class LauncherIT {
         hangar("infer", "no_such_model", "--repo", "models", "--cache-dir", CACHE, "--input", ROW);
     assertThat(unknown.exitCode()).isEqualTo(1);
     assertThat(unknown.err().strip().lines()).hasSize(1);
+  }
+
+  @Test
+  void theHeapComesFromTheBudgetHoweverItIsWritten() throws Exception {
+    // a java that prints what the launcher gives it
+    Path fakeJava = temporary.resolve("jdk/bin/java");
+    Files.createDirectories(fakeJava.getParent());
+    Files.writeString(fakeJava, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
+    assertThat(fakeJava.toFile().setExecutable(true)).isTrue();
+    Path config = temporary.resolve("hangar.yaml");
+    for (String written :
+        List.of("2GB", "\"2GB\"", "'2GB'", "2 GB", "\"2 GB\"  # two gigabytes", "2GB # two")) {
+      Files.writeString(config, "repository: models\nmemory_budget: " + written + "\n");
+      Run run = withJava(temporary.resolve("jdk"), "models", "--config", config.toString());
+      assertThat(run.exitCode()).as(run.err()).isZero();
+      assertThat(run.out().lines()).as("memory_budget: " + written).contains("-Xmx512m");
+    }
+    Run flag = withJava(temporary.resolve("jdk"), "models", "--memory", "1GB");
+    assertThat(flag.out().lines()).contains("-Xmx256m");
+    // given last without a value, the option goes on to the command, which reports it (exit 2)
+    Run bare = withJava(temporary.resolve("jdk"), "models", "--memory");
+    assertThat(bare.exitCode()).as(bare.err()).isZero();
+    assertThat(bare.out().lines()).contains("-Xmx125m").endsWith("--memory");
+    Run real = hangar("models", "--memory");
+    assertThat(real.exitCode()).isEqualTo(2);
+    assertThat(real.err()).contains("Missing required parameter for option '--memory'");
+  }
+
+  @Test
+  void anInputTooLargeForTheHeapIsOneLineSayingWhatToDo() throws Exception {
+    Path input = temporary.resolve("large.json");
+    try (var writer = Files.newBufferedWriter(input)) {
+      writer.write("{\"features\": [");
+      String row = "[0.2, 0.1, 0.5, 0.3, 0.1, 0.6, 0.8, 0.4, 0.5, 0.2]";
+      for (int i = 0; i < 1_000_000; i++) {
+        writer.write(i == 0 ? row : "," + row);
+      }
+      writer.write("]}");
+    }
+    ProcessBuilder builder =
+        launcher(
+            List.of(
+                "infer",
+                "quality_predictor",
+                "--repo",
+                "models",
+                "--cache-dir",
+                CACHE,
+                "--input",
+                "@" + input));
+    builder.environment().put("HANGAR_HEAP", "48m");
+    Run run = run(builder);
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.err().strip())
+        .startsWith("error: out of heap memory (the heap is at most ")
+        .endsWith(
+            "set HANGAR_HEAP (such as HANGAR_HEAP=2g), or raise --memory, a quarter of"
+                + " which the hangar launcher gives the heap")
+        .doesNotContain("\n");
+  }
+
+  private Run withJava(Path javaHome, String... args) throws IOException, InterruptedException {
+    ProcessBuilder builder = launcher(List.of(args));
+    builder.environment().put("JAVA_HOME", javaHome.toString());
+    return run(builder);
   }
 
   @Test
