@@ -80,17 +80,35 @@ public final class LoadGenerator {
    * @param value requests outstanding, or requests per second
    */
   public record Level(Mode mode, double value) {
+    /** The most clients a closed loop runs: each is a thread. */
+    public static final int MAX_CONCURRENCY = 10_000;
+
+    /** The lowest rate: below it, a level's windows would hold no request. */
+    public static final double MIN_RATE = 0.1;
+
+    /** The highest rate: past it, one sender cannot keep a schedule. */
+    public static final double MAX_RATE = 10_000_000;
+
     /** Validates. */
     public Level {
       requireNonNull(mode, "mode is null");
-      if (!(value > 0)) {
-        throw new IllegalArgumentException("a concurrency or rate must be positive, got " + value);
+      if (mode == Mode.CONCURRENCY && !(value >= 1 && value <= MAX_CONCURRENCY)) {
+        throw new IllegalArgumentException(
+            "a concurrency must be from 1 to " + MAX_CONCURRENCY + ", got " + valueText(value));
+      }
+      if (mode == Mode.RATE && !(value >= MIN_RATE && value <= MAX_RATE)) {
+        throw new IllegalArgumentException(
+            "a rate must be from " + MIN_RATE + " to 10000000 a second, got " + valueText(value));
       }
     }
 
     /** Returns the value as written: {@code 8}, {@code 500} or {@code 12.5}. */
     public String valueText() {
-      return value == Math.rint(value)
+      return valueText(value);
+    }
+
+    private static String valueText(double value) {
+      return value == Math.rint(value) && Math.abs(value) < 1e15
           ? Long.toString((long) value)
           : String.format(Locale.ROOT, "%s", value);
     }
@@ -530,6 +548,7 @@ public final class LoadGenerator {
     @Override
     public void stop() throws InterruptedException {
       stopping = true;
+      LockSupport.unpark(sender); // at a low rate it waits seconds for its next send
       sender.join();
       int permits = settings.maxOutstanding();
       if (outstanding.tryAcquire(

@@ -1,6 +1,7 @@
 package dev.hangar.cli.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hangar.cli.bench.LoadGenerator.Distribution;
 import dev.hangar.cli.bench.LoadGenerator.Level;
@@ -127,6 +128,29 @@ class LoadGeneratorTest {
       assertThat(result.lag().get().blocked()).isPositive();
       assertThat(result.requestRate()).isLessThan(30);
     }
+  }
+
+  @Test
+  void aLowRateEndsItsLevelWithoutWaitingForTheNextSend() throws InterruptedException {
+    // one request every 10s: the level's 100ms warmup and one 300ms window end long before
+    try (DelayedTarget target = new DelayedTarget(2)) {
+      long start = System.nanoTime();
+      new LoadGenerator(target, settings(1, 1000)).run(new Level(Mode.RATE, 0.1), QUIET);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(9));
+    }
+  }
+
+  @Test
+  void levelsOutOfRangeAreRefusedNamingTheRange() {
+    for (double rate : new double[] {0.05, 1e-308, Double.POSITIVE_INFINITY, Double.NaN, -5}) {
+      assertThatThrownBy(() -> new Level(Mode.RATE, rate))
+          .hasMessageStartingWith("a rate must be from 0.1 to 10000000 a second, got ");
+    }
+    for (double clients : new double[] {0, 100_000}) {
+      assertThatThrownBy(() -> new Level(Mode.CONCURRENCY, clients))
+          .hasMessageStartingWith("a concurrency must be from 1 to 10000, got ");
+    }
+    assertThat(new Level(Mode.RATE, 0.1).label()).isEqualTo("rate 0.1/s");
   }
 
   @Test
