@@ -939,8 +939,14 @@ public final class ModelManager implements AutoCloseable {
             "reload failed, still serving the previous instance: " + failure.getMessage());
         return;
       }
-      entry.failure = failure;
-      transition(entry, ModelState.FAILED, failure.getMessage());
+      if (failure.category() == ErrorCategory.UNAVAILABLE) {
+        // refused for now (models busy), not failed: its next request tries again
+        entry.failure = null;
+        transition(entry, ModelState.AVAILABLE, "not loaded: " + failure.getMessage());
+      } else {
+        entry.failure = failure;
+        transition(entry, ModelState.FAILED, failure.getMessage());
+      }
       updateDefault(model);
     } finally {
       lock.unlock();
@@ -1092,7 +1098,7 @@ public final class ModelManager implements AutoCloseable {
    * have evicted hold, when evicting them would not have made room (0 when there are none), and
    * {@code evicted} the versions it evicted before finding so.
    */
-  private InsufficientMemoryException insufficient(
+  private HangarException insufficient(
       VersionEntry target,
       long need,
       long resident,
@@ -1102,6 +1108,7 @@ public final class ModelManager implements AutoCloseable {
       List<String> evicted) {
     List<String> pinned = new ArrayList<>();
     List<String> busy = new ArrayList<>();
+    long busyBytes = 0;
     for (ModelEntry model : models.values()) {
       for (VersionEntry entry : model.versions.values()) {
         if (entry.loaded == null || entry == target) {
@@ -1112,12 +1119,14 @@ public final class ModelManager implements AutoCloseable {
           pinned.add(label);
         } else if (entry.loaded.activeLeases() > 0) {
           busy.add(entry.key + " (" + entry.loaded.activeLeases() + " requests)");
+          busyBytes += entry.accountedBytes;
         } else if (entry.state != ModelState.READY) {
           busy.add(entry.key + " (" + entry.state + ")");
+          busyBytes += entry.accountedBytes;
         }
       }
     }
-    return new InsufficientMemoryException(
+    String problem =
         "cannot load "
             + target.key.describe()
             + ": it needs about "
@@ -1152,7 +1161,15 @@ public final class ModelManager implements AutoCloseable {
             + (busy.isEmpty() ? "none" : String.join(", ", busy))
             + (priority == LoadPriority.NORMAL && !busy.isEmpty()
                 ? "; a high-priority load may evict busy models"
-                : ""));
+                : "");
+    if (priority == LoadPriority.NORMAL
+        && busyBytes > 0
+        && used - evictable - busyBytes + need <= budget.limitBytes()) {
+      // only requests in flight stand in the way: a retry once they end can load it (503)
+      return new ModelUnavailableException(
+          problem + "; the busy models hold enough: retry once their requests end");
+    }
+    return new InsufficientMemoryException(problem);
   }
 
   // ---------------------------------------------------------------------------------------------

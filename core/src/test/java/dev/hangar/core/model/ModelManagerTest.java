@@ -256,11 +256,16 @@ class ModelManagerTest {
     manager().start().join();
     ModelLease held = manager().acquire("busy", OptionalLong.empty()).join();
 
+    // only a request in flight stands in the way: refused for now (503), not failed (507)
     assertThatThrownBy(() -> use("ordinary"))
         .rootCause()
-        .isInstanceOf(InsufficientMemoryException.class)
+        .isInstanceOf(ModelUnavailableException.class)
         .hasMessageContaining("busy: busy v1 (1 requests)")
-        .hasMessageContaining("a high-priority load may evict busy models");
+        .hasMessageContaining("a high-priority load may evict busy models")
+        .hasMessageEndingWith("the busy models hold enough: retry once their requests end");
+    assertThat(state("ordinary")).isEqualTo(ModelState.AVAILABLE);
+    assertThat(manager().status("ordinary").get(0).reason().orElseThrow())
+        .startsWith("not loaded: cannot load model 'ordinary' version 1");
 
     CompletableFuture<ModelLease> urgent = manager().acquire("urgent", OptionalLong.empty());
     transitions.await("busy", ModelState.UNLOADING);
