@@ -76,32 +76,45 @@ final class ModelsCommand implements Callable<Integer> {
     remote.checkExclusive(spec);
     if (remote.isRemote()) {
       try (V2Client client = remote.client()) {
-        if (load) {
-          loadRemote(client);
-        }
+        List<String> failed = load ? loadRemote(client) : List.of();
         spec.commandLine().getOut().print(table(rows(client.index(), Instant.now())));
-        return 0;
+        return loaded(failed);
       }
     }
     try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
       ModelManager manager = hangar.manager();
       manager.start(false).join();
-      if (load) {
-        loadAll(manager);
-      }
+      List<String> failed = load ? loadAll(manager) : List.of();
       spec.commandLine().getOut().print(table(manager.list(), Instant.now()));
-      return 0;
+      return loaded(failed);
     }
   }
 
-  private void loadAll(ModelManager manager) {
+  /** The exit status once the table is printed: 1 when a load failed, so that scripts can tell. */
+  private int loaded(List<String> failed) {
+    if (failed.isEmpty()) {
+      return 0;
+    }
+    spec.commandLine()
+        .getErr()
+        .println(
+            "error: "
+                + failed.size()
+                + (failed.size() == 1 ? " model" : " models")
+                + " failed to load: "
+                + String.join(", ", failed)
+                + " (the table's DETAIL says why)");
+    return 1;
+  }
+
+  private List<String> loadAll(ModelManager manager) {
     Set<String> names = new LinkedHashSet<>();
     for (ModelStatus status : manager.list()) {
       if (status.format().isPresent()) {
         names.add(status.name());
       }
     }
-    loadEach(
+    return loadEach(
         names,
         name ->
             manager
@@ -110,7 +123,7 @@ final class ModelsCommand implements Callable<Integer> {
                 .join());
   }
 
-  private void loadRemote(V2Client client) {
+  private List<String> loadRemote(V2Client client) {
     Set<String> names = new LinkedHashSet<>();
     for (JsonNode entry : client.index()) {
       JsonNode hangar = entry.path("hangar");
@@ -119,7 +132,7 @@ final class ModelsCommand implements Callable<Integer> {
       }
     }
     Optional<String> token = Optional.ofNullable(adminToken).filter(value -> !value.isBlank());
-    loadEach(
+    return loadEach(
         names,
         name -> {
           try {
@@ -134,16 +147,22 @@ final class ModelsCommand implements Callable<Integer> {
         });
   }
 
-  /** Loads each model with {@code load} (its failure's message, or none), showing progress. */
-  private void loadEach(Set<String> names, Function<String, Optional<String>> load) {
+  /**
+   * Loads each model with {@code load} (its failure's message, or none), showing progress.
+   *
+   * @return the models that failed to load
+   */
+  private List<String> loadEach(Set<String> names, Function<String, Optional<String>> load) {
     Progress progress = progressOption.on(spec.commandLine().getErr());
     progress.start("loading models", names.size());
+    List<String> failed = new ArrayList<>();
     int done = 0;
     try {
       for (String name : names) {
         progress.update(done, name);
         long start = System.nanoTime();
         Optional<String> failure = load.apply(name);
+        failure.ifPresent(problem -> failed.add(name));
         done++;
         progress.update(done, name);
         progress.milestone(loadLine(done, names.size(), name, start, failure));
@@ -151,6 +170,7 @@ final class ModelsCommand implements Callable<Integer> {
     } finally {
       progress.finish();
     }
+    return failed;
   }
 
   private static String loadLine(

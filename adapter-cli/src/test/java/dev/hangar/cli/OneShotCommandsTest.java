@@ -163,6 +163,28 @@ class OneShotCommandsTest {
   }
 
   @Test
+  void modelsLoadExitsOneNamingTheModelsThatFailedAfterItsTable() throws IOException {
+    Path model = Files.createDirectories(temporary.resolve("repo/quality_predictor/1"));
+    Files.copy(Path.of(MODELS, "quality_predictor/1/model.onnx"), model.resolve("model.onnx"));
+    Path broken = Files.createDirectories(temporary.resolve("repo/broken/1"));
+    Files.writeString(broken.resolve("model.onnx"), "this is not a protobuf");
+    CliRunner.Result result =
+        CliRunner.run(
+            "models",
+            "--load",
+            "--repo",
+            temporary.resolve("repo").toString(),
+            "--cache-dir",
+            CACHE);
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.out())
+        .containsPattern("(?m)^broken +1\\* +onnx +FAILED ")
+        .containsPattern("(?m)^quality_predictor +1\\* +onnx +READY ");
+    assertThat(result.err().strip().lines().toList())
+        .contains("error: 1 model failed to load: broken (the table's DETAIL says why)");
+  }
+
+  @Test
   void aCorruptFileIsOneLineNamingTheFile() throws IOException {
     Path file = Files.createDirectories(temporary.resolve("repo/broken/1")).resolve("model.onnx");
     Files.writeString(file, "this is not a protobuf");
