@@ -42,6 +42,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -231,6 +232,7 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     remote.checkExclusive(spec);
     List<Level> levels = levels();
+    checkOutputs();
     if (protocol != null && !remote.isRemote()) {
       throw new UsageException("--protocol applies with --url; in process there is no protocol");
     }
@@ -588,6 +590,63 @@ final class BenchCommand implements Callable<Integer> {
     } catch (UnknownHostException e) {
       return false;
     }
+  }
+
+  /**
+   * Refuses, before anything is measured, output files that cannot be written or that would
+   * overwrite an input, the model repository or one another: a run's results are written at its
+   * end, and a mistake found then loses the run.
+   */
+  private void checkOutputs() {
+    Map<Path, String> named = new LinkedHashMap<>();
+    if (inputData != null) {
+      named.put(inputData.toAbsolutePath().normalize(), "--input-data");
+    }
+    if (expect != null) {
+      named.put(expect.toAbsolutePath().normalize(), "--expect");
+    }
+    Optional<Path> models =
+        remote.isRemote()
+            ? Optional.empty()
+            : Optional.of(repository.settings().repository().toAbsolutePath().normalize());
+    Map<String, Path> outputs = new LinkedHashMap<>();
+    outputs.put("--json", json);
+    outputs.put("--csv", csv);
+    outputs.put("--report", report);
+    for (Map.Entry<String, Path> output : outputs.entrySet()) {
+      if (output.getValue() == null) {
+        continue;
+      }
+      String option = output.getKey() + " " + output.getValue();
+      Path file = output.getValue().toAbsolutePath().normalize();
+      String other = named.putIfAbsent(file, output.getKey());
+      if (other != null) {
+        throw new UsageException(
+            option + " is the file " + other + " names too; give each its own");
+      }
+      if (models.isPresent() && file.startsWith(models.get())) {
+        throw new UsageException(
+            option + " is inside the model repository " + models.get() + "; write it elsewhere");
+      }
+      if (Files.isDirectory(file)) {
+        throw new UsageException(option + " is a directory; name a file");
+      }
+      try {
+        Files.createDirectories(file.getParent());
+      } catch (IOException e) {
+        throw new UsageException(option + " cannot be written: " + describe(e));
+      }
+      if (!Files.isWritable(file.getParent())) {
+        throw new UsageException(
+            option + " cannot be written: " + file.getParent() + " is read-only");
+      }
+    }
+  }
+
+  private static String describe(IOException e) {
+    return e instanceof java.nio.file.FileAlreadyExistsException
+        ? e.getMessage() + " is a file, not a directory"
+        : e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 
   private static void write(Path file, String content, PrintWriter err) {

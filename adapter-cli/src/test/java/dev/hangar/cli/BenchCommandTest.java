@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -243,6 +244,56 @@ class BenchCommandTest {
         .containsPattern(
             "(?m)^error: \\d+ measured responses differed from --expect; the first: output 'ssim'"
                 + " element 0 is [0-9.]+, expected 123 \\(tolerance 0.001\\)$");
+  }
+
+  @Test
+  void outputFilesAreCheckedBeforeAnythingIsMeasured() throws IOException {
+    Path request = temporary.resolve("request.json");
+    Files.writeString(request, "{\"features\": [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]}");
+    Path aFile = temporary.resolve("a-file");
+    Files.writeString(aFile, "");
+    Path out = temporary.resolve("out.json");
+    // a repository of its own: were the check to fail, the run would overwrite its model
+    Path models = Files.createDirectories(temporary.resolve("repo/quality_predictor/1"));
+    Files.copy(
+        Path.of(OneShotCommandsTest.MODELS, "quality_predictor/1/model.onnx"),
+        models.resolve("model.onnx"));
+    models = temporary.resolve("repo").toAbsolutePath().normalize();
+    Map<List<String>, String> refusals =
+        Map.of(
+            List.of("--json", out.toString(), "--csv", out.toString()),
+            "--csv " + out + " is the file --json names too; give each its own",
+            List.of("--input-data", request.toString(), "--json", request.toString()),
+            "--json " + request + " is the file --input-data names too; give each its own",
+            List.of("--report", models.resolve("quality_predictor/1/model.onnx").toString()),
+            "--report "
+                + models.resolve("quality_predictor/1/model.onnx")
+                + " is inside the model repository "
+                + models
+                + "; write it elsewhere",
+            List.of("--csv", temporary.toString()),
+            "--csv " + temporary + " is a directory; name a file",
+            List.of("--json", aFile.resolve("out.json").toString()),
+            "--json "
+                + aFile.resolve("out.json")
+                + " cannot be written: "
+                + aFile
+                + " is a file, not a directory");
+    String repository = models.toString();
+    refusals.forEach(
+        (options, error) -> {
+          List<String> args = new ArrayList<>(List.of("quality_predictor", "--concurrency", "1"));
+          args.addAll(options);
+          args.addAll(List.of("--repo", repository, "--cache-dir", OneShotCommandsTest.CACHE));
+          CliRunner.Result result = bench(args.toArray(String[]::new));
+          assertThat(result.exitCode()).as(result.err()).isEqualTo(2);
+          assertThat(result.err()).startsWith("error: " + error + "\n");
+          assertThat(result.out()).as("nothing measured").isEmpty();
+        });
+    assertThat(Files.readString(request)).startsWith("{\"features\"");
+    assertThat(models.resolve("quality_predictor/1/model.onnx"))
+        .hasSameBinaryContentAs(
+            Path.of(OneShotCommandsTest.MODELS, "quality_predictor/1/model.onnx"));
   }
 
   @Test
