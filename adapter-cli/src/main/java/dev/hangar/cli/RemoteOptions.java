@@ -1,6 +1,7 @@
 package dev.hangar.cli;
 
 import dev.hangar.cli.remote.V2Client;
+import dev.hangar.core.config.Durations;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -47,6 +48,9 @@ final class RemoteOptions {
    * @throws UsageException naming the option
    */
   void checkExclusive(CommandLine.Model.CommandSpec spec) {
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new UsageException("--timeout must be positive, got " + Durations.format(timeout));
+    }
     if (url == null) {
       return;
     }

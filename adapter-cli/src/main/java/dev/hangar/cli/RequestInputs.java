@@ -140,6 +140,10 @@ final class RequestInputs {
                               + specs.stream().map(TensorSpec::name).toList()));
       JsonNode value = field.getValue();
       if (value.isObject()) {
+        if (value.get("data") == null) {
+          throw new InvalidInputException(
+              kind + " '" + name + "' gives no \"data\"; write {\"data\": [...]} beside its shape");
+        }
         tensors.add(
             V2Json.readData(
                 name,

@@ -163,6 +163,24 @@ class OneShotCommandsTest {
   }
 
   @Test
+  void anInputWithoutDataAZeroTimeoutAndAnUnknownHostAreOneLineEach() {
+    assertFailedWith(
+        hangar(
+            "infer",
+            "quality_predictor",
+            "--input",
+            "{\"features\": {\"datatype\": \"FP32\", \"shape\": [1, 10]}}"),
+        "error: input 'features' gives no \"data\"; write {\"data\": [...]} beside its shape");
+    CliRunner.Result zero =
+        hangar("infer", "quality_predictor", "--timeout", "0s", "--input", FEATURES);
+    assertThat(zero.exitCode()).isEqualTo(2);
+    assertThat(zero.err().strip()).isEqualTo("error: --timeout must be positive, got 0s");
+    assertFailedWith(
+        CliRunner.run("models", "--url", "http://nonexistent.invalid:9"),
+        "error: cannot connect to http://nonexistent.invalid:9: unknown host");
+  }
+
+  @Test
   void modelsLoadExitsOneNamingTheModelsThatFailedAfterItsTable() throws IOException {
     Path model = Files.createDirectories(temporary.resolve("repo/quality_predictor/1"));
     Files.copy(Path.of(MODELS, "quality_predictor/1/model.onnx"), model.resolve("model.onnx"));

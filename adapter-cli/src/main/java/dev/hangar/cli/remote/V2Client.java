@@ -206,6 +206,13 @@ public final class V2Client implements AutoCloseable {
       cause = cause.getCause();
     }
     String message = null;
+    // a name that does not resolve comes wrapped in a ConnectException: it says more, so first
+    for (Throwable link = cause; link != null && message == null; link = link.getCause()) {
+      if (link instanceof UnresolvedAddressException
+          || link instanceof java.net.UnknownHostException) {
+        message = "cannot connect to " + address() + ": unknown host";
+      }
+    }
     // the JDK's client wraps the socket's own failure: the first recognized one in the chain wins
     for (Throwable link = cause; link != null && message == null; link = link.getCause()) {
       if (link instanceof HttpConnectTimeoutException) {
@@ -222,9 +229,6 @@ public final class V2Client implements AutoCloseable {
                 + ": connection refused (is 'hangar serve' running there?)";
       } else if (link instanceof HttpTimeoutException) {
         message = "no answer from " + address() + " within " + timeout.toMillis() + " ms";
-      } else if (link instanceof UnresolvedAddressException
-          || link instanceof java.net.UnknownHostException) {
-        message = "cannot connect to " + address() + ": unknown host";
       }
     }
     if (message == null) {
