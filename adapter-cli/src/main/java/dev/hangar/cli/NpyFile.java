@@ -113,7 +113,11 @@ final class NpyFile {
     long[] shape = shape(shapeText.group(1));
     long count = 1;
     for (long dimension : shape) {
-      count = Math.multiplyExact(count, dimension);
+      if (dimension != 0 && count > Integer.MAX_VALUE / dimension) {
+        throw new IllegalArgumentException(
+            "its shape " + Arrays.toString(shape) + " holds more values than a tensor can");
+      }
+      count *= dimension;
     }
     ByteBuffer data =
         ByteBuffer.wrap(

@@ -191,6 +191,17 @@ class NpyFileTest {
         npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", new byte[4]);
     future[6] = 4;
     assertThatThrownBy(() -> NpyFile.parse("v", future)).hasMessageContaining("format version 4.0");
+    assertThatThrownBy(
+            () ->
+                NpyFile.parse(
+                    "h",
+                    npy(
+                        1,
+                        "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }",
+                        new byte[8])))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(
+            "its shape [4611686018427387904, 4] holds more values than a tensor can");
   }
 
   @Test
