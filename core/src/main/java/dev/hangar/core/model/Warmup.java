@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hangar.core.config.WarmupConfig;
 import dev.hangar.core.time.TimeSource;
 import dev.hangar.core.v2.V2Json;
+import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelSignature;
@@ -46,23 +47,59 @@ final class Warmup {
     if (!config.enabled()) {
       return List.of();
     }
-    List<List<Tensor>> inputs = new ArrayList<>();
+    List<Request> requests = new ArrayList<>();
     Random random = new Random(42);
     for (int batchSize : batchSizes(signature, maxBatchSize, config)) {
-      inputs.add(SyntheticInputs.of(signature, batchSize, config.freeDimensionSize(), random));
+      List<Tensor> inputs =
+          SyntheticInputs.of(signature, batchSize, config.freeDimensionSize(), random);
+      requests.add(new Request("synthetic inputs " + shapes(inputs), inputs, true));
     }
     for (String sample : config.samples()) {
-      inputs.add(readSample(modelDirectory, sample));
+      requests.add(new Request("sample " + sample, readSample(modelDirectory, sample), false));
     }
     List<Duration> durations = new ArrayList<>();
-    for (List<Tensor> request : inputs) {
+    for (Request request : requests) {
       for (int i = 0; i < config.iterations(); i++) {
         long start = time.nanoTime();
-        model.infer(request);
+        try {
+          model.infer(request.inputs());
+        } catch (RuntimeException e) {
+          throw failed(request, e);
+        }
         durations.add(Duration.ofNanos(time.nanoTime() - start));
       }
     }
     return durations;
+  }
+
+  /** One warmup request, and what to call it in a failure. */
+  private record Request(String what, List<Tensor> inputs, boolean synthetic) {}
+
+  /**
+   * A warmup inference's failure, saying which inputs failed and, for synthetic ones, what to set.
+   */
+  private static HangarException failed(Request request, RuntimeException e) {
+    ErrorCategory category =
+        e instanceof HangarException hangar ? hangar.category() : ErrorCategory.BACKEND_FAILURE;
+    return new HangarException(
+        category,
+        "warmup with "
+            + request.what()
+            + " failed: "
+            + (e instanceof HangarException ? e.getMessage() : e.toString())
+            + (request.synthetic()
+                ? "; should the model need other sizes, set warmup.free_dimension_size or"
+                    + " warmup.batch_sizes in config.yaml, or give warmup.samples"
+                : ""),
+        e);
+  }
+
+  private static String shapes(List<Tensor> inputs) {
+    List<String> shapes = new ArrayList<>();
+    for (Tensor input : inputs) {
+      shapes.add(input.name() + " " + java.util.Arrays.toString(input.shape()));
+    }
+    return String.join(", ", shapes);
   }
 
   private static Set<Integer> batchSizes(
@@ -87,7 +124,7 @@ final class Warmup {
     Path file = modelDirectory.resolve(sample).normalize();
     if (!file.startsWith(modelDirectory)) {
       throw new HangarException(
-          dev.hangar.spi.ErrorCategory.USER_ERROR,
+          ErrorCategory.USER_ERROR,
           "warmup sample " + sample + " lies outside the model directory " + modelDirectory);
     }
     try {
@@ -95,7 +132,7 @@ final class Warmup {
       JsonNode inputs = root == null ? null : root.get("inputs");
       if (inputs == null || !inputs.isArray()) {
         throw new HangarException(
-            dev.hangar.spi.ErrorCategory.USER_ERROR,
+            ErrorCategory.USER_ERROR,
             "warmup sample " + file + " needs an \"inputs\" list, as in a v2 inference request");
       }
       List<Tensor> tensors = new ArrayList<>();
@@ -105,9 +142,7 @@ final class Warmup {
       return tensors;
     } catch (IOException e) {
       throw new HangarException(
-          dev.hangar.spi.ErrorCategory.USER_ERROR,
-          "cannot read warmup sample " + file + ": " + e.getMessage(),
-          e);
+          ErrorCategory.USER_ERROR, "cannot read warmup sample " + file + ": " + e.getMessage(), e);
     }
   }
 }

@@ -298,7 +298,11 @@ class ModelManagerTest {
         .hasMessageContaining("fake inference failure");
     assertThat(state("flaky")).isEqualTo(ModelState.FAILED);
     assertThat(manager().status("flaky").get(0).reason().orElseThrow())
-        .contains("fake inference failure");
+        .contains("warmup with synthetic inputs x [1, 4] failed: ")
+        .contains("fake inference failure")
+        .endsWith(
+            "; should the model need other sizes, set warmup.free_dimension_size or"
+                + " warmup.batch_sizes in config.yaml, or give warmup.samples");
     assertThat(harness.engine.allocatedBytes()).isZero();
     assertThat(manager().accountedBytes()).isEqualTo(10 * MB);
     assertThat(infer("fine").outputs()).hasSize(1);
@@ -337,6 +341,14 @@ class ModelManagerTest {
     manager().start().join();
     use("s");
     assertThat(harness.engine.executions("s")).extracting(e -> e.rows()).containsExactly(2L, 3L);
+
+    Files.writeString(
+        root.resolve("s/sample.json"),
+        "{\"inputs\": [{\"name\": \"z\", \"datatype\": \"FP32\", \"shape\": [1, 4], \"data\": [1,2,3,4]}]}");
+    manager().unload("s").join();
+    assertThatThrownBy(() -> use("s"))
+        .hasMessageContaining("warmup with sample sample.json failed: ")
+        .hasMessageNotContaining("warmup.free_dimension_size");
   }
 
   @Test
