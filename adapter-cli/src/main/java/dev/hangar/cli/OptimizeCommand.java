@@ -11,7 +11,6 @@ import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
 import dev.hangar.spi.MeasurementPlan;
 import dev.hangar.spi.ModelOptimizer;
-import dev.hangar.spi.ModelParameters;
 import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.OptimizationOptions;
 import dev.hangar.spi.OptimizationOptions.Granularity;
@@ -278,7 +277,7 @@ final class OptimizeCommand implements Callable<Integer> {
             version,
             versionFile.file(),
             definition.config().declaredSignature(),
-            new ModelParameters(definition.config().parameters()));
+            definition.parameters());
     return new Target(source, definition.format(), Optional.of(definition));
   }
 

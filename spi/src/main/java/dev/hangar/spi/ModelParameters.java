@@ -13,11 +13,18 @@ import java.util.Set;
  * setting when a value has the wrong form.
  *
  * @param values the settings by name
+ * @param source where they were written (a config.yaml), named in errors; empty when nowhere
  */
-public record ModelParameters(Map<String, String> values) {
+public record ModelParameters(Map<String, String> values, String source) {
   /** Validates and copies. */
   public ModelParameters {
     values = Map.copyOf(requireNonNull(values, "values is null"));
+    requireNonNull(source, "source is null");
+  }
+
+  /** Parameters written nowhere in particular. */
+  public ModelParameters(Map<String, String> values) {
+    this(values, "");
   }
 
   /** Returns an empty set of parameters. */
@@ -55,15 +62,7 @@ public record ModelParameters(Map<String, String> values) {
     }
     throw new ModelLoadException(
         ErrorCategory.USER_ERROR,
-        "parameter '"
-            + name
-            + "' must be an integer from "
-            + min
-            + " to "
-            + max
-            + ", got '"
-            + value
-            + "'");
+        named(name) + " must be an integer from " + min + " to " + max + ", got '" + value + "'");
   }
 
   /**
@@ -82,7 +81,7 @@ public record ModelParameters(Map<String, String> values) {
       default ->
           throw new ModelLoadException(
               ErrorCategory.USER_ERROR,
-              "parameter '" + name + "' must be true or false, got '" + value + "'");
+              named(name) + " must be true or false, got '" + value + "'");
     };
   }
 
@@ -101,14 +100,18 @@ public record ModelParameters(Map<String, String> values) {
     if (!choices.contains(normalized)) {
       throw new ModelLoadException(
           ErrorCategory.USER_ERROR,
-          "parameter '"
-              + name
-              + "' must be one of "
+          named(name)
+              + " must be one of "
               + choices.stream().sorted().toList()
               + ", got '"
               + value
               + "'");
     }
     return Optional.of(normalized);
+  }
+
+  /** Names a setting as its file has it: {@code models/m/config.yaml: 'parameters.threads'}. */
+  private String named(String name) {
+    return source.isEmpty() ? "parameter '" + name + "'" : source + ": 'parameters." + name + "'";
   }
 }

@@ -79,5 +79,12 @@ class OnnxSessionSettingsTest {
             () -> OnnxSessionSettings.from(new ModelParameters(Map.of("allow_spinning", "often"))))
         .isInstanceOf(ModelLoadException.class)
         .hasMessage("parameter 'allow_spinning' must be true or false, got 'often'");
+    assertThatThrownBy(
+            () ->
+                OnnxSessionSettings.from(
+                    new ModelParameters(Map.of("intra_op_threads", "-1"), "models/m/config.yaml")))
+        .hasMessage(
+            "models/m/config.yaml: 'parameters.intra_op_threads' must be an integer from 0 to"
+                + " 1024, got '-1'");
   }
 }

@@ -814,7 +814,7 @@ public final class ModelManager implements AutoCloseable {
               entry.key.version(),
               file.file(),
               config.declaredSignature(),
-              new dev.hangar.spi.ModelParameters(config.parameters()));
+              definition.parameters());
       if (config.optimization().isPresent()) {
         // optimized once by the backend and cached; later loads reuse the optimized file
         source =

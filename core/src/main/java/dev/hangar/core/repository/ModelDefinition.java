@@ -3,6 +3,7 @@ package dev.hangar.core.repository;
 import static java.util.Objects.requireNonNull;
 
 import dev.hangar.core.config.ModelConfig;
+import dev.hangar.spi.ModelParameters;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -52,5 +53,11 @@ public record ModelDefinition(
   /** Returns the directory relative paths in config (warmup samples) resolve against. */
   public Path directory() {
     return isBareFile() ? location.getParent() : location;
+  }
+
+  /** Returns the backend settings of config.yaml, naming the file in their errors. */
+  public ModelParameters parameters() {
+    return new ModelParameters(
+        config.parameters(), isBareFile() ? "" : location.resolve("config.yaml").toString());
   }
 }

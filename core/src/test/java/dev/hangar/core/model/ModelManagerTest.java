@@ -313,6 +313,17 @@ class ModelManagerTest {
   }
 
   @Test
+  void aBackendSettingOfTheWrongFormNamesItsFileAndKey() throws IOException {
+    harness.model("p", 1, 10);
+    harness.config("p", "parameters: {speed: 99}\n");
+    manager().start().join();
+    assertThatThrownBy(() -> use("p"))
+        .hasMessageContaining(
+            root.resolve("p/config.yaml")
+                + ": 'parameters.speed' must be an integer from 1 to 10, got '99'");
+  }
+
+  @Test
   void warmupRunsBatchSizeOneAndTheMaximumBeforeReady() throws IOException {
     harness.model("w", 1, 10);
     harness.config("w", "max_batch_size: 16\nwarmup: {iterations: 3}\n");

@@ -111,6 +111,7 @@ public final class FakeBackendProvider implements BackendProvider {
           ErrorCategory.USER_ERROR, source.file() + " is not a fake model (no memory= line)");
     }
     engine.loaded(source.name());
+    source.parameters().integer("speed", 1, 10); // read as a backend reads its settings
     if ("load".equals(properties.getProperty("fail"))) {
       throw new ModelLoadException(
           ErrorCategory.BACKEND_FAILURE, "fake load failure of " + source.file());
