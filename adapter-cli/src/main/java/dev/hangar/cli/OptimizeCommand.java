@@ -152,6 +152,16 @@ final class OptimizeCommand implements Callable<Integer> {
     OptimizationOptions options = options();
     MeasurementPlan plan = plan();
     Duration p99Target = p99Target();
+    Path models = repository.settings().repository().toAbsolutePath().normalize();
+    if (out.toAbsolutePath().normalize().startsWith(models)) {
+      // the optimized file and config.yaml there would be taken for a model's, or overwrite one
+      throw new UsageException(
+          "--out "
+              + out
+              + " is inside the model repository "
+              + models
+              + "; write the optimized model elsewhere and copy what you keep");
+    }
     try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
       Target model = resolve(hangar);
       ModelOptimizer optimizer =

@@ -152,6 +152,42 @@ class OptimizeCommandTest {
   }
 
   @Test
+  void anOutputDirectoryInsideTheRepositoryIsRefusedBeforeAnythingIsWritten() throws IOException {
+    // a repository of its own: were the check to fail, the run would write into its model
+    Path model = Files.createDirectories(temporary.resolve("repo/quality_predictor/1"));
+    Files.copy(Path.of(MODELS, "quality_predictor/1/model.onnx"), model.resolve("model.onnx"));
+    Path config = temporary.resolve("repo/quality_predictor/config.yaml");
+    Files.writeString(config, "# kept as written\n");
+    Path repository = temporary.resolve("repo").toAbsolutePath().normalize();
+    for (Path out :
+        List.of(
+            repository.resolve("quality_predictor"), repository.resolve("quality_predictor/1"))) {
+      CliRunner.Result result =
+          CliRunner.run(
+              "optimize",
+              "quality_predictor",
+              "--repo",
+              repository.toString(),
+              "--cache-dir",
+              temporary.resolve("cache").toString(),
+              "--out",
+              out.toString());
+      assertThat(result.exitCode()).as(result.err()).isEqualTo(2);
+      assertThat(result.err())
+          .startsWith(
+              "error: --out "
+                  + out
+                  + " is inside the model repository "
+                  + repository
+                  + "; write the optimized model elsewhere and copy what you keep");
+    }
+    assertThat(config).hasContent("# kept as written\n");
+    try (var files = Files.list(model)) {
+      assertThat(files).containsExactly(model.resolve("model.onnx"));
+    }
+  }
+
+  @Test
   void aConfigWithOptimizationIsOptimizedAtLoadAndCached() throws IOException {
     Path repository = temporary.resolve("repo");
     Path version = Files.createDirectories(repository.resolve("quality_predictor/1"));
