@@ -11,7 +11,6 @@ import dev.hangar.spi.Backend;
 import dev.hangar.spi.BackendProvider;
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelSignature;
-import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.TensorSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -66,7 +65,7 @@ final class InspectCommand implements Callable<Integer> {
     Backend backend = hangar.backends().backend(provider.format());
     String name = file.getFileName().toString();
     long start = System.nanoTime();
-    try (LoadedModel model = backend.load(ModelSource.of(name, 1, file))) {
+    try (LoadedModel model = backend.load(ModelFiles.source(name, file))) {
       Duration loadTime = Duration.ofNanos(System.nanoTime() - start);
       StringBuilder text = new StringBuilder();
       line(text, "file", file.toAbsolutePath().toString());

@@ -260,7 +260,7 @@ final class OptimizeCommand implements Callable<Integer> {
     if (Files.isRegularFile(file)) {
       BackendProvider provider = hangar.providerFor(file);
       String name = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
-      return new Target(ModelSource.of(name, 1, file), provider.format(), Optional.empty());
+      return new Target(ModelFiles.source(name, file), provider.format(), Optional.empty());
     }
     ModelManager manager = hangar.manager();
     manager.start(false);

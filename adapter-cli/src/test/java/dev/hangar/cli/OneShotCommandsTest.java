@@ -244,6 +244,13 @@ class OneShotCommandsTest {
         .contains("output:            tier_probabilities  FP32 [-1, 4]")
         .contains("size:")
         .contains("load time:");
+    // a TorchScript file declares no signature: in its model directory, the config.yaml does
+    CliRunner.Result torchScript =
+        hangar("inspect", Path.of(MODELS, "quality_predictor_torchscript/1/model.pt").toString());
+    assertThat(torchScript.exitCode()).as(torchScript.err()).isZero();
+    assertThat(torchScript.out())
+        .contains("format:            torchscript")
+        .contains("input:             features  FP32 [-1, 10]");
     CliRunner.Result byName = hangar("inspect", "quality_predictor");
     assertThat(byName.exitCode()).as(byName.err()).isZero();
     assertThat(byName.out())

@@ -62,6 +62,13 @@ public final class ModelRepository {
   }
 
   /**
+   * Returns whether {@code name} names a version directory: a whole number from 1, no leading 0.
+   */
+  public static boolean isVersionName(String name) {
+    return VERSION.matcher(name).matches();
+  }
+
+  /**
    * Returns whether {@code name} is a valid model name: 1 to 128 ASCII letters, digits, '_', '.'
    * and '-', starting with a letter or digit, without "..". Names never contain path separators.
    */
