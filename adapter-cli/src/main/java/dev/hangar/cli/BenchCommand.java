@@ -458,7 +458,8 @@ final class BenchCommand implements Callable<Integer> {
       if (!shapes.isEmpty()) {
         throw new UsageException("--shape applies to synthesized inputs, not to --input-data");
       }
-      List<Tensor> parsed = RequestInputs.parse(RequestInputs.text("@" + inputData), signature);
+      List<Tensor> parsed =
+          RequestInputs.parse(RequestInputs.read(inputData, "--input-data"), signature);
       if (batch == 1) {
         return List.of(parsed);
       }
@@ -559,7 +560,8 @@ final class BenchCommand implements Callable<Integer> {
     if (expect == null) {
       return null;
     }
-    List<Tensor> expected = RequestInputs.parseOutputs(RequestInputs.text("@" + expect), signature);
+    List<Tensor> expected =
+        RequestInputs.parseOutputs(RequestInputs.read(expect, "--expect"), signature);
     if (expected.isEmpty()) {
       throw new UsageException("--expect " + expect + " names no output");
     }
@@ -634,19 +636,13 @@ final class BenchCommand implements Callable<Integer> {
       try {
         Files.createDirectories(file.getParent());
       } catch (IOException e) {
-        throw new UsageException(option + " cannot be written: " + describe(e));
+        throw new UsageException(option + " cannot be written: " + IoProblems.describe(e));
       }
       if (!Files.isWritable(file.getParent())) {
         throw new UsageException(
             option + " cannot be written: " + file.getParent() + " is read-only");
       }
     }
-  }
-
-  private static String describe(IOException e) {
-    return e instanceof java.nio.file.FileAlreadyExistsException
-        ? e.getMessage() + " is a file, not a directory"
-        : e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 
   private static void write(Path file, String content, PrintWriter err) {
@@ -661,7 +657,7 @@ final class BenchCommand implements Callable<Integer> {
       Files.writeString(file, content);
     } catch (IOException e) {
       throw new HangarException(
-          ErrorCategory.USER_ERROR, "cannot write " + file + ": " + e.getMessage(), e);
+          ErrorCategory.USER_ERROR, "cannot write " + file + ": " + IoProblems.describe(e), e);
     }
     err.println("wrote " + file);
     err.flush();

@@ -44,7 +44,7 @@ final class NpyFile {
     try {
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
-      throw new UsageException("cannot read " + file + ": " + e.getMessage());
+      throw new UsageException("cannot read " + file + ": " + IoProblems.describe(e));
     }
     try {
       return parse(name, bytes);

@@ -41,11 +41,16 @@ final class RequestInputs {
     if (!argument.startsWith("@")) {
       return argument;
     }
-    Path file = Path.of(argument.substring(1));
+    return read(Path.of(argument.substring(1)), "--input");
+  }
+
+  /** Returns the text of the file an option names. */
+  static String read(Path file, String option) {
     try {
       return Files.readString(file);
     } catch (IOException e) {
-      throw new UsageException("cannot read input file " + file + ": " + e.getMessage());
+      throw new UsageException(
+          "cannot read the " + option + " file " + file + ": " + IoProblems.describe(e));
     }
   }
 

@@ -278,7 +278,7 @@ class BenchCommandTest {
                 + aFile.resolve("out.json")
                 + " cannot be written: "
                 + aFile
-                + " is a file, not a directory");
+                + " is in the way (a file where a directory is needed)");
     String repository = models.toString();
     refusals.forEach(
         (options, error) -> {

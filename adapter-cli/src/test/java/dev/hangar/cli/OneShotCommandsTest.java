@@ -178,6 +178,12 @@ class OneShotCommandsTest {
     assertFailedWith(
         CliRunner.run("models", "--url", "http://nonexistent.invalid:9"),
         "error: cannot connect to http://nonexistent.invalid:9: unknown host");
+    Path missing = temporary.resolve("missing.json");
+    CliRunner.Result noFile = hangar("infer", "quality_predictor", "--input", "@" + missing);
+    assertThat(noFile.exitCode()).isEqualTo(2);
+    assertThat(noFile.err().strip())
+        .isEqualTo(
+            "error: cannot read the --input file " + missing + ": no such file or directory");
   }
 
   @Test
