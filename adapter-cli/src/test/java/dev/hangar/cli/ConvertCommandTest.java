@@ -29,6 +29,9 @@ class ConvertCommandTest {
     assertThat(result.exitCode()).as(result.err()).isZero();
     assertThat(result.out()).contains("wrote " + onnx).contains("(onnx, ").contains("(coreml)");
     assertThat(Files.size(onnx)).isPositive();
+    // as readable by others as a file written plainly here (a server may run as another user)
+    Path plain = Files.writeString(temporary.resolve("plain.txt"), "");
+    assertThat(Files.getPosixFilePermissions(onnx)).isEqualTo(Files.getPosixFilePermissions(plain));
 
     CliRunner.Result inspected = CliRunner.run("inspect", onnx.toString(), "--cache-dir", CACHE);
     assertThat(inspected.exitCode()).as(inspected.err()).isZero();

@@ -6,9 +6,12 @@ import dev.hangar.spi.ModelLoadException;
 import dev.hangar.spi.ModelSource;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Writes a CoreML model as the ONNX graph Hangar compiles it into, so that ONNX Runtime (or
@@ -38,7 +41,10 @@ final class CoreMlConverter implements FormatConverter {
     Path absolute = target.toAbsolutePath();
     try {
       Files.createDirectories(absolute.getParent());
-      Path temporary = Files.createTempFile(absolute.getParent(), ".hangar-convert", ".onnx");
+      // a temporary file is private (0600); the model it becomes is as readable as any other file
+      Path temporary =
+          Files.createTempFile(
+              absolute.getParent(), ".hangar-convert", ".onnx", readable(absolute));
       try {
         Files.write(temporary, graph);
         try {
@@ -55,7 +61,23 @@ final class CoreMlConverter implements FormatConverter {
       }
     } catch (IOException e) {
       throw new ModelLoadException(
-          ErrorCategory.USER_ERROR, "cannot write " + target + ": " + e.getMessage(), e);
+          ErrorCategory.USER_ERROR,
+          "cannot write "
+              + target
+              + ": "
+              + (e instanceof FileSystemException failure && failure.getReason() != null
+                  ? failure.getReason()
+                  : e.toString()),
+          e);
     }
+  }
+
+  /** rw-r--r-- (less what the umask takes) where the file system has POSIX permissions. */
+  private static FileAttribute<?>[] readable(Path target) {
+    return target.getFileSystem().supportedFileAttributeViews().contains("posix")
+        ? new FileAttribute<?>[] {
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--"))
+        }
+        : new FileAttribute<?>[0];
   }
 }
