@@ -1499,7 +1499,7 @@ public final class ModelManager implements AutoCloseable {
       String reason = entry.reason;
       if (model.problem != null) {
         reason =
-            "config.yaml on disk is broken, serving the previous one: "
+            "changed on disk but cannot be read, serving what it read before: "
                 + model.problem.getMessage();
       }
       statuses.add(

@@ -543,6 +543,9 @@ class ModelManagerTest {
         .hasMessageContaining("model 'm' cannot be read again, and serves what it loaded before")
         .hasMessageContaining("max_batch_sise");
     assertThat(infer("m").version()).as("the broken edit takes nothing down").isEqualTo(2);
+    assertThat(manager().status("m").get(0).reason().orElseThrow())
+        .startsWith("changed on disk but cannot be read, serving what it read before: ")
+        .contains("max_batch_sise");
 
     harness.config("m", "max_batch_size: 4\n");
     manager().load("m", LoadPriority.NORMAL).join();
