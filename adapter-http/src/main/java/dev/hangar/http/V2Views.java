@@ -18,6 +18,8 @@ import dev.hangar.core.health.StatisticsSnapshot;
 import dev.hangar.core.model.ModelState;
 import dev.hangar.core.model.ModelStatus;
 import dev.hangar.spi.ModelSignature;
+import dev.hangar.spi.OptimizationOptions;
+import dev.hangar.spi.OptimizationOptions.Granularity;
 import dev.hangar.spi.TensorSpec;
 import java.time.Duration;
 import java.util.List;
@@ -169,7 +171,8 @@ final class V2Views {
   }
 
   /**
-   * The effective configuration of a model, under the keys of {@code config.yaml}; {@code
+   * The effective configuration of a model, under the keys of {@code config.yaml} (durations as
+   * numbers, their unit in the key: {@code max_queue_delay_us}, {@code ttl_ms}); {@code
    * max_batch_size}, {@code inputs} and {@code outputs} are the served ones when a version is
    * loaded ({@code loaded}), else what the file declares.
    */
@@ -239,6 +242,16 @@ final class V2Views {
       cacheNode.put("ttl_ms", cache.ttl().get().toMillis());
     } else {
       cacheNode.putNull("ttl_ms");
+    }
+    if (config.optimization().isPresent()) {
+      OptimizationOptions optimization = config.optimization().get();
+      ObjectNode optimized = node.putObject("optimization");
+      optimized.put("level", optimization.level().configName());
+      optimized.put("int8", optimization.int8());
+      optimized.put("int8_tolerance", optimization.int8Tolerance());
+      optimized.put("per_channel", optimization.granularity() == Granularity.PER_CHANNEL);
+    } else {
+      node.putNull("optimization");
     }
     HealthConfig health = config.health();
     ObjectNode healthNode = node.putObject("health");

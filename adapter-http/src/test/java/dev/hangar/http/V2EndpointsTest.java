@@ -236,10 +236,25 @@ class V2EndpointsTest {
     assertThat(server.get("/v2/models/quality_predictor/versions/1/config").status())
         .isEqualTo(200);
 
+    assertThat(config.path("optimization").isNull()).isTrue();
+
     TestServer.Reply unloaded = server.get("/v2/models/broken/config");
     assertThat(unloaded.status()).isEqualTo(200);
     assertThat(unloaded.json().path("loaded").asBoolean()).isFalse();
     assertThat(unloaded.json().path("max_batch_size").isNull()).isTrue();
+  }
+
+  @Test
+  void configShowsTheOptimizationAsConfigYamlWritesIt(@TempDir Path repository) {
+    Repositories.fake(repository, "m", MB);
+    Repositories.config(
+        repository, "m", "optimization: {level: basic, int8: true, per_channel: true}\n");
+    try (TestServer optimizing = new TestServer(repository)) {
+      JsonNode optimization = optimizing.get("/v2/models/m/config").json().path("optimization");
+      assertThat(optimization.toString())
+          .isEqualTo(
+              "{\"level\":\"basic\",\"int8\":true,\"int8_tolerance\":0.01,\"per_channel\":true}");
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
