@@ -48,6 +48,11 @@ public final class Main {
     System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
     System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
     System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+    // a one-shot command's failure is its one error line; the manager's warning of the same load
+    // failing, or of other models in the repository it was not asked about, would add lines
+    if (!serving && !verbose) {
+      System.setProperty("org.slf4j.simpleLogger.log.dev.hangar.core.model.ModelManager", "error");
+    }
     // DJL probes for CUDA on every start and warns when there is none: not news on a CPU server
     System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
     // Jetty and Javalin narrate their start-up; `hangar serve` logs its own one line instead

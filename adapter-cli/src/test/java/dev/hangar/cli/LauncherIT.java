@@ -149,6 +149,28 @@ class LauncherIT {
         hangar("infer", "no_such_model", "--repo", "models", "--cache-dir", CACHE, "--input", ROW);
     assertThat(unknown.exitCode()).isEqualTo(1);
     assertThat(unknown.err().strip().lines()).hasSize(1);
+
+    // a model that fails to load, beside one that cannot be read: one line, about the one asked for
+    Path broken = Files.createDirectories(temporary.resolve("repo/broken/1"));
+    Files.writeString(broken.resolve("model.onnx"), "not a model");
+    Files.createDirectories(temporary.resolve("repo/typo/1"));
+    Files.writeString(temporary.resolve("repo/typo/1/model.onnx"), "not a model either");
+    Files.writeString(temporary.resolve("repo/typo/config.yaml"), "max_batch_sise: 4\n");
+    Run failed =
+        hangar(
+            "infer",
+            "broken",
+            "--repo",
+            temporary.resolve("repo").toString(),
+            "--cache-dir",
+            CACHE,
+            "--input",
+            "{}");
+    assertThat(failed.exitCode()).isEqualTo(1);
+    assertThat(failed.err().strip().lines())
+        .singleElement()
+        .asString()
+        .startsWith("error: model 'broken' version 1 failed to load: ");
   }
 
   @Test
