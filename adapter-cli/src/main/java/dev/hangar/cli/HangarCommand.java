@@ -82,6 +82,10 @@ public final class HangarCommand implements Runnable {
     CommandLine commandLine = failure.getCommandLine();
     PrintWriter err = commandLine.getErr();
     err.println("error: " + failure.getMessage());
+    if (failure instanceof CommandLine.UnmatchedArgumentException unmatched) {
+      // picocli's "Did you mean" for a misspelled command or option
+      CommandLine.UnmatchedArgumentException.printSuggestions(unmatched, err);
+    }
     err.println("Run '" + commandLine.getCommandSpec().qualifiedName() + " --help' for usage.");
     err.flush();
     return 2;

@@ -55,4 +55,14 @@ class CompletionAndHelpTest {
       assertThat(top.out()).containsPattern("(?m)^  " + command + " ");
     }
   }
+
+  @Test
+  void aMisspelledCommandOrOptionGetsASuggestion() {
+    CliRunner.Result command = CliRunner.run("infr");
+    assertThat(command.exitCode()).isEqualTo(2);
+    assertThat(command.err()).contains("Did you mean").contains("infer");
+    CliRunner.Result option = CliRunner.run("bench", "m", "--concurency", "4");
+    assertThat(option.exitCode()).isEqualTo(2);
+    assertThat(option.err()).contains("--concurrency");
+  }
 }
