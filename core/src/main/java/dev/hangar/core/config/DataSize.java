@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  */
 public record DataSize(long bytes) implements Comparable<DataSize> {
   private static final Pattern FORMAT =
-      Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([kmgt]?i?b?)?", Pattern.CASE_INSENSITIVE);
+      Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([kmgt](?:ib?|b)?|b)?", Pattern.CASE_INSENSITIVE);
 
   /** Validates. */
   public DataSize {
@@ -48,6 +48,9 @@ public record DataSize(long bytes) implements Comparable<DataSize> {
           default -> 1;
         };
     double value = Double.parseDouble(matcher.group(1));
+    if (value * multiplier >= 0x1p63) {
+      throw new IllegalArgumentException("'" + text + "' is larger than any memory");
+    }
     return new DataSize(Math.round(value * multiplier));
   }
 

@@ -210,6 +210,12 @@ class ModelConfigTest {
     assertThat(DataSize.parse("512KB").bytes()).isEqualTo(512L << 10);
     assertThat(DataSize.parse("1024").bytes()).isEqualTo(1024);
     assertThatThrownBy(() -> DataSize.parse("lots")).hasMessageContaining("750MB");
+    assertThat(DataSize.parse("2 gib").bytes()).isEqualTo(2L << 30);
+    assertThat(DataSize.parse("3k").bytes()).isEqualTo(3L << 10);
+    assertThat(DataSize.parse("7b").bytes()).isEqualTo(7);
+    assertThatThrownBy(() -> DataSize.parse("500ib")).hasMessageContaining("is not a size");
+    assertThatThrownBy(() -> DataSize.parse("99999999999999TB"))
+        .hasMessage("'99999999999999TB' is larger than any memory");
     assertThat(Durations.parse("250ms")).isEqualTo(Duration.ofMillis(250));
     assertThat(Durations.parse("1.5s")).isEqualTo(Duration.ofMillis(1500));
     assertThat(Durations.parse("2m")).isEqualTo(Duration.ofMinutes(2));
