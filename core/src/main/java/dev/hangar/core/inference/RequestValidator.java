@@ -25,7 +25,12 @@ final class RequestValidator {
     } catch (InvalidInputException e) {
       throw new InvalidInputException(model + ": " + e.getMessage());
     }
-    for (String output : request.outputs()) {
+    for (int i = 0; i < request.outputs().size(); i++) {
+      String output = request.outputs().get(i);
+      if (request.outputs().subList(0, i).contains(output)) {
+        throw new InvalidInputException(
+            model + ": output '" + output + "' is requested more than once");
+      }
       if (signature.output(output).isEmpty()) {
         throw new InvalidInputException(
             model

@@ -86,6 +86,11 @@ class InferenceValidationTest {
                 harness.inference.infer(
                     InferenceRequest.of("echo", List.of(rows(1))).withOutputs(List.of("q"))))
         .hasMessageContaining("unknown output 'q'; the model's outputs are [y]");
+    assertThatThrownBy(
+            () ->
+                harness.inference.infer(
+                    InferenceRequest.of("echo", List.of(rows(1))).withOutputs(List.of("y", "y"))))
+        .hasMessageContaining("model 'echo': output 'y' is requested more than once");
   }
 
   @Test
