@@ -7,7 +7,6 @@ import dev.hangar.core.health.FailureReason;
 import dev.hangar.core.model.LoadedVersion;
 import dev.hangar.core.time.TimeSource;
 import dev.hangar.spi.BackendException;
-import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.Tensor;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -415,27 +414,25 @@ final class ModelScheduler {
       List<Tensor> inputs = batch.size() == 1 ? batch.get(0).orderedInputs : concatenate(batch);
       inferStart = time.nanoTime();
       outputs = version.model().infer(inputs);
-      if (batch.size() > 1) {
-        for (Tensor output : outputs) {
-          if (output.rank() == 0 || output.dimension(0) != rows) {
-            throw mismatch(output, rows); // the batch cannot be split back: it fails as a whole
-          }
-        }
-      }
     } catch (RuntimeException e) {
-      if (batch.size() > 1 && e instanceof InvalidInputException) {
-        // one request's values may be at fault: run each alone so that only it fails
+      if (batch.size() > 1) {
+        // one request's values may be at fault (a value refused, an engine error on it): run
+        // each alone so that only its request fails
         List<Runnable> answers = new ArrayList<>(batch.size());
         for (PendingRequest pending : batch) {
           answers.addAll(execute(List.of(pending)));
         }
         return answers;
       }
-      long end = time.nanoTime();
-      version
-          .statistics()
-          .recordExecution(rows, new ComputeTimes(inferStart - start, end - inferStart, 0));
-      return failAll(batch, e);
+      return failed(batch, rows, start, inferStart, e);
+    }
+    if (batch.size() > 1) {
+      for (Tensor output : outputs) {
+        if (output.rank() == 0 || output.dimension(0) != rows) {
+          // the batch cannot be split back: it fails as a whole, saying why
+          return failed(batch, rows, start, inferStart, mismatch(output, rows));
+        }
+      }
     }
     long end = time.nanoTime();
     List<List<Tensor>> perRequest = split(batch, outputs);
@@ -480,6 +477,16 @@ final class ModelScheduler {
             + " for a batch of "
             + rows
             + " rows; is dimension 0 really a batch dimension?");
+  }
+
+  /** Records an execution that failed, and fails its requests. */
+  private List<Runnable> failed(
+      List<PendingRequest> batch, int rows, long start, long inferStart, RuntimeException e) {
+    long end = time.nanoTime();
+    version
+        .statistics()
+        .recordExecution(rows, new ComputeTimes(inferStart - start, end - inferStart, 0));
+    return failAll(batch, e);
   }
 
   private List<Runnable> failAll(List<PendingRequest> batch, RuntimeException failure) {

@@ -452,6 +452,25 @@ class SchedulerTest {
   }
 
   @Test
+  void anEngineFailureOnOneRequestInABatchFailsItAloneToo() throws IOException {
+    model("e", "max_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("e");
+    CompletableFuture<InferenceResponse> first = blocker("e", gate);
+    CompletableFuture<InferenceResponse> good = harness.inference.submit(request("e", rows(1, 1)));
+    CompletableFuture<InferenceResponse> bad =
+        harness.inference.submit(request("e", rows(1, -1234.5f)));
+    CompletableFuture<InferenceResponse> other =
+        harness.inference.submit(request("e", rows(2, 10)));
+    gate.open();
+    first.join();
+    assertThat(good.join().outputs().get(0).toFloatArray()[0]).isEqualTo(2);
+    assertThat(other.join().outputs().get(0).toFloatArray()[0]).isEqualTo(20);
+    assertThatThrownBy(bad::join).hasMessageContaining("fails on -1234.5");
+    assertThat(executions("e")).extracting(Execution::rows).containsExactly(1L, 4L, 1L, 1L, 2L);
+  }
+
+  @Test
   void aWorkerRunsTheNextBatchWhileAnEarlierAnswerIsStillBeingWritten() throws Exception {
     model("w", "max_batch_size: 8\n");
     harness.manager.start().join();

@@ -13,11 +13,15 @@ import java.util.List;
 
 /**
  * A fake model: output i is input i, doubled for FP32, so tests can tell rows apart. A NaN in an
- * FP32 input is refused as an invalid input, like a value-dependent engine error. A model that
- * drops a row answers a call of several rows with one row too few in its first output, like a model
- * whose dimension 0 is not really a batch dimension.
+ * FP32 input is refused as an invalid input, and the value {@link #FAILING_VALUE} fails the engine,
+ * like value-dependent engine errors (a reshape that does not fit, an index out of range). A model
+ * that drops a row answers a call of several rows with one row too few in its first output, like a
+ * model whose dimension 0 is not really a batch dimension.
  */
 final class FakeLoadedModel implements LoadedModel {
+  /** An FP32 input value the fake engine fails on. */
+  static final float FAILING_VALUE = -1234.5f;
+
   private final String name;
   private final ModelSignature signature;
   private final long memory;
@@ -69,6 +73,16 @@ final class FakeLoadedModel implements LoadedModel {
             if (Float.isNaN(value)) {
               throw new InvalidInputException(
                   "fake model " + name + " refuses NaN in input '" + input.name() + "'");
+            }
+            if (value == FAILING_VALUE) {
+              throw new BackendException(
+                  "fake engine of "
+                      + name
+                      + " fails on "
+                      + value
+                      + " in input '"
+                      + input.name()
+                      + "'");
             }
           }
         }
