@@ -25,7 +25,8 @@ public final class Main {
       err.println(
           "error: out of heap memory (the heap is at most "
               + DataSize.format(Runtime.getRuntime().maxMemory())
-              + "); an input this large needs more: set HANGAR_HEAP (such as HANGAR_HEAP=2g), or"
+              + "); this run needs more (a large input, or many models): set HANGAR_HEAP (such"
+              + " as HANGAR_HEAP=2g), or"
               + " raise --memory, a quarter of which the hangar launcher gives the heap");
       if (java.util.Arrays.asList(args).contains("--verbose")) {
         e.printStackTrace(err);

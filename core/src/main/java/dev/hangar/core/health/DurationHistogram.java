@@ -13,8 +13,10 @@ final class DurationHistogram {
   // one hour at three significant digits covers every request duration that matters
   private static final long HIGHEST_NANOS = 3_600_000_000_000L;
 
-  private final Recorder recorder = new Recorder(HIGHEST_NANOS, 3);
-  private final Histogram cumulative = new Histogram(HIGHEST_NANOS, 3);
+  // auto-resizing: a histogram sized for an hour up front holds about 256KB, and every version the
+  // repository lists has several, served or not; these grow with the durations recorded
+  private final Recorder recorder = new Recorder(3);
+  private final Histogram cumulative = new Histogram(3);
   private final LongAdder totalNanos = new LongAdder();
   private Histogram recycled;
 

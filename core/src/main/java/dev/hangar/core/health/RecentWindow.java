@@ -24,10 +24,11 @@ final class RecentWindow {
   private volatile long currentEnds;
 
   private static final class Slot {
-    final Recorder latency = new Recorder(HIGHEST_NANOS, 2);
+    // auto-resizing, as DurationHistogram's: sized for an hour up front, each would hold 32KB
+    final Recorder latency = new Recorder(2);
     final LongAdder requests = new LongAdder();
     final LongAdder failures = new LongAdder();
-    final Histogram folded = new Histogram(HIGHEST_NANOS, 2);
+    final Histogram folded = new Histogram(2);
 
     void clear() {
       latency.reset();
@@ -64,7 +65,7 @@ final class RecentWindow {
 
   synchronized View view() {
     slot();
-    Histogram merged = new Histogram(HIGHEST_NANOS, 2);
+    Histogram merged = new Histogram(2);
     long requests = 0;
     long failures = 0;
     for (Slot slot : slots) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hangar.core.config.HealthConfig;
 import dev.hangar.core.testing.FakeTime;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ModelStatisticsTest {
@@ -50,5 +51,23 @@ class ModelStatisticsTest {
     assertThat(snapshot.cacheMisses()).isEqualTo(2);
     assertThat(snapshot.cacheMissTime()).isEqualTo(Duration.ofNanos(1_100));
     assertThat(snapshot.cacheHits()).isZero();
+  }
+
+  @Test
+  void statisticsNotYetWrittenHoldLittleMemory() {
+    // every version the repository lists has statistics, loaded or not: a repository of many
+    // models must not fill the heap before anything is served
+    Runtime runtime = Runtime.getRuntime();
+    System.gc();
+    long before = runtime.totalMemory() - runtime.freeMemory();
+    List<ModelStatistics> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      many.add(new ModelStatistics(new FakeTime(), HealthConfig.DEFAULTS));
+    }
+    System.gc();
+    long held = runtime.totalMemory() - runtime.freeMemory() - before;
+    assertThat(many).hasSize(200);
+    // about 420KB each (sized for an hour up front, their histograms held over 3MB)
+    assertThat(held).as("bytes held by 200 unwritten statistics").isLessThan(120L << 20);
   }
 }
