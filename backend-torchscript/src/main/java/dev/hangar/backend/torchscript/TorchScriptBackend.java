@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Loads TorchScript ({@code .pt}) files into libtorch through DJL's PyTorch engine.
@@ -88,6 +89,7 @@ public final class TorchScriptBackend implements Backend {
     ModelSignature signature =
         source.declaredSignature().orElseThrow(() -> missingSignature(source));
     checkDataTypes(signature, source);
+    checkInputOrder(signature, source);
     DtypeBridge dtypeBridge = bridge();
     int effectiveIntraOpThreads;
     if (forcedIntraOpThreads > 0) {
@@ -285,6 +287,31 @@ public final class TorchScriptBackend implements Backend {
                     ? " (TorchScript tensors hold numbers; tokenize text before the model)"
                     : ""));
       }
+    }
+  }
+
+  /**
+   * Refuses inputs declared under forward()'s own argument names but in another order: inputs go to
+   * forward() by position, so the swap would run silently and answer wrongly.
+   */
+  private static void checkInputOrder(ModelSignature signature, ModelSource source) {
+    List<String> declared = signature.inputs().stream().map(TensorSpec::name).toList();
+    Optional<List<String>> forward = TorchScriptArchive.forwardArgumentNames(source.file());
+    if (forward.isPresent()
+        && !forward.get().equals(declared)
+        && Set.copyOf(forward.get()).equals(Set.copyOf(declared))
+        && forward.get().size() == declared.size()) {
+      throw new ModelLoadException(
+          ErrorCategory.USER_ERROR,
+          "model "
+              + source.label()
+              + " declares its inputs in the order "
+              + declared
+              + ", but forward() takes them as "
+              + forward.get()
+              + ": inputs reach forward() by position, so declare them in forward()'s order in"
+              + " config.yaml"
+              + configLocation(source.file()));
     }
   }
 

@@ -158,6 +158,26 @@ class TorchScriptBackendTest {
   }
 
   @Test
+  void inputsDeclaredUnderForwardsNamesInAnotherOrderAreRefused() {
+    ModelSignature swapped =
+        new ModelSignature(
+            List.of(
+                new TensorSpec("b", DataType.INT64, new long[] {-1}),
+                new TensorSpec("a", DataType.INT64, new long[] {-1})),
+            List.of(new TensorSpec("difference", DataType.INT64, new long[] {-1})),
+            true);
+    assertThatThrownBy(
+            () ->
+                backend.load(
+                    Fixtures.source("difference", Fixtures.file("difference.pt"), swapped)))
+        .isInstanceOf(ModelLoadException.class)
+        .satisfies(e -> assertUserError(e))
+        .hasMessageContaining(
+            "declares its inputs in the order [b, a], but forward() takes them as [a, b]: inputs"
+                + " reach forward() by position");
+  }
+
+  @Test
   void anErrorRaisedInForwardIsABackendFailureNamingIt() {
     try (LoadedModel model =
         backend.load(Fixtures.source("failing", Fixtures.file("failing.pt"), contractEcho()))) {
