@@ -101,6 +101,9 @@ public final class OnnxBackend implements Backend {
         bytes.length);
   }
 
+  /** ONNX Runtime's session option naming where a graph loaded from memory has its side files. */
+  static final String EXTERNAL_DATA_FOLDER = "session.model_external_initializers_file_folder_path";
+
   @FunctionalInterface
   private interface SessionFactory {
     OrtSession create(OrtEnvironment environment, SessionOptions options);
@@ -122,6 +125,10 @@ public final class OnnxBackend implements Backend {
         if (hasUnsignedInput(session)) {
           // ONNX Runtime's Java API cannot create UINT16/32/64 tensors: feed them as signed ones
           UnsignedInputRewriter.Rewrite rewrite = UnsignedInputRewriter.rewrite(graph.read());
+          // a graph loaded from memory finds its external data (weights in side files) relative
+          // to the working directory unless told where the model lies
+          options.addConfigEntry(
+              EXTERNAL_DATA_FOLDER, source.file().toAbsolutePath().getParent().toString());
           OrtSession rewritten = environment.createSession(rewrite.model().toByteArray(), options);
           session.close();
           session = rewritten;

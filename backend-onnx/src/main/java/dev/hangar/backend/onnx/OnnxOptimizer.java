@@ -20,6 +20,7 @@ import dev.hangar.backend.onnx.optimizer.OutputComparison;
 import dev.hangar.backend.onnx.optimizer.ProbeInputs;
 import dev.hangar.backend.onnx.optimizer.Tuner;
 import dev.hangar.backend.onnx.proto.OnnxProto.ModelProto;
+import dev.hangar.backend.onnx.proto.OnnxProto.TensorProto;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
 import dev.hangar.spi.LoadedModel;
@@ -314,6 +315,18 @@ public final class OnnxOptimizer implements ModelOptimizer {
   /** Writes the model the options describe to {@code target}: quantized, then ORT-optimized. */
   private Candidate write(ModelProto original, OptimizationOptions options, Path target)
       throws IOException {
+    for (TensorProto initializer : original.getGraph().getInitializerList()) {
+      if (initializer.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+        // the optimized graph would point at side files it was not written beside, and the cache
+        // could not tell a changed side file from the same one
+        throw new ModelLoadException(
+            ErrorCategory.USER_ERROR,
+            "a model whose weights are in side files (ONNX external data: initializer '"
+                + initializer.getName()
+                + "') cannot be optimized; serve it without optimization:, or save it with its"
+                + " weights inside the .onnx file");
+      }
+    }
     List<String> actions = new ArrayList<>();
     ModelProto graph = original;
     Optional<Int8Quantizer.Result> quantization = Optional.empty();
@@ -391,7 +404,7 @@ public final class OnnxOptimizer implements ModelOptimizer {
         source.version(),
         file,
         source.declaredSignature(),
-        new ModelParameters(parameters));
+        new ModelParameters(parameters, source.parameters().source()));
   }
 
   private Key key(Origin origin, OptimizationOptions options) {
