@@ -169,6 +169,9 @@ class V2EndpointsTest {
             .startsWith("model 'm' is FAILED (")
             .contains("max_batch_sise");
       }
+      TestServer.Reply load = unreadable.post("/v2/repository/models/m/load", "");
+      assertThat(load.status()).as("what is wrong is in its files: a user error").isEqualTo(400);
+      assertThat(load.json().path("error").asText()).contains("max_batch_sise");
       for (String path : List.of("/v2/models/m/infer", "/v2/models/m/versions/1/infer")) {
         TestServer.Reply answer = unreadable.post(path, LimitsAndSecurityTest.ECHO);
         assertThat(answer.status()).as(path).isEqualTo(503);

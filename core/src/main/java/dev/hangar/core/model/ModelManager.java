@@ -399,8 +399,10 @@ public final class ModelManager implements AutoCloseable {
         return CompletableFuture.failedFuture(unknownModel(name));
       }
       if (model.definition == null) {
+        // what is wrong is in its files (a user error, 400), as for a model read before
         return CompletableFuture.failedFuture(
-            new ModelUnavailableException(
+            new HangarException(
+                model.problem.category(),
                 "model '" + name + "' cannot be served: " + model.problem.getMessage(),
                 model.problem));
       }
@@ -1432,10 +1434,10 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * Returns whether the server is ready: every model can be read, and every pinned or start-up
-   * model has loaded and has not failed since. One unloaded on request or evicted after it served
-   * still counts, as in Triton: it loads again at its next request, and a server that waited for it
-   * would get none.
+   * Returns whether the server is ready: every model has been read once (one whose later edit
+   * cannot be read serves what it read before), and every pinned or start-up model has loaded and
+   * has not failed since. One unloaded on request or evicted after it served still counts, as in
+   * Triton: it loads again at its next request, and a server that waited for it would get none.
    *
    * @return the models that cannot be read, and those still loading for the first time or failed,
    *     with their state; empty when ready
