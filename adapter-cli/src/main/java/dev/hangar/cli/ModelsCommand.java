@@ -109,42 +109,55 @@ final class ModelsCommand implements Callable<Integer> {
 
   private List<String> loadAll(ModelManager manager) {
     Set<String> names = new LinkedHashSet<>();
+    List<String> unreadable = new ArrayList<>();
     for (ModelStatus status : manager.list()) {
       if (status.format().isPresent()) {
         names.add(status.name());
+      } else {
+        unreadable.add(status.name()); // its files cannot be read: it cannot load either
       }
     }
-    return loadEach(
-        names,
-        name ->
-            manager
-                .load(name, LoadPriority.NORMAL)
-                .handle((loaded, problem) -> Optional.ofNullable(problem).map(this::message))
-                .join());
+    List<String> failed = new ArrayList<>(unreadable);
+    failed.addAll(
+        loadEach(
+            names,
+            name ->
+                manager
+                    .load(name, LoadPriority.NORMAL)
+                    .handle((loaded, problem) -> Optional.ofNullable(problem).map(this::message))
+                    .join()));
+    return failed;
   }
 
   private List<String> loadRemote(V2Client client) {
     Set<String> names = new LinkedHashSet<>();
+    List<String> unreadable = new ArrayList<>();
     for (JsonNode entry : client.index()) {
       JsonNode hangar = entry.path("hangar");
       if (hangar.isMissingNode() || !hangar.path("format").isNull()) {
         names.add(entry.path("name").asText());
+      } else {
+        unreadable.add(entry.path("name").asText());
       }
     }
     Optional<String> token = Optional.ofNullable(adminToken).filter(value -> !value.isBlank());
-    return loadEach(
-        names,
-        name -> {
-          try {
-            client.load(name, token);
-            return Optional.empty();
-          } catch (RemoteException e) {
-            if (e.status() == 0 || e.status() == 401 || e.status() == 403) {
-              throw e; // the server cannot be reached or refuses us: no other load would do better
-            }
-            return Optional.of(e.getMessage());
-          }
-        });
+    List<String> failed = new ArrayList<>(unreadable);
+    failed.addAll(
+        loadEach(
+            names,
+            name -> {
+              try {
+                client.load(name, token);
+                return Optional.empty();
+              } catch (RemoteException e) {
+                if (e.status() == 0 || e.status() == 401 || e.status() == 403) {
+                  throw e; // the server cannot be reached or refuses us: no other load would do
+                  // better
+                }
+                return Optional.of(e.getMessage());
+              }
+            }));
+    return failed;
   }
 
   /**

@@ -192,6 +192,9 @@ class OneShotCommandsTest {
     Files.copy(Path.of(MODELS, "quality_predictor/1/model.onnx"), model.resolve("model.onnx"));
     Path broken = Files.createDirectories(temporary.resolve("repo/broken/1"));
     Files.writeString(broken.resolve("model.onnx"), "this is not a protobuf");
+    Path typo = Files.createDirectories(temporary.resolve("repo/typo/1"));
+    Files.copy(Path.of(MODELS, "quality_predictor/1/model.onnx"), typo.resolve("model.onnx"));
+    Files.writeString(temporary.resolve("repo/typo/config.yaml"), "max_batch_sise: 4\n");
     CliRunner.Result result =
         CliRunner.run(
             "models",
@@ -205,7 +208,7 @@ class OneShotCommandsTest {
         .containsPattern("(?m)^broken +1\\* +onnx +FAILED ")
         .containsPattern("(?m)^quality_predictor +1\\* +onnx +READY ");
     assertThat(result.err().strip().lines().toList())
-        .contains("error: 1 model failed to load: broken (the table's DETAIL says why)");
+        .contains("error: 2 models failed to load: typo, broken (the table's DETAIL says why)");
   }
 
   @Test
