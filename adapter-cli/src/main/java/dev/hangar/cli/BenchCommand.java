@@ -602,15 +602,15 @@ final class BenchCommand implements Callable<Integer> {
   private void checkOutputs() {
     Map<Path, String> named = new LinkedHashMap<>();
     if (inputData != null) {
-      named.put(inputData.toAbsolutePath().normalize(), "--input-data");
+      named.put(ModelFiles.realPath(inputData), "--input-data");
     }
     if (expect != null) {
-      named.put(expect.toAbsolutePath().normalize(), "--expect");
+      named.put(ModelFiles.realPath(expect), "--expect");
     }
     Optional<Path> models =
         remote.isRemote()
             ? Optional.empty()
-            : Optional.of(repository.settings().repository().toAbsolutePath().normalize());
+            : Optional.of(ModelFiles.realPath(repository.settings().repository()));
     Map<String, Path> outputs = new LinkedHashMap<>();
     outputs.put("--json", json);
     outputs.put("--csv", csv);
@@ -620,7 +620,7 @@ final class BenchCommand implements Callable<Integer> {
         continue;
       }
       String option = output.getKey() + " " + output.getValue();
-      Path file = output.getValue().toAbsolutePath().normalize();
+      Path file = ModelFiles.realPath(output.getValue());
       String other = named.putIfAbsent(file, output.getKey());
       if (other != null) {
         throw new UsageException(

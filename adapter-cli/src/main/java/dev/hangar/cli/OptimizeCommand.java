@@ -24,6 +24,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -152,15 +153,20 @@ final class OptimizeCommand implements Callable<Integer> {
     OptimizationOptions options = options();
     MeasurementPlan plan = plan();
     Duration p99Target = p99Target();
-    Path models = repository.settings().repository().toAbsolutePath().normalize();
-    if (out.toAbsolutePath().normalize().startsWith(models)) {
-      // the optimized file and config.yaml there would be taken for a model's, or overwrite one
-      throw new UsageException(
-          "--out "
-              + out
-              + " is inside the model repository "
-              + models
-              + "; write the optimized model elsewhere and copy what you keep");
+    // the optimized file and config.yaml in a repository would be taken for a model's, or overwrite
+    // one: --repo's, and for a FILE in a version directory, the repository it lies in
+    List<Path> repositories = new ArrayList<>(List.of(repository.settings().repository()));
+    ModelFiles.repositoryOf(Path.of(target)).ifPresent(repositories::add);
+    Path written = ModelFiles.realPath(out);
+    for (Path models : repositories) {
+      if (written.startsWith(ModelFiles.realPath(models))) {
+        throw new UsageException(
+            "--out "
+                + out
+                + " is inside the model repository "
+                + models.toAbsolutePath().normalize()
+                + "; write the optimized model elsewhere and copy what you keep");
+      }
     }
     try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
       Target model = resolve(hangar);

@@ -181,6 +181,35 @@ class OptimizeCommandTest {
                   + repository
                   + "; write the optimized model elsewhere and copy what you keep");
     }
+    // a FILE in a version directory: the repository it lies in, whatever --repo says
+    Path file = model.resolve("model.onnx");
+    CliRunner.Result byFile =
+        CliRunner.run(
+            "optimize",
+            file.toString(),
+            "--repo",
+            MODELS,
+            "--cache-dir",
+            temporary.resolve("cache").toString(),
+            "--out",
+            repository.resolve("quality_predictor/3").toString());
+    assertThat(byFile.exitCode()).as(byFile.err()).isEqualTo(2);
+    assertThat(byFile.err()).contains("is inside the model repository " + repository);
+    // a link into the repository is the repository
+    Path link = Files.createSymbolicLink(temporary.resolve("link"), repository);
+    CliRunner.Result linked =
+        CliRunner.run(
+            "optimize",
+            "quality_predictor",
+            "--repo",
+            repository.toString(),
+            "--cache-dir",
+            temporary.resolve("cache").toString(),
+            "--out",
+            link.resolve("optimized").toString());
+    assertThat(linked.exitCode()).as(linked.err()).isEqualTo(2);
+    assertThat(Files.exists(repository.resolve("quality_predictor/3"))).isFalse();
+    assertThat(Files.exists(repository.resolve("optimized"))).isFalse();
     assertThat(config).hasContent("# kept as written\n");
     try (var files = Files.list(model)) {
       assertThat(files).containsExactly(model.resolve("model.onnx"));
