@@ -188,6 +188,9 @@ class LauncherIT {
       assertThat(run.exitCode()).as(run.err()).isZero();
       assertThat(run.out().lines()).as("memory_budget: " + written).contains("-Xmx512m");
     }
+    Files.writeString(config, "memory_budget : 2GB\n");
+    assertThat(withJava(temporary.resolve("jdk"), "models", "--config", config.toString()).out())
+        .contains("-Xmx512m");
     Run flag = withJava(temporary.resolve("jdk"), "models", "--memory", "1GB");
     assertThat(flag.out().lines()).contains("-Xmx256m");
     // given last without a value, the option goes on to the command, which reports it (exit 2)

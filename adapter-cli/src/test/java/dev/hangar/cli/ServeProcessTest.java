@@ -149,7 +149,7 @@ class ServeProcessTest {
     assertThat(threads.err())
         .contains("the request thread count (--http-threads) must be from 8 to 10000, got 5");
     assertThat(idle.exitCode()).isEqualTo(2);
-    assertThat(idle.err()).contains("the idle timeout (--idle-timeout) must be positive, got PT0S");
+    assertThat(idle.err()).contains("the idle timeout (--idle-timeout) must be positive, got 0s");
     assertThat(port.exitCode()).isEqualTo(2);
     assertThat(port.err()).contains("the port (--port) must be from 0 to 65535, got 70000");
     assertThat(bodies.exitCode()).isEqualTo(2);
@@ -178,7 +178,7 @@ class ServeProcessTest {
         .doesNotContain("s3cr");
     assertThat(header.exitCode()).isEqualTo(2);
     assertThat(header.err())
-        .contains("the header timeout (--header-timeout) must be positive, got PT0S");
+        .contains("the header timeout (--header-timeout) must be positive, got 0s");
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.hangar.http;
 import static java.util.Objects.requireNonNull;
 
 import dev.hangar.core.config.DataSize;
+import dev.hangar.core.config.Durations;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -98,11 +99,13 @@ public record HttpSettings(
     }
     if (idleTimeout.isNegative() || idleTimeout.isZero()) {
       throw new IllegalArgumentException(
-          "the idle timeout (--idle-timeout) must be positive, got " + idleTimeout);
+          "the idle timeout (--idle-timeout) must be positive, got "
+              + Durations.format(idleTimeout));
     }
     if (headerTimeout.isNegative() || headerTimeout.isZero()) {
       throw new IllegalArgumentException(
-          "the header timeout (--header-timeout) must be positive, got " + headerTimeout);
+          "the header timeout (--header-timeout) must be positive, got "
+              + Durations.format(headerTimeout));
     }
     if (drainTimeout.isNegative()) {
       throw new IllegalArgumentException("the drain timeout (--drain-timeout) cannot be negative");

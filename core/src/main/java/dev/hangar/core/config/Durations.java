@@ -38,6 +38,10 @@ public final class Durations {
           case "h" -> 3600e9;
           default -> 86400e9;
         };
+    if (value * nanosPerUnit >= 0x1p63) {
+      throw new IllegalArgumentException(
+          "'" + text + "' is longer than any duration Hangar takes (about 292 years)");
+    }
     return Duration.ofNanos(Math.round(value * nanosPerUnit));
   }
 

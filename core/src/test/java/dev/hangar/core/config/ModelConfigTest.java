@@ -166,8 +166,8 @@ class ModelConfigTest {
             "dynamic_batching.preferred_batch_sizes holds 1000, more than max_batch_size 64");
     assertThatThrownBy(() -> parse("max_batch_size: 64\nwarmup: {batch_sizes: [1, 100000]}\n"))
         .hasMessageContaining("warmup.batch_sizes holds 100000, more than max_batch_size 64");
-    assertThatThrownBy(() -> parse("dynamic_batching: {max_queue_delay: 99999999999999d}\n"))
-        .hasMessageContaining("max_queue_delay must be from 0ms to 1m");
+    assertThatThrownBy(() -> parse("dynamic_batching: {max_queue_delay: 2m}\n"))
+        .hasMessageContaining("max_queue_delay must be from 0ms to 1m, got 120s");
     assertThat(parse("dynamic_batching: {max_queue_delay: 1m}\n").batching().maxQueueDelay())
         .isEqualTo(Duration.ofMinutes(1));
     assertThat(parse("version_policy: Latest\n").versionPolicy().select(List.of(1L, 2L)))
@@ -221,5 +221,9 @@ class ModelConfigTest {
     assertThat(Durations.parse("2m")).isEqualTo(Duration.ofMinutes(2));
     assertThat(Durations.parse("10us")).isEqualTo(Duration.ofNanos(10_000));
     assertThatThrownBy(() -> Durations.parse("5")).hasMessageContaining("unit");
+    assertThatThrownBy(() -> Durations.parse("9999999999999d"))
+        .hasMessage("'9999999999999d' is longer than any duration Hangar takes (about 292 years)");
+    assertThatThrownBy(() -> parse("dynamic_batching: {default_timeout: 9999999999999d}\n"))
+        .hasMessageContaining("'dynamic_batching.default_timeout' is invalid");
   }
 }
