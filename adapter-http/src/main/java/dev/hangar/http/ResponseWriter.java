@@ -90,7 +90,12 @@ final class ResponseWriter {
     if (context.res().getHeader("Content-Encoding") != null) {
       return body;
     }
-    if (body.length >= MIN_COMPRESSED_BYTES && acceptsGzip(context.header("Accept-Encoding"))) {
+    if (body.length < MIN_COMPRESSED_BYTES) {
+      return body;
+    }
+    // whether this answer is gzipped depends on the request: a cache must keep both forms apart
+    context.res().setHeader("Vary", "Accept-Encoding");
+    if (acceptsGzip(context.header("Accept-Encoding"))) {
       byte[] compressed = gzip(body);
       context.res().setHeader("Content-Encoding", "gzip"); // set once there is a compressed body
       return compressed;

@@ -381,12 +381,16 @@ class V2EndpointsTest {
                   .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)));
       assertThat(refused.header("Content-Encoding")).isNull();
       assertThat(refused.body()).isEqualTo(plain.body());
+      // the form depends on the request: caches are told so, whichever form went out
+      assertThat(List.of(plain, gzipped, refused))
+          .allSatisfy(reply -> assertThat(reply.header("Vary")).isEqualTo("Accept-Encoding"));
     }
     // small answers go out as they are
     TestServer.Reply small =
         postAcceptingGzip("/v2/models/quality_predictor/infer", inferBody(FEATURES));
     assertThat(small.status()).isEqualTo(200);
     assertThat(small.header("Content-Encoding")).isNull();
+    assertThat(small.header("Vary")).as("never compressed, whatever was asked").isNull();
     assertThat(small.json().path("outputs").get(0).path("data").size()).isEqualTo(1);
   }
 
