@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Loads {@code .onnx} files, or ONNX graphs compiled from other formats ({@link #loadGraph}), into
@@ -135,8 +136,18 @@ public final class OnnxBackend implements Backend {
           sessionInputNames = rewrite.sessionInputNames();
         }
         ModelSignature signature = signatureOf(session, sessionInputNames, source);
+        Set<String> divisors =
+            IntegerDivisors.possible(signature)
+                ? IntegerDivisors.of(graph.read(), signature)
+                : Set.of();
         return new OnnxLoadedModel(
-            source.name(), environment, session, signature, sessionInputNames, weightBytes);
+            source.name(),
+            environment,
+            session,
+            signature,
+            sessionInputNames,
+            weightBytes,
+            divisors);
       } catch (OrtException | IOException | RuntimeException e) {
         session.close();
         throw e;

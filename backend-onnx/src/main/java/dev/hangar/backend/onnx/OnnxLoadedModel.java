@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** One ONNX Runtime session serving one model version. */
 final class OnnxLoadedModel implements LoadedModel {
@@ -34,6 +35,7 @@ final class OnnxLoadedModel implements LoadedModel {
   private final ModelSignature signature;
   private final Map<String, String> sessionInputNames;
   private final long fileSize;
+  private final Set<String> integerDivisors;
   private volatile boolean closed;
 
   OnnxLoadedModel(
@@ -42,13 +44,15 @@ final class OnnxLoadedModel implements LoadedModel {
       OrtSession session,
       ModelSignature signature,
       Map<String, String> sessionInputNames,
-      long fileSize) {
+      long fileSize,
+      Set<String> integerDivisors) {
     this.name = name;
     this.environment = environment;
     this.session = session;
     this.signature = signature;
     this.sessionInputNames = Map.copyOf(sessionInputNames);
     this.fileSize = fileSize;
+    this.integerDivisors = Set.copyOf(integerDivisors);
   }
 
   @Override
@@ -62,6 +66,11 @@ final class OnnxLoadedModel implements LoadedModel {
       throw new ModelClosedException(name);
     }
     signature.validateInputs(inputs);
+    for (Tensor input : inputs) {
+      if (integerDivisors.contains(input.name())) {
+        IntegerDivisors.check(input); // a zero divisor would kill the process, not fail the call
+      }
+    }
     Map<String, OnnxTensor> feeds = new HashMap<>(inputs.size() * 2);
     try {
       for (Tensor input : inputs) {
