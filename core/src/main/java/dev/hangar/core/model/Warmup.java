@@ -52,19 +52,23 @@ final class Warmup {
     for (int batchSize : batchSizes(signature, maxBatchSize, config)) {
       List<Tensor> inputs =
           SyntheticInputs.of(signature, batchSize, config.freeDimensionSize(), random);
-      requests.add(new Request("synthetic inputs " + shapes(inputs), inputs, true));
+      requests.add(new Request("synthetic inputs " + shapes(inputs), inputs, batchSize, true));
     }
     for (String sample : config.samples()) {
-      requests.add(new Request("sample " + sample, readSample(modelDirectory, sample), false));
+      requests.add(new Request("sample " + sample, readSample(modelDirectory, sample), 0, false));
     }
     List<Duration> durations = new ArrayList<>();
     for (Request request : requests) {
       for (int i = 0; i < config.iterations(); i++) {
         long start = time.nanoTime();
+        List<Tensor> outputs;
         try {
-          model.infer(request.inputs());
+          outputs = model.infer(request.inputs());
         } catch (RuntimeException e) {
           throw failed(request, e);
+        }
+        if (signature.batched() && request.synthetic()) {
+          checkRows(request, outputs);
         }
         durations.add(Duration.ofNanos(time.nanoTime() - start));
       }
@@ -72,8 +76,31 @@ final class Warmup {
     return durations;
   }
 
-  /** One warmup request, and what to call it in a failure. */
-  private record Request(String what, List<Tensor> inputs, boolean synthetic) {}
+  /** One warmup request, its rows when synthetic, and what to call it in a failure. */
+  private record Request(String what, List<Tensor> inputs, int rows, boolean synthetic) {}
+
+  /**
+   * Refuses a batched model whose outputs do not have a row per input row: batches of several
+   * requests could not be split back, and would fail under load rather than here.
+   */
+  private static void checkRows(Request request, List<Tensor> outputs) {
+    for (Tensor output : outputs) {
+      if (output.rank() == 0 || output.dimension(0) != request.rows()) {
+        throw new HangarException(
+            ErrorCategory.USER_ERROR,
+            "warmup with "
+                + request.what()
+                + " returned output '"
+                + output.name()
+                + "' of shape "
+                + java.util.Arrays.toString(output.shape())
+                + ", not "
+                + request.rows()
+                + " rows: dimension 0 is not a batch dimension here, so requests cannot be"
+                + " batched; set max_batch_size: 0 in config.yaml");
+      }
+    }
+  }
 
   /**
    * A warmup inference's failure, saying which inputs failed and, for synthetic ones, what to set.

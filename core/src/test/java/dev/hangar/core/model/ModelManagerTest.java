@@ -324,6 +324,18 @@ class ModelManagerTest {
   }
 
   @Test
+  void aBatchedModelWhoseOutputsHaveOtherRowsFailsWarmupSayingWhatToSet() throws IOException {
+    harness.model("r", 1, 10, "fail=rows");
+    harness.config("r", "max_batch_size: 8\n");
+    manager().start().join();
+    assertThatThrownBy(() -> use("r"))
+        .hasMessageContaining("warmup with synthetic inputs x [8, 4] returned output 'y' of shape")
+        .hasMessageContaining(
+            "not 8 rows: dimension 0 is not a batch dimension here, so requests cannot be"
+                + " batched; set max_batch_size: 0 in config.yaml");
+  }
+
+  @Test
   void warmupRunsBatchSizeOneAndTheMaximumBeforeReady() throws IOException {
     harness.model("w", 1, 10);
     harness.config("w", "max_batch_size: 16\nwarmup: {iterations: 3}\n");
