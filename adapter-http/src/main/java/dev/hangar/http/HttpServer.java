@@ -240,7 +240,14 @@ public final class HttpServer implements AutoCloseable {
     public boolean handle(Request request, Response response, Callback callback) {
       int status = response.getStatus();
       String message = (String) request.getAttribute(ERROR_MESSAGE);
-      if (message == null || message.isBlank()) {
+      if (status == 503) {
+        // Jetty refuses requests arriving while the server drains
+        message = "the server is shutting down and takes no new requests; retry on another";
+        response.getHeaders().put(HttpHeader.RETRY_AFTER, ErrorResponses.RETRY_AFTER_SECONDS);
+      } else if (status >= 500) {
+        // Jetty's own text here is an exception's name, such as a request cut off at shutdown
+        message = "the server could not complete the request (it may be shutting down)";
+      } else if (message == null || message.isBlank()) {
         message = org.eclipse.jetty.http.HttpStatus.getMessage(status);
       }
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, V2Endpoints.JSON_TYPE);

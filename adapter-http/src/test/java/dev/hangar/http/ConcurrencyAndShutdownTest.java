@@ -449,7 +449,14 @@ class ConcurrencyAndShutdownTest {
         new TestServer(repository, http -> http.withDrainTimeout(Duration.ofSeconds(20)));
     assertThat(server.post("/v2/models/slow/infer", ECHO).status()).isEqualTo(200);
     Gate gate = server.engine.holdExecutions("slow");
+    Socket keptAlive = new Socket(server.uri.getHost(), server.uri.getPort());
     try {
+      java.io.OutputStream out = keptAlive.getOutputStream();
+      java.io.InputStream in = keptAlive.getInputStream();
+      String live = "GET /v2/health/live HTTP/1.1\r\nHost: localhost\r\n\r\n";
+      out.write(live.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertThat(readResponse(in)).startsWith("HTTP/1.1 200");
       CompletableFuture<HttpResponse<String>> inFlight =
           server.client.sendAsync(
               HttpRequest.newBuilder(server.uri.resolve("/v2/models/slow/infer"))
@@ -473,6 +480,15 @@ class ConcurrencyAndShutdownTest {
         }
       }
       assertThat(refused).as("new connections refused while draining").isTrue();
+      // a request on a connection open before: refused in Hangar's words, with Retry-After
+      out.write(live.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertThat(readResponse(in))
+          .startsWith("HTTP/1.1 503")
+          .contains("Retry-After: 1")
+          .contains(
+              "{\"error\":\"the server is shutting down and takes no new requests; retry on"
+                  + " another\"}");
       assertThat(closing).isNotDone();
       gate.open();
       assertThat(inFlight.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
@@ -486,7 +502,24 @@ class ConcurrencyAndShutdownTest {
     } finally {
       // a failed assertion must not leave the execution held, or closing waits for it in vain
       gate.open();
+      keptAlive.close();
       server.close();
     }
+  }
+
+  /** Reads one response: its head, and the body its Content-Length gives. */
+  private static String readResponse(java.io.InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int next = in.read();
+      if (next < 0) {
+        break;
+      }
+      head.append((char) next);
+    }
+    java.util.regex.Matcher length =
+        java.util.regex.Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
+    byte[] body = length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : new byte[0];
+    return head + new String(body, StandardCharsets.UTF_8);
   }
 }
