@@ -346,6 +346,11 @@ public final class OnnxBackend implements Backend {
   }
 
   private static boolean compatible(long[] declared, long[] actual) {
+    if (actual.length == 0) {
+      // a scalar, or a tensor the file gives no shape (ONNX Runtime reports both so): the declared
+      // shape stands, and one the model cannot take fails at warmup
+      return true;
+    }
     if (declared.length != actual.length) {
       return false;
     }
