@@ -28,6 +28,8 @@ import dev.hangar.spi.ModelOptimizer;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.ModelSource;
 import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -787,7 +789,8 @@ public final class ModelManager implements AutoCloseable {
       lock.unlock();
     }
     Object account = new Object();
-    long need = estimator.estimate(definition.format(), file.stamp().size());
+    long weightBytes = weightBytes(definition, file);
+    long need = estimator.estimate(definition.format(), weightBytes);
     try {
       // the engine's own libraries are the server's memory, not this model's
       backends.backend(definition.format()).prepare();
@@ -877,7 +880,7 @@ public final class ModelManager implements AutoCloseable {
     long accounted = measured > 0 ? measured : loadedModel.memoryEstimateBytes();
     estimator.learn(
         definition.format(),
-        file.stamp().size(),
+        weightBytes,
         Math.max(accounted, sampler.peakBytes() - residentBefore));
     budget.account(account, accounted);
     try {
@@ -1312,6 +1315,31 @@ public final class ModelManager implements AutoCloseable {
       model.close();
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "closing a model failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * What a version's files weigh: the model file, and in a version directory the files beside it
+   * too, which hold weights for some formats (ONNX external data) and are loaded with it.
+   */
+  private static long weightBytes(ModelDefinition definition, ModelVersionFile file) {
+    if (definition.isBareFile()) {
+      return file.stamp().size();
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(file.file().getParent())) {
+      return files
+          .filter(Files::isRegularFile)
+          .mapToLong(
+              path -> {
+                try {
+                  return Files.size(path);
+                } catch (java.io.IOException e) {
+                  return 0; // gone since it was listed: it weighs nothing now
+                }
+              })
+          .sum();
+    } catch (java.io.IOException e) {
+      return file.stamp().size();
     }
   }
 

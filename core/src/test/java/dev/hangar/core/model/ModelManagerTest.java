@@ -187,6 +187,22 @@ class ModelManagerTest {
   }
 
   @Test
+  void filesBesideTheModelFileCountInItsEstimate() throws IOException {
+    Path file = harness.model("side", 1, 10);
+    // weights in a side file (as ONNX external data): 200MB, more than the 100MB budget
+    try (java.io.RandomAccessFile weights =
+        new java.io.RandomAccessFile(file.resolveSibling("weights.bin").toFile(), "rw")) {
+      weights.setLength(200 * MB);
+    }
+    manager().start().join();
+    assertThatThrownBy(() -> use("side"))
+        .rootCause()
+        .isInstanceOf(InsufficientMemoryException.class)
+        .hasMessageContaining("more than the memory budget of 100.0MB leaves");
+    assertThat(harness.engine.loads("side")).as("refused before loading").isZero();
+  }
+
+  @Test
   void aLoadRefusedAfterItEvictedSaysWhatItEvicted() throws IOException {
     harness.model("a", 1, 20);
     harness.model("b", 1, 20);
