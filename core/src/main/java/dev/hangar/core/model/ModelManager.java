@@ -538,6 +538,7 @@ public final class ModelManager implements AutoCloseable {
         return started;
       }
       model.definition = scanned.definition().orElseThrow();
+      warnOfMisnamedVersions(model.definition);
       syncVersions(model, true, started);
       LOG.log(
           Level.INFO,
@@ -570,7 +571,8 @@ public final class ModelManager implements AutoCloseable {
     boolean changed =
         configChanged
             || model.definition == null
-            || !definition.versions().equals(model.definition.versions());
+            || !definition.versions().equals(model.definition.versions())
+            || !definition.misnamedVersions().equals(model.definition.misnamedVersions());
     model.problem = null;
     if (!changed) {
       return started;
@@ -578,6 +580,7 @@ public final class ModelManager implements AutoCloseable {
     ModelDefinition previous = model.definition;
     model.definition = definition;
     LOG.log(Level.INFO, "model {0} changed on disk; applying", model.name);
+    warnOfMisnamedVersions(definition);
     for (VersionEntry entry : model.versions.values()) {
       Optional<ModelVersionFile> file = definition.version(entry.key.version());
       boolean fileChanged =
@@ -593,6 +596,20 @@ public final class ModelManager implements AutoCloseable {
     }
     syncVersions(model, previous == null || hasResidentVersion(model), started);
     return started;
+  }
+
+  /**
+   * Says once, as a model is found or changes, which of its directories no version is read from.
+   */
+  private static void warnOfMisnamedVersions(ModelDefinition definition) {
+    if (!definition.misnamedVersions().isEmpty()) {
+      LOG.log(
+          Level.WARNING,
+          "model {0}: {1} hold model files but are not named as versions (whole numbers from 1,"
+              + " without leading zeros), so nothing is served from them",
+          definition.name(),
+          definition.misnamedVersions());
+    }
   }
 
   /** Creates entries for newly served versions and loads them when the model is in use. */

@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param config the configuration ({@link ModelConfig#DEFAULTS} without {@code config.yaml})
  * @param configStamp the stamp of {@code config.yaml}, {@link FileStamp#MISSING} without one
  * @param versions every version on disk, ascending
+ * @param misnamedVersions directories beside the versions that hold a model file but are not named
+ *     as a version ({@code 0}, {@code 01}, {@code v2}), so that no version is read from them
  */
 public record ModelDefinition(
     String name,
@@ -24,7 +26,8 @@ public record ModelDefinition(
     String format,
     ModelConfig config,
     FileStamp configStamp,
-    List<ModelVersionFile> versions) {
+    List<ModelVersionFile> versions,
+    List<String> misnamedVersions) {
   /** Validates and copies. */
   public ModelDefinition {
     requireNonNull(name, "name is null");
@@ -33,6 +36,7 @@ public record ModelDefinition(
     requireNonNull(config, "config is null");
     requireNonNull(configStamp, "configStamp is null");
     versions = List.copyOf(requireNonNull(versions, "versions is null"));
+    misnamedVersions = List.copyOf(requireNonNull(misnamedVersions, "misnamedVersions is null"));
   }
 
   /** Returns a version on disk. */

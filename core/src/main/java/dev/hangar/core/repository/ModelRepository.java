@@ -173,7 +173,8 @@ public final class ModelRepository {
             provider.get().format(),
             ModelConfig.DEFAULTS,
             FileStamp.MISSING,
-            List.of(new ModelVersionFile(1, file, FileStamp.of(file))));
+            List.of(new ModelVersionFile(1, file, FileStamp.of(file))),
+            List.of());
     return Optional.of(RepositoryEntry.of(definition));
   }
 
@@ -294,7 +295,16 @@ public final class ModelRepository {
               + " serves none of the versions on disk "
               + versions.stream().map(ModelVersionFile::version).toList());
     }
-    return new ModelDefinition(name, directory, format, config, configStamp, versions);
+    return new ModelDefinition(
+        name,
+        directory,
+        format,
+        config,
+        configStamp,
+        versions,
+        misnamedVersionDirectories(directory).stream()
+            .map(path -> path.getFileName().toString())
+            .toList());
   }
 
   private BackendProvider configuredProvider(String name, Path directory, String format) {
@@ -403,15 +413,20 @@ public final class ModelRepository {
 
   /** The first directory in {@code directory} not named as a version but holding a model file. */
   private Optional<Path> misnamedVersionDirectory(Path directory) {
+    return misnamedVersionDirectories(directory).stream().findFirst();
+  }
+
+  /** The directories in {@code directory} not named as a version but holding a model file. */
+  private List<Path> misnamedVersionDirectories(Path directory) {
     try (Stream<Path> list = Files.list(directory)) {
       return list.filter(Files::isDirectory)
           .filter(path -> !VERSION.matcher(path.getFileName().toString()).matches())
           .filter(path -> !path.getFileName().toString().startsWith("."))
           .filter(path -> fileABackendReads(path).isPresent())
           .sorted()
-          .findFirst();
+          .toList();
     } catch (IOException e) {
-      return Optional.empty(); // listed a moment ago; the version check reports what is wrong
+      return List.of(); // listed a moment ago; the version check reports what is wrong
     }
   }
 

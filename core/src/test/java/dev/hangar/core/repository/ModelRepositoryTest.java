@@ -140,6 +140,19 @@ class ModelRepositoryTest {
   }
 
   @Test
+  void directoriesNotNamedAsVersionsBesideVersionsAreNamedInTheDefinition() throws IOException {
+    model("beside/1/model.fake");
+    model("beside/02/model.fake");
+    model("beside/0/model.fake");
+    Files.createDirectories(root.resolve("beside/notes"));
+
+    ModelDefinition beside = scan().get("beside").definition().orElseThrow();
+
+    assertThat(beside.servedVersions()).containsExactly(1L);
+    assertThat(beside.misnamedVersions()).containsExactly("0", "02");
+  }
+
+  @Test
   void aModelFileOutsideAVersionDirectoryIsReportedWithWhereItGoes() throws IOException {
     model("stray/model.fake");
     Files.writeString(root.resolve("stray/notes.txt"), "not a model");
