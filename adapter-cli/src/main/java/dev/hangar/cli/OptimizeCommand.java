@@ -5,7 +5,9 @@ import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelNotFoundException;
 import dev.hangar.core.model.ModelStatus;
 import dev.hangar.core.repository.ModelDefinition;
+import dev.hangar.core.repository.ModelRepository;
 import dev.hangar.core.repository.ModelVersionFile;
+import dev.hangar.core.repository.RepositoryEntry;
 import dev.hangar.spi.BackendProvider;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
@@ -266,7 +268,21 @@ final class OptimizeCommand implements Callable<Integer> {
     if (Files.isRegularFile(file)) {
       BackendProvider provider = hangar.providerFor(file);
       String name = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
-      return new Target(ModelFiles.source(name, file), provider.format(), Optional.empty());
+      // a file in a model's version directory: the suggestion starts from that model's config
+      Optional<ModelDefinition> model =
+          ModelFiles.repositoryOf(file)
+              .flatMap(
+                  root ->
+                      new ModelRepository(root, hangar.backends())
+                          .scan(
+                              file.toAbsolutePath()
+                                  .normalize()
+                                  .getParent()
+                                  .getParent()
+                                  .getFileName()
+                                  .toString()))
+              .flatMap(RepositoryEntry::definition);
+      return new Target(ModelFiles.source(name, file), provider.format(), model);
     }
     ModelManager manager = hangar.manager();
     manager.start(false);

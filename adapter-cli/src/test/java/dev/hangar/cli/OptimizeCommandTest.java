@@ -76,6 +76,22 @@ class OptimizeCommandTest {
         .contains(new OptimizationOptions(Level.ALL, true, 0.05, Granularity.PER_CHANNEL));
     assertThat(suggested.maxBatchSize()).as("the model's own config is kept").contains(64);
     assertThat(suggested.parameters()).containsEntry("intra_op_threads", "1");
+
+    // named by its file in a model's version directory, the model's config is kept as well
+    Path byFile = temporary.resolve("by-file");
+    CliRunner.Result fromFile =
+        hangar(
+            "optimize",
+            Path.of(MODELS, "routing_classifier/1/model.onnx").toString(),
+            "--level",
+            "basic",
+            "--out",
+            byFile.toString());
+    assertThat(fromFile.exitCode()).as(fromFile.err()).isZero();
+    ModelConfig kept = ModelConfig.from(ConfigFiles.read(byFile.resolve("config.yaml")));
+    assertThat(kept.maxBatchSize()).contains(64);
+    assertThat(kept.loadAtStartup()).isTrue();
+    assertThat(kept.inputs()).hasSize(1);
   }
 
   @Test
