@@ -54,6 +54,10 @@ public final class Main {
     if (!serving && !verbose) {
       System.setProperty("org.slf4j.simpleLogger.log.dev.hangar.core.model.ModelManager", "error");
     }
+    // --verbose is for Hangar's own debug lines: the JDK's HTTP client and security events would
+    // bury them (600 lines for one remote infer)
+    System.setProperty("org.slf4j.simpleLogger.log.jdk.internal.httpclient.debug", "info");
+    System.setProperty("org.slf4j.simpleLogger.log.jdk.event.security", "info");
     // DJL probes for CUDA on every start and warns when there is none: not news on a CPU server
     System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
     // Jetty and Javalin narrate their start-up; `hangar serve` logs its own one line instead

@@ -263,6 +263,12 @@ class LauncherIT {
               "binary");
       assertThat(infer.exitCode()).as(infer.err()).isZero();
       assertThat(infer.out()).contains("\"name\":\"ssim\"");
+      // --verbose shows Hangar's debug lines, not the JDK HTTP client's and security events'
+      Run verbose =
+          hangar("infer", "quality_predictor", "--url", server, "--input", ROW, "--verbose");
+      assertThat(verbose.exitCode()).as(verbose.err()).isZero();
+      assertThat(verbose.err().lines()).noneMatch(line -> line.contains("DEBUG security"));
+      assertThat(verbose.err().lines().count()).isLessThan(100);
 
       Run models = hangar("models", "--url", server);
       assertThat(models.exitCode()).as(models.err()).isZero();
