@@ -605,8 +605,8 @@ public final class ModelManager implements AutoCloseable {
     if (!definition.misnamedVersions().isEmpty()) {
       LOG.log(
           Level.WARNING,
-          "model {0}: {1} hold model files but are not named as versions (whole numbers from 1,"
-              + " without leading zeros), so nothing is served from them",
+          "model {0}: the directories {1} hold model files but are not named as versions (whole"
+              + " numbers from 1, without leading zeros), so nothing is served from them",
           definition.name(),
           definition.misnamedVersions());
     }
