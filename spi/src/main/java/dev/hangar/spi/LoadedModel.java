@@ -37,6 +37,14 @@ public interface LoadedModel extends AutoCloseable {
   long memoryEstimateBytes();
 
   /**
+   * Called once the host's warmup has run (at batch size 1 and the largest, or as configured),
+   * before the model serves: the inputs seen so far are the usual ones, and a backend may treat a
+   * far larger one as out of the ordinary (ONNX Runtime's arena gives back what it took). The
+   * default does nothing.
+   */
+  default void warmedUp() {}
+
+  /**
    * Returns an optional capability of this model, such as an optimizer, when the backend offers it.
    * The default offers none.
    *

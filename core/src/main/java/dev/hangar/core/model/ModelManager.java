@@ -882,6 +882,7 @@ public final class ModelManager implements AutoCloseable {
               loaded.maxBatchSize(),
               config.warmup(),
               definition.directory());
+      loadedModel.warmedUp();
     } catch (RuntimeException e) {
       sampler.close();
       closeQuietly(loadedModel);

@@ -380,6 +380,7 @@ class ModelManagerTest {
     manager().start().join();
     use("s");
     assertThat(harness.engine.executions("s")).extracting(e -> e.rows()).containsExactly(2L, 3L);
+    assertThat(harness.engine.warmedUp("s")).as("told once its warmup had run").isEqualTo(1);
 
     Files.writeString(
         root.resolve("s/sample.json"),

@@ -18,6 +18,7 @@ public final class FakeEngine {
   private final Map<String, Gate> loadGates = new ConcurrentHashMap<>();
   private final Map<String, RuntimeException> inferFailures = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> loads = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> warmedUp = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> closes = new ConcurrentHashMap<>();
   private final AtomicInteger running = new AtomicInteger();
   private final AtomicInteger maxRunning = new AtomicInteger();
@@ -65,6 +66,15 @@ public final class FakeEngine {
   /** Returns how many times {@code model} was loaded. */
   public int loads(String model) {
     return loads.computeIfAbsent(model, name -> new AtomicInteger()).get();
+  }
+
+  /** Returns how many times {@code model} was told its warmup had run. */
+  public int warmedUp(String model) {
+    return warmedUp.computeIfAbsent(model, name -> new AtomicInteger()).get();
+  }
+
+  void warmupDone(String model) {
+    warmedUp.computeIfAbsent(model, name -> new AtomicInteger()).incrementAndGet();
   }
 
   /** Returns how many times {@code model} was closed. */

@@ -127,6 +127,11 @@ final class FakeLoadedModel implements LoadedModel {
   }
 
   @Override
+  public void warmedUp() {
+    engine.warmupDone(name);
+  }
+
+  @Override
   public void close() {
     if (!closed) {
       closed = true;
