@@ -151,8 +151,7 @@ final class ModelsCommand implements Callable<Integer> {
                 return Optional.empty();
               } catch (RemoteException e) {
                 if (e.status() == 0 || e.status() == 401 || e.status() == 403) {
-                  throw e; // the server cannot be reached or refuses us: no other load would do
-                  // better
+                  throw e; // unreachable, or refused: no other load would do better
                 }
                 return Optional.of(e.getMessage());
               }
