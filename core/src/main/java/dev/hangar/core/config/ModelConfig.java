@@ -103,6 +103,11 @@ public record ModelConfig(
       throw new IllegalArgumentException("declare both inputs and outputs, or neither");
     }
     int max = maxBatchSize.orElse(0);
+    if (maxBatchSize.isPresent() && max == 0 && !batching.preferredBatchSizes().isEmpty()) {
+      throw new IllegalArgumentException(
+          "dynamic_batching.preferred_batch_sizes has no use with max_batch_size: 0 (no"
+              + " batching); remove one of them");
+    }
     for (int size : batching.preferredBatchSizes()) {
       if (max > 0 && size > max) {
         throw new IllegalArgumentException(

@@ -164,6 +164,10 @@ class ModelConfigTest {
             () -> parse("max_batch_size: 64\ndynamic_batching: {preferred_batch_sizes: [1000]}\n"))
         .hasMessageContaining(
             "dynamic_batching.preferred_batch_sizes holds 1000, more than max_batch_size 64");
+    assertThatThrownBy(
+            () -> parse("max_batch_size: 0\ndynamic_batching: {preferred_batch_sizes: [2]}\n"))
+        .hasMessageContaining(
+            "dynamic_batching.preferred_batch_sizes has no use with max_batch_size: 0");
     assertThatThrownBy(() -> parse("max_batch_size: 64\nwarmup: {batch_sizes: [1, 100000]}\n"))
         .hasMessageContaining("warmup.batch_sizes holds 100000, more than max_batch_size 64");
     assertThatThrownBy(() -> parse("dynamic_batching: {max_queue_delay: 2m}\n"))
