@@ -142,7 +142,8 @@ final class TorchScriptLoadedModel implements LoadedModel {
               + " (free dimensions set to 1) failed: "
               + detail
               + ". Declare the inputs in the order, datatypes and shapes forward() takes, and the"
-              + " outputs it returns, in config.yaml",
+              + " outputs it returns, in config.yaml; if they are declared so, the model cannot"
+              + " run on zeros with free dimensions of 1, which this probe needs",
           e);
     }
   }
