@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * ONNX Runtime's integer Div and Mod kernels trap on a zero divisor, killing the process: a request
- * that would do so is refused instead (on the old code this test's JVM died).
+ * ONNX Runtime's integer Div and Mod kernels trap on a zero divisor, killing the process (a served
+ * model died so of one request): a request that would do so is refused instead.
  */
 class IntegerDivisionTest {
   @TempDir Path directory;
