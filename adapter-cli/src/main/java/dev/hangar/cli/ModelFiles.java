@@ -15,21 +15,29 @@ final class ModelFiles {
   private ModelFiles() {}
 
   /**
-   * The file as a backend loads it. A file in a version directory of a model directory that has a
-   * config.yaml (models/m/1/model.pt) takes that config's declared signature and backend settings,
-   * as the server would: a TorchScript file, which declares no signature of its own, needs them.
+   * The version directory a file lies in, when it is named as a version: models/m/1 for
+   * models/m/1/model.onnx.
    */
-  /** The repository a model file lies in: models/m/1/model.onnx is in models. */
-  static Optional<Path> repositoryOf(Path file) {
+  private static Optional<Path> versionDirectoryOf(Path file) {
     Path version = file.toAbsolutePath().normalize().getParent();
-    if (!Files.isRegularFile(file)
-        || version == null
+    if (version == null
         || version.getParent() == null
-        || version.getParent().getParent() == null
         || !ModelRepository.isVersionName(version.getFileName().toString())) {
       return Optional.empty();
     }
-    return Optional.of(version.getParent().getParent());
+    return Optional.of(version);
+  }
+
+  /** The model directory a file lies in by a version directory: models/m for models/m/1/x.onnx. */
+  static Optional<Path> modelDirectoryOf(Path file) {
+    return versionDirectoryOf(file).map(Path::getParent);
+  }
+
+  /** The repository a model file lies in: models/m/1/model.onnx is in models. */
+  static Optional<Path> repositoryOf(Path file) {
+    return Files.isRegularFile(file)
+        ? modelDirectoryOf(file).map(Path::getParent)
+        : Optional.empty();
   }
 
   /**
@@ -52,23 +60,25 @@ final class ModelFiles {
     }
   }
 
+  /**
+   * The file as a backend loads it. A file in a version directory of a model directory that has a
+   * config.yaml (models/m/1/model.pt) takes that config's declared signature and backend settings,
+   * as the server would: a TorchScript file, which declares no signature of its own, needs them.
+   */
   static ModelSource source(String name, Path file) {
-    Path version = file.toAbsolutePath().normalize().getParent();
-    if (version == null
-        || version.getParent() == null
-        || !ModelRepository.isVersionName(version.getFileName().toString())) {
-      return ModelSource.of(name, 1, file);
+    Optional<Path> version = versionDirectoryOf(file);
+    long number = version.map(v -> Long.parseLong(v.getFileName().toString())).orElse(1L);
+    Optional<Path> config =
+        version.map(v -> v.getParent().resolve("config.yaml")).filter(Files::isRegularFile);
+    if (config.isEmpty()) {
+      return ModelSource.of(name, number, file);
     }
-    Path config = version.getParent().resolve("config.yaml");
-    if (!Files.isRegularFile(config)) {
-      return ModelSource.of(name, Long.parseLong(version.getFileName().toString()), file);
-    }
-    ModelConfig read = ModelConfig.from(ConfigFiles.read(config));
+    ModelConfig read = ModelConfig.from(ConfigFiles.read(config.get()));
     return new ModelSource(
         name,
-        Long.parseLong(version.getFileName().toString()),
+        number,
         file,
         read.declaredSignature(),
-        new ModelParameters(read.parameters(), config.toString()));
+        new ModelParameters(read.parameters(), config.get().toString()));
   }
 }

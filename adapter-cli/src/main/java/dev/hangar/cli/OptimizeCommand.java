@@ -270,17 +270,11 @@ final class OptimizeCommand implements Callable<Integer> {
       String name = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
       // a file in a model's version directory: the suggestion starts from that model's config
       Optional<ModelDefinition> model =
-          ModelFiles.repositoryOf(file)
+          ModelFiles.modelDirectoryOf(file)
               .flatMap(
-                  root ->
-                      new ModelRepository(root, hangar.backends())
-                          .scan(
-                              file.toAbsolutePath()
-                                  .normalize()
-                                  .getParent()
-                                  .getParent()
-                                  .getFileName()
-                                  .toString()))
+                  directory ->
+                      new ModelRepository(directory.getParent(), hangar.backends())
+                          .scan(directory.getFileName().toString()))
               .flatMap(RepositoryEntry::definition);
       return new Target(ModelFiles.source(name, file), provider.format(), model);
     }
@@ -303,14 +297,7 @@ final class OptimizeCommand implements Callable<Integer> {
             .orElseThrow(
                 () -> new ModelNotFoundException("model '" + target + "' has no version to serve"));
     ModelVersionFile versionFile = definition.version(version).orElseThrow();
-    ModelSource source =
-        new ModelSource(
-            definition.name(),
-            version,
-            versionFile.file(),
-            definition.config().declaredSignature(),
-            definition.parameters());
-    return new Target(source, definition.format(), Optional.of(definition));
+    return new Target(definition.source(versionFile), definition.format(), Optional.of(definition));
   }
 
   private Path writeConfig(String config) {

@@ -830,13 +830,7 @@ public final class ModelManager implements AutoCloseable {
     try {
       ModelConfig config = definition.config();
       Backend backend = backends.backend(definition.format());
-      ModelSource source =
-          new ModelSource(
-              model.name,
-              entry.key.version(),
-              file.file(),
-              config.declaredSignature(),
-              definition.parameters());
+      ModelSource source = definition.source(file);
       if (config.optimization().isPresent()) {
         // optimized once by the backend and cached; later loads reuse the optimized file
         source =
@@ -1067,7 +1061,7 @@ public final class ModelManager implements AutoCloseable {
         return Optional.empty();
       }
       victimLoad = victim.loaded;
-      evicted = victim.key + " (" + DataSize.format(victim.accountedBytes) + ")";
+      evicted = victim.describeMemory();
       beginUnload(victim, "evicted (least recently used) to make room for " + target.key);
     } finally {
       lock.unlock();
@@ -1137,7 +1131,7 @@ public final class ModelManager implements AutoCloseable {
         if (entry.loaded == null || entry == target) {
           continue;
         }
-        String label = entry.key + " (" + DataSize.format(entry.accountedBytes) + ")";
+        String label = entry.describeMemory();
         if (model.pinned()) {
           pinned.add(label);
         } else if (entry.loaded.activeLeases() > 0) {
@@ -1670,6 +1664,11 @@ public final class ModelManager implements AutoCloseable {
     VersionEntry(ModelVersionKey key, ModelStatistics statistics) {
       this.key = key;
       this.statistics = statistics;
+    }
+
+    /** The version and what it holds, as failures name it: {@code m v1 (20.0MB)}. */
+    String describeMemory() {
+      return key + " (" + DataSize.format(accountedBytes) + ")";
     }
   }
 

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.hangar.core.config.ModelConfig;
 import dev.hangar.spi.ModelParameters;
+import dev.hangar.spi.ModelSource;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -57,6 +58,12 @@ public record ModelDefinition(
   /** Returns the directory relative paths in config (warmup samples) resolve against. */
   public Path directory() {
     return isBareFile() ? location.getParent() : location;
+  }
+
+  /** Returns one version as its backend loads it: declared signature and settings included. */
+  public ModelSource source(ModelVersionFile version) {
+    return new ModelSource(
+        name, version.version(), version.file(), config.declaredSignature(), parameters());
   }
 
   /** Returns the backend settings of config.yaml, naming the file in their errors. */

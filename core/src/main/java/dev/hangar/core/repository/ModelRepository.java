@@ -188,7 +188,7 @@ public final class ModelRepository {
     if (!hasConfig
         && versionDirectories.isEmpty()
         && fileABackendReads(directory).isEmpty()
-        && misnamedVersionDirectory(directory).isEmpty()) {
+        && misnamedVersionDirectories(directory).isEmpty()) {
       LOG.log(
           Level.DEBUG,
           "ignoring {0}: no config.yaml, no version directories, no model file",
@@ -385,7 +385,7 @@ public final class ModelRepository {
    */
   private ConfigurationException noVersionDirectory(String name, Path directory) {
     String where = "model '" + name + "' in " + directory + " has no version directory; ";
-    Optional<Path> misnamed = misnamedVersionDirectory(directory);
+    Optional<Path> misnamed = misnamedVersionDirectories(directory).stream().findFirst();
     if (misnamed.isPresent()) {
       String given = misnamed.get().getFileName().toString();
       String digits = given.replaceAll("[^0-9]", "");
@@ -409,11 +409,6 @@ public final class ModelRepository {
                     file ->
                         "move " + file.getFileName() + " to " + version.resolve(file.getFileName()))
                 .orElse("put the model file in " + version));
-  }
-
-  /** The first directory in {@code directory} not named as a version but holding a model file. */
-  private Optional<Path> misnamedVersionDirectory(Path directory) {
-    return misnamedVersionDirectories(directory).stream().findFirst();
   }
 
   /** The directories in {@code directory} not named as a version but holding a model file. */
