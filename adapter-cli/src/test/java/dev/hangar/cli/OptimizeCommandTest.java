@@ -167,6 +167,18 @@ class OptimizeCommandTest {
     assertThat(unknown.err()).contains("did you mean 'quality_predictor'");
   }
 
+  private CliRunner.Result optimizeInto(String target, String repository, Path out) {
+    return CliRunner.run(
+        "optimize",
+        target,
+        "--repo",
+        repository,
+        "--cache-dir",
+        temporary.resolve("cache").toString(),
+        "--out",
+        out.toString());
+  }
+
   @Test
   void anOutputDirectoryInsideTheRepositoryIsRefusedBeforeAnythingIsWritten() throws IOException {
     // a repository of its own: were the check to fail, the run would write into its model
@@ -178,16 +190,7 @@ class OptimizeCommandTest {
     for (Path out :
         List.of(
             repository.resolve("quality_predictor"), repository.resolve("quality_predictor/1"))) {
-      CliRunner.Result result =
-          CliRunner.run(
-              "optimize",
-              "quality_predictor",
-              "--repo",
-              repository.toString(),
-              "--cache-dir",
-              temporary.resolve("cache").toString(),
-              "--out",
-              out.toString());
+      CliRunner.Result result = optimizeInto("quality_predictor", repository.toString(), out);
       assertThat(result.exitCode()).as(result.err()).isEqualTo(2);
       assertThat(result.err())
           .startsWith(
@@ -200,29 +203,13 @@ class OptimizeCommandTest {
     // a FILE in a version directory: the repository it lies in, whatever --repo says
     Path file = model.resolve("model.onnx");
     CliRunner.Result byFile =
-        CliRunner.run(
-            "optimize",
-            file.toString(),
-            "--repo",
-            MODELS,
-            "--cache-dir",
-            temporary.resolve("cache").toString(),
-            "--out",
-            repository.resolve("quality_predictor/3").toString());
+        optimizeInto(file.toString(), MODELS, repository.resolve("quality_predictor/3"));
     assertThat(byFile.exitCode()).as(byFile.err()).isEqualTo(2);
     assertThat(byFile.err()).contains("is inside the model repository " + repository);
     // a link into the repository is the repository
     Path link = Files.createSymbolicLink(temporary.resolve("link"), repository);
     CliRunner.Result linked =
-        CliRunner.run(
-            "optimize",
-            "quality_predictor",
-            "--repo",
-            repository.toString(),
-            "--cache-dir",
-            temporary.resolve("cache").toString(),
-            "--out",
-            link.resolve("optimized").toString());
+        optimizeInto("quality_predictor", repository.toString(), link.resolve("optimized"));
     assertThat(linked.exitCode()).as(linked.err()).isEqualTo(2);
     assertThat(Files.exists(repository.resolve("quality_predictor/3"))).isFalse();
     assertThat(Files.exists(repository.resolve("optimized"))).isFalse();

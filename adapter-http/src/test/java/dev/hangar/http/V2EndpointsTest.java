@@ -579,27 +579,10 @@ class V2EndpointsTest {
           .doesNotContain("\n")
           .doesNotContain("at dev.");
     }
-    assertThat(
-            error(
-                server.post(
-                    "/v2/models/quality_predictor/infer",
-                    inferBody("[" + FEATURES + "]")
-                        .replace(
-                            "]}]",
-                            "]}], \"outputs\": [{\"name\": \"ssim\", \"parameters\":"
-                                + " {\"classification\": 2}}]"))))
+    assertThat(error(server.post("/v2/models/quality_predictor/infer", classifying("2"))))
         .startsWith("output 'ssim': parameter \"classification\" is not supported");
     for (String none : List.of("0", "null")) {
-      TestServer.Reply reply =
-          server.post(
-              "/v2/models/quality_predictor/infer",
-              inferBody("[" + FEATURES + "]")
-                  .replace(
-                      "]}]",
-                      "]}], \"outputs\": [{\"name\": \"ssim\", \"parameters\":"
-                          + " {\"classification\": "
-                          + none
-                          + "}}]"));
+      TestServer.Reply reply = server.post("/v2/models/quality_predictor/infer", classifying(none));
       assertThat(reply.status())
           .as("classification " + none + " asks for none, as in Triton")
           .isEqualTo(200);
@@ -1098,6 +1081,16 @@ class V2EndpointsTest {
             + ", \"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10], \"data\": "
             + FEATURES
             + "}]}");
+  }
+
+  /** A request for ssim with its {@code classification} parameter set to {@code value}. */
+  private static String classifying(String value) {
+    return inferBody("[" + FEATURES + "]")
+        .replace(
+            "]}]",
+            "]}], \"outputs\": [{\"name\": \"ssim\", \"parameters\": {\"classification\": "
+                + value
+                + "}}]");
   }
 
   private static String inferBody(String data) {

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hangar.backend.onnx.graph.OnnxGraphBuilder;
-import dev.hangar.spi.Backend;
-import dev.hangar.spi.BackendContext;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.LoadedModel;
@@ -14,32 +12,15 @@ import dev.hangar.spi.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * ONNX Runtime's integer Div and Mod kernels trap on a zero divisor, killing the process (a served
  * model died so of one request): a request that would do so is refused instead.
  */
-class IntegerDivisionTest {
-  @TempDir Path directory;
-  private Backend backend;
-
-  @BeforeEach
-  void setUp() {
-    backend = new OnnxBackendProvider().create(new BackendContext(directory.resolve("cache")));
-  }
-
-  @AfterEach
-  void tearDown() {
-    backend.close();
-  }
-
+class IntegerDivisionTest extends OnnxFilesTestBase {
   private static Tensor ints(String name, int... values) {
     ByteBuffer data = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (int value : values) {
@@ -51,16 +32,15 @@ class IntegerDivisionTest {
   @Test
   void aZeroInAnInputTheModelDividesIntegersByIsRefusedAndTheProcessLives() throws IOException {
     for (String op : List.of("Div", "Mod")) {
-      Path file = Files.createDirectories(directory.resolve(op)).resolve("model.onnx");
-      Files.write(
-          file,
-          new OnnxGraphBuilder(op)
-              .input("a", DataType.INT32, new long[] {-1, 2})
-              .input("b", DataType.INT32, new long[] {-1, 2})
-              .node(op, List.of("a", "b"), List.of("y"))
-              .output("y", DataType.INT32, new long[] {-1, 2})
-              .build()
-              .toByteArray());
+      Path file =
+          write(
+              op,
+              new OnnxGraphBuilder(op)
+                  .input("a", DataType.INT32, new long[] {-1, 2})
+                  .input("b", DataType.INT32, new long[] {-1, 2})
+                  .node(op, List.of("a", "b"), List.of("y"))
+                  .output("y", DataType.INT32, new long[] {-1, 2})
+                  .build());
       try (LoadedModel model = backend.load(ModelSource.of(op, 1, file))) {
         assertThatThrownBy(() -> model.infer(List.of(ints("a", 7, 9), ints("b", 2, 0))))
             .isInstanceOf(InvalidInputException.class)

@@ -3,42 +3,22 @@ package dev.hangar.backend.onnx;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hangar.backend.onnx.optimizer.TestGraphs;
-import dev.hangar.spi.Backend;
-import dev.hangar.spi.BackendContext;
 import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.Tensor;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What ONNX Runtime's arena keeps after a run far larger than warmup's is asked back. */
-class OnnxArenaTest {
-  @TempDir Path directory;
-  private Backend backend;
-
-  @BeforeEach
-  void setUp() {
-    backend = new OnnxBackendProvider().create(new BackendContext(directory.resolve("cache")));
-  }
-
-  @AfterEach
-  void tearDown() {
-    backend.close();
-  }
-
+class OnnxArenaTest extends OnnxFilesTestBase {
   private static List<Tensor> rows(int count) {
     return List.of(Tensor.ofFloats("x", new long[] {count, 10}, new float[count * 10]));
   }
 
   @Test
   void onlyARunFarLargerThanWarmupsShrinksTheArena() throws IOException {
-    Path file = Files.createDirectories(directory.resolve("m/1")).resolve("model.onnx");
-    Files.write(file, TestGraphs.mlp("m", new int[] {10, 16, 1}, 7, false).toByteArray());
+    Path file = write("m", TestGraphs.mlp("m", new int[] {10, 16, 1}, 7, false));
     try (OnnxLoadedModel model = (OnnxLoadedModel) backend.load(ModelSource.of("m", 1, file))) {
       model.infer(rows(10_000)); // before warmup ends nothing is out of the ordinary
       model.infer(rows(1));

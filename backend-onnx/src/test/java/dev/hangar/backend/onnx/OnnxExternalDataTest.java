@@ -7,8 +7,6 @@ import dev.hangar.backend.onnx.graph.OnnxGraphBuilder;
 import dev.hangar.backend.onnx.proto.OnnxProto.ModelProto;
 import dev.hangar.backend.onnx.proto.OnnxProto.StringStringEntryProto;
 import dev.hangar.backend.onnx.proto.OnnxProto.TensorProto;
-import dev.hangar.spi.Backend;
-import dev.hangar.spi.BackendContext;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelLoadException;
@@ -22,26 +20,10 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Weights kept in a side file beside the model (ONNX's external data). */
-class OnnxExternalDataTest {
-  @TempDir Path directory;
-  private Backend backend;
-
-  @BeforeEach
-  void setUp() {
-    backend = new OnnxBackendProvider().create(new BackendContext(directory.resolve("cache")));
-  }
-
-  @AfterEach
-  void tearDown() {
-    backend.close();
-  }
-
+class OnnxExternalDataTest extends OnnxFilesTestBase {
   /** y = x · W, W = 2·I held in weights.bin beside the model; z = u, an unsigned input. */
   private Path modelWithSideWeights() throws IOException {
     Path version = Files.createDirectories(directory.resolve("m/1"));
@@ -71,9 +53,7 @@ class OnnxExternalDataTest {
             .output("y", DataType.FP32, new long[] {-1, 4})
             .output("z", DataType.UINT32, new long[] {-1, 1})
             .build();
-    Path file = version.resolve("model.onnx");
-    Files.write(file, model.toByteArray());
-    return file;
+    return write("m", model);
   }
 
   private static StringStringEntryProto entry(String key, String value) {

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hangar.backend.onnx.graph.OnnxGraphBuilder;
 import dev.hangar.backend.onnx.proto.OnnxProto.ModelProto;
 import dev.hangar.backend.onnx.proto.OnnxProto.ValueInfoProto;
-import dev.hangar.spi.Backend;
-import dev.hangar.spi.BackendContext;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelParameters;
@@ -15,30 +13,13 @@ import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.Tensor;
 import dev.hangar.spi.TensorSpec;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A model whose file gives its tensors no shape at all (unknown rank). */
-class OnnxUnknownRankTest {
-  @TempDir Path directory;
-  private Backend backend;
-
-  @BeforeEach
-  void setUp() {
-    backend = new OnnxBackendProvider().create(new BackendContext(directory.resolve("cache")));
-  }
-
-  @AfterEach
-  void tearDown() {
-    backend.close();
-  }
-
+class OnnxUnknownRankTest extends OnnxFilesTestBase {
   private static ValueInfoProto withoutShape(ValueInfoProto info) {
     return info.toBuilder()
         .setType(
@@ -62,8 +43,7 @@ class OnnxUnknownRankTest {
                     .setInput(0, withoutShape(identity.getGraph().getInput(0)))
                     .setOutput(0, withoutShape(identity.getGraph().getOutput(0))))
             .build();
-    Path file = Files.createDirectories(directory.resolve("m/1")).resolve("model.onnx");
-    Files.write(file, unknownRank.toByteArray());
+    Path file = write("m", unknownRank);
     ModelSignature declared =
         new ModelSignature(
             List.of(new TensorSpec("x", DataType.FP32, new long[] {-1, 3})),

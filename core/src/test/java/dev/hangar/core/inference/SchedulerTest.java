@@ -431,43 +431,39 @@ class SchedulerTest {
 
   @Test
   void aBadRequestInABatchFailsAloneAndTheOthersSucceed() throws IOException {
-    model("b", "max_batch_size: 8\n");
-    harness.manager.start().join();
-    Gate gate = harness.engine.holdExecutions("b");
-    CompletableFuture<InferenceResponse> first = blocker("b", gate);
-    CompletableFuture<InferenceResponse> good = harness.inference.submit(request("b", rows(1, 1)));
-    CompletableFuture<InferenceResponse> bad =
-        harness.inference.submit(request("b", rows(1, Float.NaN)));
-    CompletableFuture<InferenceResponse> other =
-        harness.inference.submit(request("b", rows(2, 10)));
-    gate.open();
-    first.join();
-    assertThat(good.join().outputs().get(0).toFloatArray()[0]).isEqualTo(2);
-    assertThat(other.join().outputs().get(0).toFloatArray()[0]).isEqualTo(20);
-    assertThatThrownBy(bad::join).hasMessageContaining("refuses NaN");
-    assertThat(executions("b"))
-        .extracting(Execution::rows)
-        .as("the batch, then each request alone")
-        .containsExactly(1L, 4L, 1L, 1L, 2L);
+    assertFailsAloneInItsBatch("b", Float.NaN, "refuses NaN");
   }
 
   @Test
   void anEngineFailureOnOneRequestInABatchFailsItAloneToo() throws IOException {
-    model("e", "max_batch_size: 8\n");
+    assertFailsAloneInItsBatch("e", -1234.5f, "fails on -1234.5");
+  }
+
+  /**
+   * Batches a request whose first value is {@code bad} between two good ones: it fails with {@code
+   * failure}, and the others get their answers from the batch run again request by request.
+   */
+  private void assertFailsAloneInItsBatch(String model, float bad, String failure)
+      throws IOException {
+    model(model, "max_batch_size: 8\n");
     harness.manager.start().join();
-    Gate gate = harness.engine.holdExecutions("e");
-    CompletableFuture<InferenceResponse> first = blocker("e", gate);
-    CompletableFuture<InferenceResponse> good = harness.inference.submit(request("e", rows(1, 1)));
-    CompletableFuture<InferenceResponse> bad =
-        harness.inference.submit(request("e", rows(1, -1234.5f)));
+    Gate gate = harness.engine.holdExecutions(model);
+    CompletableFuture<InferenceResponse> first = blocker(model, gate);
+    CompletableFuture<InferenceResponse> good =
+        harness.inference.submit(request(model, rows(1, 1)));
+    CompletableFuture<InferenceResponse> refused =
+        harness.inference.submit(request(model, rows(1, bad)));
     CompletableFuture<InferenceResponse> other =
-        harness.inference.submit(request("e", rows(2, 10)));
+        harness.inference.submit(request(model, rows(2, 10)));
     gate.open();
     first.join();
     assertThat(good.join().outputs().get(0).toFloatArray()[0]).isEqualTo(2);
     assertThat(other.join().outputs().get(0).toFloatArray()[0]).isEqualTo(20);
-    assertThatThrownBy(bad::join).hasMessageContaining("fails on -1234.5");
-    assertThat(executions("e")).extracting(Execution::rows).containsExactly(1L, 4L, 1L, 1L, 2L);
+    assertThatThrownBy(refused::join).hasMessageContaining(failure);
+    assertThat(executions(model))
+        .extracting(Execution::rows)
+        .as("the batch, then each request alone")
+        .containsExactly(1L, 4L, 1L, 1L, 2L);
   }
 
   @Test

@@ -157,14 +157,19 @@ class ModelManagerTest {
         .hasSizeGreaterThan(50);
   }
 
-  @Test
-  void aLoadThatEvictingCannotMakeRoomForEvictsNothing() throws IOException {
+  /** Models a and b (20MB each) served, a the least recently used; c (10MB) not loaded yet. */
+  private void serveAAndBButNotC() throws IOException {
     harness.model("a", 1, 20);
     harness.model("b", 1, 20);
     harness.model("c", 1, 10);
     manager().start().join();
     use("a");
     use("b");
+  }
+
+  @Test
+  void aLoadThatEvictingCannotMakeRoomForEvictsNothing() throws IOException {
+    serveAAndBButNotC();
     // the server itself has grown to 95MB of the 100MB budget: with a and b gone, c (about 14MB
     // estimated) would still not fit
     harness.memory.setBaselineBytes(95 * MB);
@@ -204,12 +209,7 @@ class ModelManagerTest {
 
   @Test
   void aLoadRefusedAfterItEvictedSaysWhatItEvicted() throws IOException {
-    harness.model("a", 1, 20);
-    harness.model("b", 1, 20);
-    harness.model("c", 1, 10);
-    manager().start().join();
-    use("a");
-    use("b");
+    serveAAndBButNotC();
     harness.memory.setBaselineBytes(60 * MB);
     // what a held does not go back to the system, as pages a heap keeps
     manager().onUnloaded(unloaded -> harness.memory.setBaselineBytes(95 * MB));
