@@ -63,6 +63,8 @@ public final class Main {
     // Jetty and Javalin narrate their start-up; `hangar serve` logs its own one line instead
     System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", verbose ? "info" : "warn");
     System.setProperty("org.slf4j.simpleLogger.log.io.javalin", verbose ? "info" : "warn");
+    // its start failure reaches `hangar serve` as an exception, which says it once, in its words
+    System.setProperty("org.slf4j.simpleLogger.log.io.javalin.Javalin", verbose ? "info" : "off");
     // ONNX Runtime's loader logs through java.util.logging
     Logger.getLogger("").setLevel(verbose ? Level.FINE : Level.WARNING);
   }

@@ -14,7 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -152,13 +152,14 @@ final class ServeCommand implements Callable<Integer> {
               + " request body arrives or an answer waits for its client to read it.")
   int threads;
 
-  private final CountDownLatch stop = new CountDownLatch(1);
+  // completed by SIGTERM or SIGINT, or by shutdown itself
+  private final CompletableFuture<Void> stop = new CompletableFuture<>();
   // guards the shutdown sequence, which the main thread or the shutdown hook runs once
   private final Object shutdownLock = new Object();
   private boolean shutDown;
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() {
     HttpSettings http;
     try {
       http =
@@ -188,6 +189,8 @@ final class ServeCommand implements Callable<Integer> {
       throw new UsageException(e.getMessage());
     }
     Duration interval = settings.pollInterval().orElse(null);
+    // caught from here on, so that a signal while models load still shuts down in order
+    Signals.onTermination(() -> stop.complete(null));
     HangarRuntime hangar = HangarRuntime.create(settings, repository.plugins, new HttpModule(http));
     RepositoryPoller poller = null;
     HttpServer server = null;
@@ -204,14 +207,16 @@ final class ServeCommand implements Callable<Integer> {
       RepositoryPoller polling = poller;
       Thread hook = new Thread(() -> shutdown(started, polling, hangar), "hangar-shutdown-hook");
       Runtime.getRuntime().addShutdownHook(hook);
-      Signals.onTermination(stop::countDown);
-      startup.join();
-      reportStart(server, settings, manager, interval);
-      stop.await();
+      // a signal during the start-up loads stops them: a large model's warmup is not waited for
+      CompletableFuture.anyOf(startup, stop).join();
+      if (!stop.isDone()) {
+        reportStart(server, settings, manager, interval);
+      }
+      stop.join();
       LOG.log(Level.INFO, "shutting down: draining requests in flight, then unloading models");
       shutdown(server, poller, hangar);
       return 0;
-    } catch (RuntimeException | InterruptedException | Error e) {
+    } catch (RuntimeException | Error e) {
       shutdown(server, poller, hangar);
       throw e;
     }
@@ -274,7 +279,9 @@ final class ServeCommand implements Callable<Integer> {
         return;
       }
       shutDown = true;
-      stop.countDown();
+      stop.complete(null);
+      // a load in progress stops now, so that requests waiting for it get 503 while they drain
+      hangar.manager().stopLoading();
       try {
         if (server != null) {
           server.close();

@@ -49,6 +49,20 @@ final class ServeOutput {
     return lines;
   }
 
+  /**
+   * Waits until a line containing {@code fragment} has come (a bounded wait: a test fails instead
+   * of hanging).
+   */
+  void awaitLine(String fragment) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (lines.stream().noneMatch(line -> line.contains(fragment))) {
+      if (System.nanoTime() > deadline || !reader.isAlive()) {
+        throw new AssertionError("no line with '" + fragment + "' in: " + lines);
+      }
+      Thread.sleep(50);
+    }
+  }
+
   private void read(Process process) {
     try (BufferedReader in =
         new BufferedReader(

@@ -46,9 +46,10 @@ class ServeProcessTest {
                 "--repo",
                 repository,
                 "--cache-dir",
-                OneShotCommandsTest.CACHE,
-                "--port",
-                "0"));
+                OneShotCommandsTest.CACHE));
+    if (!List.of(options).contains("--port")) {
+      command.addAll(List.of("--port", "0"));
+    }
     command.addAll(List.of(options));
     return new ProcessBuilder(command).redirectErrorStream(true).start();
   }
@@ -199,6 +200,68 @@ class ServeProcessTest {
                   + " there; stop it, or choose another port (--port)")
           .doesNotContain("JavalinBindException")
           .doesNotContain("Port already in use");
+    }
+  }
+
+  /**
+   * A repository whose one start-up model warms up for minutes: 1000 runs at batch sizes 1 and
+   * 200000.
+   */
+  private static Path slowWarmupRepository(Path root) throws java.io.IOException {
+    Path version = java.nio.file.Files.createDirectories(root.resolve("slow/1"));
+    java.nio.file.Files.copy(
+        Path.of(OneShotCommandsTest.MODELS, "quality_predictor/1/model.onnx"),
+        version.resolve("model.onnx"));
+    java.nio.file.Files.writeString(
+        root.resolve("slow/config.yaml"),
+        "max_batch_size: 200000\nload_at_startup: true\nwarmup: {iterations: 1000}\n");
+    return root;
+  }
+
+  @Test
+  void sigtermDuringAStartUpWarmupStopsItAndExitsZero(@org.junit.jupiter.api.io.TempDir Path root)
+      throws Exception {
+    Process process = serve(slowWarmupRepository(root).toString());
+    ServeOutput output = ServeOutput.of(process);
+    try {
+      output.awaitLine("model slow version 1: LOADING -> WARMING");
+
+      assertThat(process.toHandle().destroy()).isTrue();
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited within 60s").isTrue();
+      List<String> lines = output.awaitEnd();
+      assertThat(process.exitValue()).as(String.join("\n", lines)).isZero();
+      assertThat(lines)
+          .anyMatch(
+              line ->
+                  line.contains(
+                      "model slow version 1: WARMING -> AVAILABLE (not loaded: the server is"
+                          + " shutting down: warmup stopped after "))
+          .anyMatch(line -> line.contains("Hangar stopped"))
+          .noneMatch(line -> line.contains("Hangar is ready"));
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aPortInUseStopsTheStartUpWarmupAndSaysSoOnce(@org.junit.jupiter.api.io.TempDir Path root)
+      throws Exception {
+    try (java.net.ServerSocket taken =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      String port = Integer.toString(taken.getLocalPort());
+      Process process = serve(slowWarmupRepository(root).toString(), "--port", port);
+      ServeOutput output = ServeOutput.of(process);
+      try {
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited within 60s").isTrue();
+        List<String> lines = output.awaitEnd();
+        assertThat(process.exitValue()).as(String.join("\n", lines)).isEqualTo(1);
+        assertThat(lines)
+            .anyMatch(line -> line.contains("warmup stopped after "))
+            .anyMatch(line -> line.startsWith("error: cannot listen on 127.0.0.1:" + port))
+            .noneMatch(line -> line.contains("Failed to start Javalin"));
+      } finally {
+        process.destroyForcibly();
+      }
     }
   }
 

@@ -104,6 +104,8 @@ public final class ModelManager implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Map<String, ModelEntry> models = new ConcurrentHashMap<>();
   private volatile boolean closed;
+  // set when shutdown begins: the load in progress stops at its next warmup run, no other starts
+  private volatile boolean loadsStopped;
   private volatile boolean preload = true;
 
   /**
@@ -777,7 +779,7 @@ public final class ModelManager implements AutoCloseable {
     LoadedVersion previous;
     lock.lock();
     try {
-      if (closed) {
+      if (loadsStopped) {
         throw new ModelUnavailableException("the server is shutting down");
       }
       if (entry.ready != null && !entry.reloadRequested) {
@@ -875,7 +877,8 @@ public final class ModelManager implements AutoCloseable {
               signature,
               loaded.maxBatchSize(),
               config.warmup(),
-              definition.directory());
+              definition.directory(),
+              () -> loadsStopped);
       loadedModel.warmedUp();
     } catch (RuntimeException e) {
       sampler.close();
@@ -1565,12 +1568,23 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * Unloads every model after its in-flight requests finish, then stops the loader. Models are
-   * closed; backends are the registry owner's to close.
+   * Begins shutdown for loads: the load in progress stops at its next warmup run, and this and
+   * every later load fails as unavailable ("the server is shutting down"), so that requests waiting
+   * for one get an answer while the adapters still drain. Loaded models keep serving until {@link
+   * #close()}.
+   */
+  public void stopLoading() {
+    loadsStopped = true;
+  }
+
+  /**
+   * Stops loading ({@link #stopLoading()}), unloads every model after its in-flight requests
+   * finish, then stops the loader. Models are closed; backends are the registry owner's to close.
    */
   @Override
   public void close() {
     List<CompletableFuture<Void>> unloads = new ArrayList<>();
+    loadsStopped = true;
     lock.lock();
     try {
       if (closed) {

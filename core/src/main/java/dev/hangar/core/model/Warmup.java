@@ -18,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * Runs a freshly loaded model before it serves, so that the first requests do not pay for lazy
@@ -36,14 +37,17 @@ final class Warmup {
   /**
    * Warms the model up and returns the duration of each inference.
    *
+   * @param stopped whether shutdown has begun, asked before each inference
    * @throws HangarException when an inference or a sample file fails
+   * @throws ModelUnavailableException when shutdown begins before the last inference
    */
   List<Duration> run(
       LoadedModel model,
       ModelSignature signature,
       int maxBatchSize,
       WarmupConfig config,
-      Path modelDirectory) {
+      Path modelDirectory,
+      BooleanSupplier stopped) {
     if (!config.enabled()) {
       return List.of();
     }
@@ -58,8 +62,18 @@ final class Warmup {
       requests.add(new Request("sample " + sample, readSample(modelDirectory, sample), 0, false));
     }
     List<Duration> durations = new ArrayList<>();
+    int runs = requests.size() * config.iterations();
     for (Request request : requests) {
       for (int i = 0; i < config.iterations(); i++) {
+        if (stopped.getAsBoolean()) {
+          // a large model's warmup can outlast the drain timeout: shutdown must not wait for it
+          throw new ModelUnavailableException(
+              "the server is shutting down: warmup stopped after "
+                  + durations.size()
+                  + " of "
+                  + runs
+                  + " runs");
+        }
         long start = time.nanoTime();
         List<Tensor> outputs;
         try {

@@ -371,6 +371,32 @@ class ModelManagerTest {
   }
 
   @Test
+  void stoppingLoadsEndsAWarmupInProgressAtItsNextRunAndRefusesLaterLoads() throws IOException {
+    harness.model("slow", 1, 10);
+    harness.config("slow", "max_batch_size: 16\nwarmup: {iterations: 3}\n");
+    harness.model("later", 1, 10);
+    Gate warmupRuns = harness.engine.holdExecutions("slow");
+    manager().start().join();
+    CompletableFuture<ModelLease> waiting = manager().acquire("slow", OptionalLong.empty());
+    warmupRuns.awaitArrivals(1);
+
+    manager().stopLoading();
+    warmupRuns.open();
+
+    assertThatThrownBy(waiting::join)
+        .hasCauseInstanceOf(ModelUnavailableException.class)
+        .hasMessageContaining("the server is shutting down: warmup stopped after 1 of 6 runs");
+    assertThat(harness.engine.executions("slow")).hasSize(1);
+    assertThat(harness.engine.closes("slow")).isEqualTo(1);
+    assertThat(state("slow")).isEqualTo(ModelState.AVAILABLE);
+    assertThat(manager().accountedBytes()).as("the baseline alone").isEqualTo(10 * MB);
+    assertThatThrownBy(() -> use("later"))
+        .hasCauseInstanceOf(ModelUnavailableException.class)
+        .hasMessageContaining("the server is shutting down");
+    assertThat(harness.engine.loads("later")).isZero();
+  }
+
+  @Test
   void warmupSampleFilesRunToo() throws IOException {
     harness.model("s", 1, 10);
     harness.config("s", "warmup: {iterations: 1, batch_sizes: [2], samples: [sample.json]}\n");
