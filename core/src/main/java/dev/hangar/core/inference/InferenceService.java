@@ -9,7 +9,6 @@ import dev.hangar.core.health.ModelStatistics;
 import dev.hangar.core.model.LoadedVersion;
 import dev.hangar.core.model.ModelLease;
 import dev.hangar.core.model.ModelManager;
-import dev.hangar.core.repository.ModelDefinition;
 import dev.hangar.core.time.TimeSource;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
@@ -21,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -32,10 +30,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 
 /**
- * The entry point of inference. A request is answered from the response cache when its model has
- * one and holds the exact inputs; otherwise it takes a lease on the model version (loading it when
- * needed), is validated, and joins that version's {@link ModelScheduler}, which batches it with
- * others and runs it. Statistics are recorded for every request, failed ones included.
+ * The entry point of inference. A request takes a lease on the model version (loading it when
+ * needed) and is validated against it; it is then answered from the response cache when the model
+ * has one and that loaded instance answered the exact inputs before, or else joins the version's
+ * {@link ModelScheduler}, which batches it with others and runs it. Statistics are recorded for
+ * every request, failed ones included.
  */
 public final class InferenceService {
   private final ModelManager manager;
@@ -71,7 +70,11 @@ public final class InferenceService {
     this.answerHelpers = answerHelpers;
     this.timer = requireNonNull(timer, "timer is null");
     this.time = requireNonNull(time, "time is null");
-    manager.onUnloaded(schedulers::remove);
+    manager.onUnloaded(
+        unloaded -> {
+          schedulers.remove(unloaded);
+          cache.invalidate(unloaded);
+        });
   }
 
   /**
@@ -104,27 +107,9 @@ public final class InferenceService {
    */
   public CompletableFuture<InferenceResponse> submit(InferenceRequest request) {
     long start = time.nanoTime();
-    Optional<ModelDefinition> definition = manager.definition(request.model());
-    CacheConfig caching =
-        definition.map(d -> d.config().responseCache()).orElse(CacheConfig.DEFAULTS);
-    ResponseCache.Key key = null;
-    if (caching.enabled()) {
-      OptionalLong version =
-          request.version().isPresent()
-              ? request.version()
-              : manager.defaultVersion(request.model());
-      if (version.isPresent()) {
-        key = ResponseCache.keyOf(request.model(), version.getAsLong(), request.inputs());
-        Optional<CompletableFuture<InferenceResponse>> hit = fromCache(request, key, start);
-        if (hit.isPresent()) {
-          return hit.get();
-        }
-      }
-    }
     CompletableFuture<ModelLease> lease = manager.acquire(request.model(), request.version());
-    ResponseCache.Key cacheKey = key;
     if (lease.isDone() && !lease.isCompletedExceptionally()) {
-      return dispatch(request, lease.join(), start, cacheKey, caching);
+      return dispatch(request, lease.join(), start, start);
     }
     // the model is loading: answer through a future whose cancellation reaches the queue
     CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
@@ -148,8 +133,9 @@ public final class InferenceService {
             held.close();
             return;
           }
+          // the wait for the load is not queue time; the deadline still counts from the start
           CompletableFuture<InferenceResponse> response =
-              dispatch(request, held, start, cacheKey, caching);
+              dispatch(request, held, start, time.nanoTime());
           response.whenComplete(
               (value, error) -> {
                 if (error != null) {
@@ -194,58 +180,49 @@ public final class InferenceService {
         request.version().orElseGet(() -> manager.defaultVersion(request.model()).orElse(-1)));
   }
 
-  private Optional<CompletableFuture<InferenceResponse>> fromCache(
-      InferenceRequest request, ResponseCache.Key key, long start) {
-    Optional<List<Tensor>> cached = cache.lookup(key);
-    Optional<ModelStatistics> statistics = statisticsOf(request);
-    if (cached.isEmpty()) {
-      statistics.ifPresent(s -> s.recordCacheMiss(time.nanoTime() - start));
-      return Optional.empty();
-    }
-    List<Tensor> outputs = cached.get();
-    for (String name : request.outputs()) {
-      if (outputs.stream().noneMatch(output -> output.name().equals(name))) {
-        // asked for an output the model does not have: let validation say so
-        return Optional.empty();
-      }
-    }
-    long version =
-        request.version().orElseGet(() -> manager.defaultVersion(request.model()).orElse(0));
-    InferenceResponse response =
-        new InferenceResponse(
-            request.model(),
-            version,
-            request.id(),
-            RequestValidator.select(request, outputs),
-            true);
-    statistics.ifPresent(s -> s.recordCacheHit(time.nanoTime() - start));
-    return Optional.of(CompletableFuture.completedFuture(response));
-  }
-
+  /**
+   * Validates a request against the version it leased, answers it from the cache when it can, and
+   * otherwise queues it.
+   *
+   * @param start when the request came, where its deadline counts from
+   * @param dispatched when it got its lease, where its queue time counts from
+   */
   private CompletableFuture<InferenceResponse> dispatch(
-      InferenceRequest request,
-      ModelLease lease,
-      long start,
-      ResponseCache.Key cacheKey,
-      CacheConfig caching) {
+      InferenceRequest request, ModelLease lease, long start, long dispatched) {
     LoadedVersion version = lease.version();
     PendingRequest pending;
     try {
       int rows = RequestValidator.validate(request, version);
-      List<Tensor> ordered = inSignatureOrder(request.inputs(), version.signature());
       ModelConfig config = version.config();
-      int priority = request.priority().orElse(config.batching().defaultPriority());
-      long deadline = deadline(start, request.timeout(), config.defaultTimeout());
+      CacheConfig caching = config.responseCache();
       Consumer<List<Tensor>> store = null;
-      if (cacheKey != null && cacheKey.version() == version.key().version()) {
+      if (caching.enabled()) {
+        ResponseCache.Key key = ResponseCache.keyOf(version, request.inputs());
+        Optional<List<Tensor>> cached = cache.lookup(key);
         ModelStatistics statistics = version.statistics();
+        if (cached.isPresent()) {
+          lease.close();
+          InferenceResponse response =
+              new InferenceResponse(
+                  request.model(),
+                  version.key().version(),
+                  request.id(),
+                  RequestValidator.select(request, cached.get()),
+                  true);
+          statistics.recordCacheHit(time.nanoTime() - start);
+          return CompletableFuture.completedFuture(response);
+        }
+        statistics.recordCacheMiss(time.nanoTime() - start);
         store =
             outputs -> {
               long storing = time.nanoTime();
-              cache.store(cacheKey, outputs, caching.ttl());
+              cache.store(key, outputs, caching.ttl());
               statistics.recordCacheInsertion(time.nanoTime() - storing);
             };
       }
+      List<Tensor> ordered = inSignatureOrder(request.inputs(), version.signature());
+      int priority = request.priority().orElse(config.batching().defaultPriority());
+      long deadline = deadline(start, request.timeout(), config.defaultTimeout());
       pending =
           new PendingRequest(
               request,
@@ -255,6 +232,7 @@ public final class InferenceService {
               BatchKey.of(ordered),
               priority,
               start,
+              dispatched,
               deadline,
               store);
     } catch (RuntimeException e) {

@@ -95,6 +95,11 @@ final class ModelScheduler {
 
   /** Queues a request, or runs it at once on this thread when a slot is free and nobody waits. */
   void submit(PendingRequest pending) {
+    if (pending.hasDeadline() && pending.isExpired(time.nanoTime())) {
+      // it waited for its model to load past its deadline: it is not run
+      expireAll(List.of(pending));
+      return;
+    }
     List<PendingRequest> runHere = null;
     List<PendingRequest> handOff = null;
     List<PendingRequest> expired = new ArrayList<>(0);

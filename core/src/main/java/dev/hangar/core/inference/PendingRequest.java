@@ -31,6 +31,7 @@ final class PendingRequest {
       BatchKey batchKey,
       int priority,
       long submittedNanos,
+      long dispatchedNanos,
       long deadlineNanos,
       Consumer<List<Tensor>> onSuccess) {
     this.request = request;
@@ -42,7 +43,7 @@ final class PendingRequest {
     this.priority = priority;
     this.submittedNanos = submittedNanos;
     this.deadlineNanos = deadlineNanos;
-    this.enqueuedNanos = submittedNanos;
+    this.enqueuedNanos = dispatchedNanos;
   }
 
   boolean hasDeadline() {

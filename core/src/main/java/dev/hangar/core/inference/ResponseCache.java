@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.hangar.core.config.DataSize;
+import dev.hangar.core.model.LoadedVersion;
 import dev.hangar.core.time.TimeSource;
 import dev.hangar.spi.Tensor;
 import java.time.Duration;
@@ -14,12 +15,15 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Remembers the outputs of successful requests, keyed exactly by the model, the version and every
- * input's name, datatype, shape and bytes: two requests share an entry only when their inputs are
- * equal byte for byte (no digest, so no collisions). Bounded by weight, in KiB: an entry weighs its
- * inputs' and outputs' bytes plus 1 KiB of bookkeeping. Entries may carry a time to live, measured
- * on the injected clock. Cached tensors are immutable, and the key's inputs are copies, so no
- * caller can change a cached response.
+ * Remembers the outputs of successful requests, keyed exactly by the loaded instance of the model
+ * version that computed them and every input's name, datatype, shape and bytes: two requests share
+ * an entry only when their inputs are equal byte for byte (no digest, so no collisions) and the
+ * same instance serves them. A version reloaded because its file or config changed is a new
+ * instance, so it never answers with its predecessor's outputs; {@link #invalidate} drops an
+ * unloaded instance's entries. Bounded by weight, in KiB: an entry weighs its inputs' and outputs'
+ * bytes plus 1 KiB of bookkeeping. Entries may carry a time to live, measured on the injected
+ * clock. Cached tensors are immutable copies of their own, as are the key's inputs, so no caller
+ * can change a cached response, and no entry holds on to the rest of the batch it was computed in.
  *
  * <p>Thread-safe (Caffeine).
  */
@@ -41,29 +45,21 @@ public final class ResponseCache {
 
   /** The lookup key of a request. Build it with {@link #keyOf}. */
   public static final class Key {
-    private final String model;
-    private final long version;
+    private final LoadedVersion instance;
     private final List<Tensor> inputs;
     private final int hash;
 
-    private Key(String model, long version, List<Tensor> inputs) {
-      this.model = model;
-      this.version = version;
+    private Key(LoadedVersion instance, List<Tensor> inputs) {
+      this.instance = instance;
       this.inputs = inputs;
-      this.hash = 31 * (31 * model.hashCode() + Long.hashCode(version)) + inputs.hashCode();
-    }
-
-    /** Returns the model version the key is for. */
-    public long version() {
-      return version;
+      this.hash = 31 * System.identityHashCode(instance) + inputs.hashCode();
     }
 
     @Override
     public boolean equals(Object other) {
       return other instanceof Key that
           && hash == that.hash
-          && version == that.version
-          && model.equals(that.model)
+          && instance == that.instance
           && inputs.equals(that.inputs);
     }
 
@@ -77,7 +73,7 @@ public final class ResponseCache {
       for (Tensor input : inputs) {
         copies.add(Tensor.copyOf(input.name(), input.dataType(), input.shape(), input.data()));
       }
-      return new Key(model, version, List.copyOf(copies));
+      return new Key(instance, List.copyOf(copies));
     }
 
     private long bytes() {
@@ -91,14 +87,14 @@ public final class ResponseCache {
 
   private record Entry(List<Tensor> outputs, long timeToLiveNanos, int weightKib) {}
 
-  /** Returns the key of a request to a model version; inputs are compared in name order. */
-  public static Key keyOf(String model, long version, List<Tensor> inputs) {
+  /** Returns the key of a request to a loaded model version; inputs are compared in name order. */
+  public static Key keyOf(LoadedVersion instance, List<Tensor> inputs) {
     List<Tensor> sorted = inputs;
     if (inputs.size() > 1) {
       sorted = new ArrayList<>(inputs);
       sorted.sort(Comparator.comparing(Tensor::name));
     }
-    return new Key(model, version, List.copyOf(sorted));
+    return new Key(instance, List.copyOf(sorted));
   }
 
   /** Returns the outputs stored under the key, if any (counted as a hit or a miss). */
@@ -114,9 +110,14 @@ public final class ResponseCache {
       outputBytes += output.byteSize();
     }
     long weight = ((key.bytes() + outputBytes) >> 10) + 1;
+    // a batched request's outputs are views of its whole batch's: the entry keeps its own rows only
+    List<Tensor> copies = new ArrayList<>(outputs.size());
+    for (Tensor output : outputs) {
+      copies.add(Tensor.copyOf(output.name(), output.dataType(), output.shape(), output.data()));
+    }
     Entry entry =
         new Entry(
-            List.copyOf(outputs),
+            List.copyOf(copies),
             timeToLive.map(Duration::toNanos).orElse(Long.MAX_VALUE),
             (int) Math.min(Integer.MAX_VALUE, weight));
     cache.put(key.copy(), entry);
@@ -129,9 +130,9 @@ public final class ResponseCache {
         stats.hitCount(), stats.missCount(), stats.evictionCount(), cache.estimatedSize());
   }
 
-  /** Drops every entry of a model (all versions), such as when it changes. */
-  public void invalidate(String model) {
-    cache.asMap().keySet().removeIf(key -> key.model.equals(model));
+  /** Drops every entry of a loaded instance, once it is unloaded: nothing can look them up. */
+  public void invalidate(LoadedVersion instance) {
+    cache.asMap().keySet().removeIf(key -> key.instance == instance);
   }
 
   /**

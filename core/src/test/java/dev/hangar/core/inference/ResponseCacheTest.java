@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hangar.core.config.DataSize;
+import dev.hangar.core.config.LoadPriority;
+import dev.hangar.core.health.StatisticsSnapshot;
+import dev.hangar.core.model.LoadedVersion;
+import dev.hangar.core.model.ModelLease;
+import dev.hangar.core.model.ModelNotFoundException;
 import dev.hangar.core.model.ModelVersionKey;
 import dev.hangar.core.testing.FakeTime;
 import dev.hangar.core.testing.Harness;
 import dev.hangar.spi.DataType;
+import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,6 +58,17 @@ class ResponseCacheTest {
     return harness.engine.executions(model).size();
   }
 
+  /** The loaded instance serving a model's default version now. */
+  private LoadedVersion instance(String model) {
+    try (ModelLease lease = harness.manager.acquire(model, OptionalLong.empty()).join()) {
+      return lease.version();
+    }
+  }
+
+  private StatisticsSnapshot statistics(String model, long version) {
+    return harness.manager.statistics(new ModelVersionKey(model, version)).orElseThrow().snapshot();
+  }
+
   @Test
   void aRepeatedRequestIsAnsweredFromTheCacheWithoutRunning() {
     Tensor input = Tensor.ofFloats("x", new long[] {1, 4}, 1, 2, 3, 4);
@@ -79,14 +97,14 @@ class ResponseCacheTest {
         infer("cached", Tensor.ofFloats("x", new long[] {1, 4}, 1, 2, 3, flipped));
     assertThat(oneBit.cached()).isFalse();
 
+    LoadedVersion m = instance("cached");
     ResponseCache.Key square =
-        ResponseCache.keyOf("m", 1, List.of(Tensor.ofFloats("x", new long[] {2, 2}, values)));
+        ResponseCache.keyOf(m, List.of(Tensor.ofFloats("x", new long[] {2, 2}, values)));
     ResponseCache.Key row =
-        ResponseCache.keyOf("m", 1, List.of(Tensor.ofFloats("x", new long[] {1, 4}, values)));
+        ResponseCache.keyOf(m, List.of(Tensor.ofFloats("x", new long[] {1, 4}, values)));
     ResponseCache.Key ints =
         ResponseCache.keyOf(
-            "m",
-            1,
+            m,
             List.of(
                 Tensor.ofInts(
                     "x",
@@ -95,23 +113,21 @@ class ResponseCacheTest {
                     Float.floatToRawIntBits(2),
                     Float.floatToRawIntBits(3),
                     Float.floatToRawIntBits(4))));
-    ResponseCache.Key otherVersion =
-        ResponseCache.keyOf("m", 2, List.of(Tensor.ofFloats("x", new long[] {1, 4}, values)));
     ResponseCache.Key otherModel =
-        ResponseCache.keyOf("n", 1, List.of(Tensor.ofFloats("x", new long[] {1, 4}, values)));
+        ResponseCache.keyOf(
+            instance("plain"), List.of(Tensor.ofFloats("x", new long[] {1, 4}, values)));
     ResponseCache.Key otherName =
-        ResponseCache.keyOf("m", 1, List.of(Tensor.ofFloats("z", new long[] {1, 4}, values)));
-    assertThat(List.of(square, ints, otherVersion, otherModel, otherName))
+        ResponseCache.keyOf(m, List.of(Tensor.ofFloats("z", new long[] {1, 4}, values)));
+    assertThat(List.of(square, ints, otherModel, otherName))
         .allSatisfy(key -> assertThat(key).isNotEqualTo(row));
 
     ResponseCache cache = new ResponseCache(DataSize.ofMegabytes(1), new FakeTime());
     cache.store(row, List.of(Tensor.ofFloats("y", new long[] {1}, 9)), Optional.empty());
     assertThat(
             cache.lookup(
-                ResponseCache.keyOf(
-                    "m", 1, List.of(Tensor.ofFloats("x", new long[] {1, 4}, values)))))
+                ResponseCache.keyOf(m, List.of(Tensor.ofFloats("x", new long[] {1, 4}, values)))))
         .isPresent();
-    for (ResponseCache.Key different : List.of(square, ints, otherVersion, otherModel, otherName)) {
+    for (ResponseCache.Key different : List.of(square, ints, otherModel, otherName)) {
       assertThat(cache.lookup(different)).isEmpty();
     }
   }
@@ -120,10 +136,11 @@ class ResponseCacheTest {
   void inputOrderDoesNotMatterButEveryInputCounts() {
     Tensor a = Tensor.ofFloats("a", new long[] {1}, 1);
     Tensor b = Tensor.ofFloats("b", new long[] {1}, 2);
-    assertThat(ResponseCache.keyOf("m", 1, List.of(a, b)))
-        .isEqualTo(ResponseCache.keyOf("m", 1, List.of(b, a)));
-    assertThat(ResponseCache.keyOf("m", 1, List.of(a, b)))
-        .isNotEqualTo(ResponseCache.keyOf("m", 1, List.of(a)));
+    LoadedVersion m = instance("cached");
+    assertThat(ResponseCache.keyOf(m, List.of(a, b)))
+        .isEqualTo(ResponseCache.keyOf(m, List.of(b, a)));
+    assertThat(ResponseCache.keyOf(m, List.of(a, b)))
+        .isNotEqualTo(ResponseCache.keyOf(m, List.of(a)));
   }
 
   @Test
@@ -175,12 +192,86 @@ class ResponseCacheTest {
   @Test
   void theCacheIsBoundedByWeightInKibibytes() {
     ResponseCache cache = new ResponseCache(DataSize.parse("64KB"), new FakeTime());
+    LoadedVersion m = instance("cached");
     for (int i = 0; i < 64; i++) {
-      Tensor big = Tensor.ofFloats("x", new long[] {1024}, new float[1024]);
-      cache.store(ResponseCache.keyOf("m", i, List.of(big)), List.of(big), Optional.empty());
+      float[] values = new float[1024];
+      values[0] = i;
+      Tensor big = Tensor.ofFloats("x", new long[] {1024}, values);
+      cache.store(ResponseCache.keyOf(m, List.of(big)), List.of(big), Optional.empty());
     }
     // each entry weighs 4 KiB of input, 4 KiB of output and 1 KiB of bookkeeping: 7 fit in 64 KiB
     assertThat(cache.statistics().entries()).isLessThanOrEqualTo(7);
     assertThat(cache.statistics().evictions()).isGreaterThanOrEqualTo(57);
+  }
+
+  @Test
+  void aVersionReloadedBecauseItsFileChangedAnswersAfreshAndItsPredecessorsEntriesGo()
+      throws IOException {
+    Tensor input = Tensor.ofFloats("x", new long[] {1, 4}, 1, 2, 3, 4);
+    infer("cached", input);
+    assertThat(infer("cached", input).cached()).isTrue();
+
+    harness.model("cached", 1, 2); // the same version, another file
+    harness.manager.load("cached", LoadPriority.NORMAL).join();
+
+    assertThat(infer("cached", input).cached()).isFalse();
+    assertThat(executions("cached")).isEqualTo(2);
+    assertThat(harness.cache.statistics().entries())
+        .as("the unloaded instance's entry is gone, the new one's is there")
+        .isEqualTo(1);
+    assertThat(infer("cached", input).cached()).isTrue();
+  }
+
+  @Test
+  void aVersionNoLongerServedIsNotFoundEvenWithItsAnswerCached() throws IOException {
+    Tensor input = Tensor.ofFloats("x", new long[] {1, 4}, 1, 2, 3, 4);
+    InferenceRequest toVersionOne = InferenceRequest.of("cached", List.of(input)).withVersion(1);
+    harness.inference.infer(toVersionOne);
+    assertThat(harness.inference.infer(toVersionOne).cached()).isTrue();
+
+    harness.model("cached", 2, 1); // the default policy serves the latest version alone
+    harness.manager.load("cached", LoadPriority.NORMAL).join();
+
+    assertThatThrownBy(() -> harness.inference.infer(toVersionOne))
+        .isInstanceOf(ModelNotFoundException.class)
+        .hasMessageContaining("no version 1 being served");
+  }
+
+  @Test
+  void anInvalidRequestIsRefusedEvenWhenItsInputsAreCachedAndCountsNoLookup() {
+    Tensor input = Tensor.ofFloats("x", new long[] {1, 4}, 1, 2, 3, 4);
+    infer("cached", input);
+    assertThat(infer("cached", input).cached()).isTrue();
+
+    InferenceRequest badPriority = InferenceRequest.of("cached", List.of(input)).withPriority(99);
+    assertThatThrownBy(() -> harness.inference.infer(badPriority))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("priority must be from 1 (highest) to");
+    InferenceRequest wrongShape =
+        InferenceRequest.of("cached", List.of(Tensor.ofFloats("x", new long[] {1, 3}, 1, 2, 3)));
+    assertThatThrownBy(() -> harness.inference.infer(wrongShape))
+        .isInstanceOf(InvalidInputException.class);
+
+    StatisticsSnapshot statistics = statistics("cached", 1);
+    assertThat(statistics.cacheHits()).isEqualTo(1);
+    assertThat(statistics.cacheMisses()).isEqualTo(1);
+    assertThat(harness.cache.statistics().misses()).isEqualTo(1);
+  }
+
+  @Test
+  void anEntryKeepsItsOwnCopyOfItsRowsNotTheBatchTheyCameFrom() {
+    ByteBuffer batch = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 8; i++) {
+      batch.putFloat(i);
+    }
+    batch.flip();
+    Tensor both = Tensor.of("y", DataType.FP32, new long[] {2, 4}, batch);
+    ResponseCache cache = new ResponseCache(DataSize.ofMegabytes(1), new FakeTime());
+    ResponseCache.Key key =
+        ResponseCache.keyOf(instance("cached"), List.of(Tensor.ofFloats("x", new long[] {1}, 1)));
+    cache.store(key, List.of(both.rows(1, 2)), Optional.empty());
+
+    batch.putFloat(16, 99); // the batch's buffer, reused
+    assertThat(cache.lookup(key).orElseThrow().get(0).toFloatArray()).containsExactly(4, 5, 6, 7);
   }
 }

@@ -309,6 +309,43 @@ class SchedulerTest {
   }
 
   @Test
+  void aRequestWhoseDeadlinePassedWhileItsModelLoadedIsRejectedWithoutRunning() throws Exception {
+    harness.model("lazy", 1, 1);
+    harness.config("lazy", "warmup: {enabled: false}\nmax_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate load = harness.engine.holdLoads("lazy");
+    CompletableFuture<InferenceResponse> late =
+        harness.inference.submit(request("lazy", rows(1, 7)).withTimeout(Duration.ofMillis(10)));
+    load.awaitArrivals(1);
+    harness.time.advance(Duration.ofSeconds(1));
+    load.open();
+
+    assertThatThrownBy(late::join)
+        .hasCauseInstanceOf(DeadlineExceededException.class)
+        .hasMessageContaining("past its timeout of 10.00ms; it was not run");
+    assertThat(executions("lazy")).isEmpty();
+    assertThat(statistics("lazy").failuresByReason())
+        .containsEntry(FailureReason.DEADLINE_EXCEEDED, 1L);
+  }
+
+  @Test
+  void theWaitForALoadIsNotQueueTime() throws Exception {
+    harness.model("lazy", 1, 1);
+    harness.config("lazy", "warmup: {enabled: false}\nmax_batch_size: 8\n");
+    harness.manager.start().join();
+    Gate load = harness.engine.holdLoads("lazy");
+    CompletableFuture<InferenceResponse> response =
+        harness.inference.submit(request("lazy", rows(1, 7)));
+    load.awaitArrivals(1);
+    harness.time.advance(Duration.ofSeconds(1));
+    load.open();
+
+    assertThat(response.join().outputs()).hasSize(1);
+    assertThat(statistics("lazy").queueTime().count()).isEqualTo(1);
+    assertThat(statistics("lazy").queueTime().total()).isLessThan(Duration.ofSeconds(1));
+  }
+
+  @Test
   void theDeadlineTimerRejectsARequestStuckBehindABusySlot() throws IOException {
     model("d", "max_batch_size: 8\ndynamic_batching: {default_timeout: 50ms}\n");
     harness.manager.start().join();
