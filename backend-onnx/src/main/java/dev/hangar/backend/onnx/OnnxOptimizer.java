@@ -422,6 +422,7 @@ public final class OnnxOptimizer implements ModelOptimizer {
       fields.put("int8.tolerance", Double.toString(options.int8Tolerance()));
       fields.put("int8.reduce_range", Boolean.toString(cpu.needsReducedRange()));
       fields.put("quantizer", QUANTIZER_VERSION);
+      fields.put("int8.accuracy_sets", ProbeInputs.ACCURACY_SETS);
     }
     if (options.level() == Level.ALL || options.int8()) {
       fields.put("cpu", cpu.fingerprint());

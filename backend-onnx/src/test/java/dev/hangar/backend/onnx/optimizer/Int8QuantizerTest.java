@@ -95,7 +95,7 @@ class Int8QuantizerTest {
 
     Accuracy accuracy = compare(model, result.model());
     assertThat(accuracy.maxAbsoluteError()).isPositive().isLessThan(0.02);
-    assertThat(accuracy.comparedValues()).isEqualTo((1 + 6 * 8) * 8);
+    assertThat(accuracy.comparedValues()).isEqualTo((1 + 8 + 8 * 64) * 8);
   }
 
   @Test
