@@ -308,17 +308,26 @@ class SchedulerTest {
         .containsEntry(FailureReason.DEADLINE_EXCEEDED, 1L);
   }
 
-  @Test
-  void aRequestWhoseDeadlinePassedWhileItsModelLoadedIsRejectedWithoutRunning() throws Exception {
+  /**
+   * Submits a request to model "lazy", not loaded yet, whose load takes a second of the fake clock.
+   */
+  private CompletableFuture<InferenceResponse> submitWhileItsModelLoads(InferenceRequest request)
+      throws IOException {
     harness.model("lazy", 1, 1);
     harness.config("lazy", "warmup: {enabled: false}\nmax_batch_size: 8\n");
     harness.manager.start().join();
     Gate load = harness.engine.holdLoads("lazy");
-    CompletableFuture<InferenceResponse> late =
-        harness.inference.submit(request("lazy", rows(1, 7)).withTimeout(Duration.ofMillis(10)));
+    CompletableFuture<InferenceResponse> response = harness.inference.submit(request);
     load.awaitArrivals(1);
     harness.time.advance(Duration.ofSeconds(1));
     load.open();
+    return response;
+  }
+
+  @Test
+  void aRequestWhoseDeadlinePassedWhileItsModelLoadedIsRejectedWithoutRunning() throws Exception {
+    CompletableFuture<InferenceResponse> late =
+        submitWhileItsModelLoads(request("lazy", rows(1, 7)).withTimeout(Duration.ofMillis(10)));
 
     assertThatThrownBy(late::join)
         .hasCauseInstanceOf(DeadlineExceededException.class)
@@ -330,15 +339,8 @@ class SchedulerTest {
 
   @Test
   void theWaitForALoadIsNotQueueTime() throws Exception {
-    harness.model("lazy", 1, 1);
-    harness.config("lazy", "warmup: {enabled: false}\nmax_batch_size: 8\n");
-    harness.manager.start().join();
-    Gate load = harness.engine.holdLoads("lazy");
     CompletableFuture<InferenceResponse> response =
-        harness.inference.submit(request("lazy", rows(1, 7)));
-    load.awaitArrivals(1);
-    harness.time.advance(Duration.ofSeconds(1));
-    load.open();
+        submitWhileItsModelLoads(request("lazy", rows(1, 7)));
 
     assertThat(response.join().outputs()).hasSize(1);
     assertThat(statistics("lazy").queueTime().count()).isEqualTo(1);
