@@ -22,6 +22,7 @@ import dev.hangar.core.model.ModelLease;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelVersionKey;
 import dev.hangar.core.model.SyntheticInputs;
+import dev.hangar.spi.DataType;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
 import dev.hangar.spi.ModelSignature;
@@ -551,6 +552,20 @@ final class BenchCommand implements Callable<Integer> {
     for (int i = 0; i < shape.length; i++) {
       if (shape[i] < 0) {
         shape[i] = i == 0 && batched ? batch : WarmupConfig.DEFAULTS.freeDimensionSize();
+      }
+    }
+    // a tensor lives in one buffer: past 2GB the synthesized input cannot be built
+    long bytes = input.dataType() == DataType.BYTES ? 1 : input.dataType().byteSize();
+    for (long dimension : shape) {
+      bytes = dimension != 0 && bytes > Integer.MAX_VALUE / dimension ? -1 : bytes * dimension;
+      if (bytes < 0) {
+        throw new UsageException(
+            "input '"
+                + input.name()
+                + "' of shape "
+                + Arrays.toString(shape)
+                + " would take more than the 2GB one tensor can hold; choose a smaller --shape"
+                + (batched ? " or --batch" : ""));
       }
     }
     return shape;

@@ -308,6 +308,12 @@ class BenchCommandTest {
     assertThat(benchInProcess("quality_predictor", "--stability", "lots").exitCode()).isEqualTo(2);
     assertThat(benchInProcess("quality_predictor", "--concurrency", "0").exitCode()).isEqualTo(2);
     assertThat(benchInProcess("quality_predictor", "--shape", "pixels=3").exitCode()).isEqualTo(2);
+    CliRunner.Result huge = benchInProcess("quality_predictor", "--batch", "100000000");
+    assertThat(huge.exitCode()).isEqualTo(2);
+    assertThat(huge.err())
+        .contains(
+            "input 'features' of shape [100000000, 10] would take more than the 2GB one tensor"
+                + " can hold; choose a smaller --shape or --batch");
     CliRunner.Result both =
         bench("quality_predictor", "--url", server.url(), "--repo", OneShotCommandsTest.MODELS);
     assertThat(both.exitCode()).isEqualTo(2);
