@@ -66,6 +66,16 @@ public final class OnnxBackend implements Backend {
     }
   }
 
+  /** Deletes the optimized models kept in a temporary directory (see {@link OnnxOptimizer}). */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (optimizer != null) {
+        optimizer.close();
+      }
+    }
+  }
+
   @Override
   public String engineVersion() {
     return "onnxruntime " + OnnxNativeLibrary.runtimeVersion();

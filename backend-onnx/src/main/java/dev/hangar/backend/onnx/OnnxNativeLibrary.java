@@ -2,6 +2,7 @@ package dev.hangar.backend.onnx;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtLoggingLevel;
+import dev.hangar.backend.onnx.optimizer.CacheFiles;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.ModelLoadException;
 import java.io.IOException;
@@ -11,13 +12,12 @@ import java.lang.System.Logger.Level;
 import java.net.URL;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
@@ -53,7 +53,7 @@ final class OnnxNativeLibrary {
    * Returns the process's ONNX Runtime environment, unpacking and loading the native libraries on
    * the first call.
    *
-   * @throws ModelLoadException when the platform has no native library in the jar or unpacking
+   * @throws ModelLoadException when the platform has no native library in the jar or loading it
    *     fails
    */
   OrtEnvironment environment() {
@@ -64,8 +64,9 @@ final class OnnxNativeLibrary {
     synchronized (lock) {
       if (environment == null) {
         if (System.getProperty(NATIVE_PATH_PROPERTY) == null) {
-          Path directory = unpack();
-          System.setProperty(NATIVE_PATH_PROPERTY, directory.toString());
+          unpack()
+              .ifPresent(
+                  directory -> System.setProperty(NATIVE_PATH_PROPERTY, directory.toString()));
         }
         try {
           environment =
@@ -89,7 +90,15 @@ final class OnnxNativeLibrary {
     return cacheRoot.resolve("native").resolve(runtimeVersion()).resolve(platform());
   }
 
-  private Path unpack() {
+  /**
+   * Returns the directory holding a complete copy of the libraries, unpacking them first when
+   * needed. A complete copy is used without writing anything, so a read-only cache works. Empty
+   * when the copy is incomplete and the cache cannot be written (logged as a warning): ONNX Runtime
+   * then unpacks the libraries into a temporary folder itself, as it does without Hangar.
+   *
+   * @throws ModelLoadException when the platform has no native library in the jar
+   */
+  Optional<Path> unpack() {
     String platform = platform();
     List<String> libraries = List.of(libraryFile("onnxruntime"), libraryFile("onnxruntime4j_jni"));
     String resourceDirectory = "ai/onnxruntime/native/" + platform + "/";
@@ -109,17 +118,20 @@ final class OnnxNativeLibrary {
               + " Set -Donnxruntime.native.path to a directory holding a build for this platform");
     }
     Path directory = nativeDirectory();
+    Path marker = directory.resolve(MARKER);
+    // no lock to read: the marker is moved into place last, and every library is checked against
+    // the jar, so a copy another process is still writing never looks complete
+    if (isComplete(directory, marker, libraries, resourceDirectory, loader)) {
+      LOG.log(Level.DEBUG, "ONNX Runtime native libraries already unpacked in {0}", directory);
+      return Optional.of(directory);
+    }
     try {
       Files.createDirectories(directory);
       // other Hangar processes may unpack the same version at the same time
-      try (FileChannel channel =
-              FileChannel.open(
-                  directory.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      try (FileChannel channel = CacheFiles.openLock(directory.resolve(".lock"));
           FileLock ignored = channel.lock()) {
-        Path marker = directory.resolve(MARKER);
         if (isComplete(directory, marker, libraries, resourceDirectory, loader)) {
-          LOG.log(Level.DEBUG, "ONNX Runtime native libraries already unpacked in {0}", directory);
-          return directory;
+          return Optional.of(directory);
         }
         Properties sizes = new Properties();
         for (String library : libraries) {
@@ -129,57 +141,67 @@ final class OnnxNativeLibrary {
           try (InputStream in = resource.openStream()) {
             Files.copy(in, temporary, StandardCopyOption.REPLACE_EXISTING);
           }
-          moveAtomically(temporary, target);
+          CacheFiles.move(temporary, target);
           sizes.setProperty(library, Long.toString(Files.size(target)));
         }
-        try (var out = Files.newOutputStream(marker)) {
+        Path temporaryMarker = directory.resolve(MARKER + ".tmp");
+        try (var out = Files.newOutputStream(temporaryMarker)) {
           sizes.store(
               out, "ONNX Runtime " + runtimeVersion() + " native libraries, unpacked by Hangar");
         }
+        CacheFiles.move(temporaryMarker, marker);
         LOG.log(
             Level.INFO,
             "unpacked ONNX Runtime {0} native libraries into {1}",
             runtimeVersion(),
             directory);
-        return directory;
+        return Optional.of(directory);
       }
     } catch (IOException e) {
-      throw new ModelLoadException(
-          ErrorCategory.BACKEND_FAILURE,
-          "cannot unpack ONNX Runtime's native libraries into " + directory + ": " + e.getMessage(),
-          e);
+      LOG.log(
+          Level.WARNING,
+          "cannot unpack ONNX Runtime''s native libraries into {0} ({1}): the cache directory"
+              + " cannot be written, so ONNX Runtime unpacks them (about 22 MB) into a temporary"
+              + " folder at every start",
+          directory,
+          CacheFiles.describe(e));
+      return Optional.empty();
     }
   }
 
-  /** The marker is written last; a library whose size differs from the jar's is unpacked again. */
+  /**
+   * The marker is written last; a missing or unreadable marker, or a library whose size differs
+   * from the recorded or the jar's, makes the copy incomplete.
+   */
   private static boolean isComplete(
       Path directory,
       Path marker,
       List<String> libraries,
       String resourceDirectory,
-      ClassLoader loader)
-      throws IOException {
+      ClassLoader loader) {
     if (!Files.isRegularFile(marker)) {
       return false;
     }
     Properties sizes = new Properties();
     try (var in = Files.newInputStream(marker)) {
       sizes.load(in);
-    }
-    for (String library : libraries) {
-      Path file = directory.resolve(library);
-      String recorded = sizes.getProperty(library);
-      if (recorded == null
-          || !Files.isRegularFile(file)
-          || Files.size(file) != Long.parseLong(recorded)) {
-        return false;
+      for (String library : libraries) {
+        Path file = directory.resolve(library);
+        String recorded = sizes.getProperty(library);
+        if (recorded == null
+            || !Files.isRegularFile(file)
+            || !recorded.equals(Long.toString(Files.size(file)))) {
+          return false;
+        }
+        long expected = resourceSize(loader.getResource(resourceDirectory + library));
+        if (expected >= 0 && expected != Files.size(file)) {
+          return false;
+        }
       }
-      long expected = resourceSize(loader.getResource(resourceDirectory + library));
-      if (expected >= 0 && expected != Files.size(file)) {
-        return false;
-      }
+      return true;
+    } catch (IOException | IllegalArgumentException e) {
+      return false;
     }
-    return true;
   }
 
   private static long resourceSize(URL resource) {
@@ -187,15 +209,6 @@ final class OnnxNativeLibrary {
       return resource.openConnection().getContentLengthLong();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  private static void moveAtomically(Path source, Path target) throws IOException {
-    try {
-      Files.move(
-          source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
     }
   }
 

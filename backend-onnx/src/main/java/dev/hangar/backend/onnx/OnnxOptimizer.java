@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.hangar.backend.onnx.optimizer.CacheFiles;
 import dev.hangar.backend.onnx.optimizer.CpuFeatures;
 import dev.hangar.backend.onnx.optimizer.Digests;
 import dev.hangar.backend.onnx.optimizer.Int8Quantizer;
@@ -82,6 +83,10 @@ public final class OnnxOptimizer implements ModelOptimizer {
   private final OptimizedModelCache cache;
   private final CpuFeatures cpu;
   private final LongAdder builds = new LongAdder();
+  // guards temporaryCache
+  private final Object temporaryCacheLock = new Object();
+  // where models are optimized when the cache directory cannot be written; deleted by close()
+  private OptimizedModelCache temporaryCache;
 
   OnnxOptimizer(
       OnnxBackend backend, OnnxNativeLibrary nativeLibrary, Path cacheRoot, CpuFeatures cpu) {
@@ -183,21 +188,18 @@ public final class OnnxOptimizer implements ModelOptimizer {
     Key key = key(origin, options);
     Entry entry;
     try {
-      entry =
-          cache.locked(
-              key,
-              () -> {
-                Optional<Entry> cached = cache.lookup(key);
-                if (cached.isPresent()) {
-                  LOG.log(
-                      System.Logger.Level.DEBUG,
-                      "model {0}: optimized model {1} reused from the cache",
-                      source.label(),
-                      cached.get().file());
-                  return cached.get();
-                }
-                return build(source, origin, key, options);
-              });
+      // an intact entry is served without a lock or any write, so a read-only cache serves it
+      Optional<Entry> intact = cache.find(key);
+      if (intact.isPresent()) {
+        LOG.log(
+            System.Logger.Level.DEBUG,
+            "model {0}: optimized model {1} reused from the cache",
+            source.label(),
+            intact.get().file());
+        entry = intact.get();
+      } else {
+        entry = lookUpOrBuild(source, origin, key, options);
+      }
     } catch (IOException e) {
       throw new ModelLoadException(
           ErrorCategory.BACKEND_FAILURE,
@@ -206,7 +208,7 @@ public final class OnnxOptimizer implements ModelOptimizer {
               + " in "
               + cache.directory()
               + ": "
-              + e.getMessage(),
+              + CacheFiles.describe(e),
           e);
     }
     String refusal = entry.notes().get("refused.int8");
@@ -220,7 +222,108 @@ public final class OnnxOptimizer implements ModelOptimizer {
     return served(source, entry.file(), options.level());
   }
 
-  private Entry build(ModelSource source, Origin origin, Key key, OptimizationOptions options)
+  private Entry lookUpOrBuild(
+      ModelSource source, Origin origin, Key key, OptimizationOptions options) throws IOException {
+    try {
+      return cache.locked(
+          key,
+          () -> {
+            Optional<Entry> cached = cache.lookup(key);
+            return cached.isPresent() ? cached.get() : build(source, origin, key, options, cache);
+          });
+    } catch (OptimizedModelCache.NotWritableException e) {
+      return buildOutsideTheCache(source, origin, key, options, e);
+    }
+  }
+
+  /**
+   * Builds the entry in this process's temporary cache, for a cache directory that cannot be
+   * written. The model is still served as its config asks, as Triton and TorchServe serve a model
+   * whatever their caches allow: serving it unoptimized instead would change its outputs (int8),
+   * its speed and the memory it takes under the budget.
+   */
+  private Entry buildOutsideTheCache(
+      ModelSource source,
+      Origin origin,
+      Key key,
+      OptimizationOptions options,
+      OptimizedModelCache.NotWritableException notWritable)
+      throws IOException {
+    OptimizedModelCache temporary;
+    try {
+      temporary = temporaryCache();
+    } catch (IOException e) {
+      throw new ModelLoadException(
+          ErrorCategory.BACKEND_FAILURE,
+          "cannot optimize model "
+              + source.label()
+              + ": the cache directory "
+              + notWritable.getMessage()
+              + ", and no temporary directory can be created in "
+              + System.getProperty("java.io.tmpdir")
+              + " ("
+              + CacheFiles.describe(e)
+              + "); make the cache directory writable, or remove the model's optimization: block",
+          e);
+    }
+    return temporary.locked(
+        key,
+        () -> {
+          Optional<Entry> cached = temporary.lookup(key);
+          if (cached.isPresent()) {
+            return cached.get();
+          }
+          Entry built = build(source, origin, key, options, temporary);
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "model {0}: the cache directory {1}, so the model was optimized into {2} in {3} ms,"
+                  + " which this process deletes when it stops: every start optimizes it again",
+              source.label(),
+              notWritable.getMessage(),
+              built.file(),
+              built.notes().get("build.millis"));
+          return built;
+        });
+  }
+
+  /** Returns this process's temporary cache, creating it on first use. */
+  private OptimizedModelCache temporaryCache() throws IOException {
+    synchronized (temporaryCacheLock) {
+      if (temporaryCache == null) {
+        temporaryCache = new OptimizedModelCache(Files.createTempDirectory("hangar-optimized-"));
+      }
+      return temporaryCache;
+    }
+  }
+
+  /**
+   * Deletes the temporary cache models were optimized into when the cache directory could not be
+   * written. Called by the backend's {@code close()}, after every model is closed.
+   */
+  void close() {
+    synchronized (temporaryCacheLock) {
+      if (temporaryCache == null) {
+        return;
+      }
+      try {
+        CacheFiles.delete(temporaryCache.directory());
+      } catch (IOException e) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "cannot delete the temporary optimized models in {0}: {1}",
+            temporaryCache.directory(),
+            CacheFiles.describe(e));
+      }
+      temporaryCache = null;
+    }
+  }
+
+  private Entry build(
+      ModelSource source,
+      Origin origin,
+      Key key,
+      OptimizationOptions options,
+      OptimizedModelCache into)
       throws IOException {
     builds.increment();
     long start = System.nanoTime();
@@ -231,7 +334,7 @@ public final class OnnxOptimizer implements ModelOptimizer {
     if (origin.kind().equals("compiled")) {
       notes.put("origin.file", source.file().toAbsolutePath().toString());
     }
-    Path target = cache.temporaryFile(key);
+    Path target = into.temporaryFile(key);
     try {
       Candidate candidate = write(original, options, target);
       for (int i = 0; i < candidate.actions().size(); i++) {
@@ -259,13 +362,13 @@ public final class OnnxOptimizer implements ModelOptimizer {
           if (candidate.quantization().map(Int8Quantizer.Result::changed).orElse(false)) {
             // the quantized file goes; the same options without int8 take its place
             Files.deleteIfExists(target);
-            target = cache.temporaryFile(key);
+            target = into.temporaryFile(key);
             write(original, options.withoutInt8(), target);
           }
         }
       }
       notes.put("build.millis", Long.toString((System.nanoTime() - start) / 1_000_000));
-      Entry entry = cache.store(key, target, notes);
+      Entry entry = into.store(key, target, notes);
       LOG.log(
           System.Logger.Level.INFO,
           "model {0} optimized ({1}) in {2} ms into {3}",
@@ -625,22 +728,32 @@ public final class OnnxOptimizer implements ModelOptimizer {
       List<Refusal> refusals)
       throws IOException {
     Key key = key(origin, options);
-    cache.locked(
-        key,
-        () -> {
-          Map<String, String> notes = new LinkedHashMap<>();
-          notes.put("model", source.name());
-          notes.put("options", options.describe());
-          notes.put("built.by", "hangar optimize");
-          if (origin.kind().equals("compiled")) {
-            notes.put("origin.file", source.file().toAbsolutePath().toString());
-          }
-          refusals.stream()
-              .filter(refusal -> refusal.optimization().equals("int8"))
-              .findFirst()
-              .ifPresent(refusal -> notes.put("refused.int8", refusal.reason()));
-          return cache.store(key, cache.copyIn(key, chosen.file()), notes);
-        });
+    try {
+      cache.locked(
+          key,
+          () -> {
+            Map<String, String> notes = new LinkedHashMap<>();
+            notes.put("model", source.name());
+            notes.put("options", options.describe());
+            notes.put("built.by", "hangar optimize");
+            if (origin.kind().equals("compiled")) {
+              notes.put("origin.file", source.file().toAbsolutePath().toString());
+            }
+            refusals.stream()
+                .filter(refusal -> refusal.optimization().equals("int8"))
+                .findFirst()
+                .ifPresent(refusal -> notes.put("refused.int8", refusal.reason()));
+            return cache.store(key, cache.copyIn(key, chosen.file()), notes);
+          });
+    } catch (OptimizedModelCache.NotWritableException e) {
+      // the chosen model is written to --out all the same; only later loads lose the shortcut
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "the optimized model of {0} is not kept for later loads: the cache directory {1}; a load"
+              + " with these options optimizes it again",
+          source.label(),
+          e.getMessage());
+    }
   }
 
   private Measured measure(

@@ -12,11 +12,8 @@ import java.net.URL;
 import java.net.URLConnection;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -142,7 +139,12 @@ final class LibTorchRuntime {
     return cacheRoot.resolve("native").resolve(artifacts.directoryName());
   }
 
-  /** Unpacks libtorch and the JNI bridge unless a complete copy is already there. */
+  /**
+   * Unpacks libtorch and the JNI bridge unless a complete copy is already there. A complete copy is
+   * used without writing anything, so a read-only cache works.
+   *
+   * @throws ModelLoadException when the copy is incomplete and cannot be written
+   */
   @SuppressWarnings("try") // the file lock is held for the block, never read
   Path unpack(NativeArtifacts artifacts) {
     Path directory = nativeDirectory(artifacts);
@@ -151,34 +153,40 @@ final class LibTorchRuntime {
       entries.add(new Entry(artifacts.libraryResourceDirectory() + library, library));
     }
     entries.add(new Entry(artifacts.jniResource(), NativeArtifacts.jniLibraryFileName()));
+    Path marker = directory.resolve(MARKER);
+    // no lock to read: the marker is moved into place last, and every file is checked against the
+    // jar, so a copy another process is still writing never looks complete
+    if (isComplete(directory, marker, entries)) {
+      LOG.log(Level.DEBUG, "libtorch already unpacked in {0}", directory);
+      return directory;
+    }
     try {
       Files.createDirectories(directory);
       // other Hangar processes may unpack the same version at the same time
-      try (FileChannel channel =
-              FileChannel.open(
-                  directory.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      try (FileChannel channel = CacheFiles.openLock(directory.resolve(".lock"));
           FileLock ignored = channel.lock()) {
-        Path marker = directory.resolve(MARKER);
         if (isComplete(directory, marker, entries)) {
-          LOG.log(Level.DEBUG, "libtorch already unpacked in {0}", directory);
           return directory;
         }
-        Files.deleteIfExists(marker);
+        CacheFiles.delete(marker);
         Properties sizes = new Properties();
         for (Entry entry : entries) {
           URL resource = loader.getResource(entry.resource());
           Path target = directory.resolve(entry.fileName());
           // a name DJL's library scan skips (it loads every *.so in the folder)
           Path temporary = directory.resolve(entry.fileName() + ".partial");
+          CacheFiles.delete(temporary);
           try (InputStream in = resource.openStream()) {
-            Files.copy(in, temporary, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(in, temporary);
           }
-          moveAtomically(temporary, target);
+          CacheFiles.move(temporary, target);
           sizes.setProperty(entry.fileName(), Long.toString(Files.size(target)));
         }
-        try (OutputStream out = Files.newOutputStream(marker)) {
+        Path temporaryMarker = directory.resolve(MARKER + ".partial");
+        try (OutputStream out = Files.newOutputStream(temporaryMarker)) {
           sizes.store(out, "libtorch " + artifacts.nativeVersion() + ", unpacked by Hangar");
         }
+        CacheFiles.move(temporaryMarker, marker);
         LOG.log(
             Level.INFO,
             "unpacked libtorch {0} ({1}) into {2}",
@@ -188,52 +196,55 @@ final class LibTorchRuntime {
         return directory;
       }
     } catch (IOException e) {
+      // no fallback to a temporary folder: libtorch is about 450 MB to copy at every start, into
+      // what is often a memory-backed tmpfs in a container
       throw new ModelLoadException(
           ErrorCategory.BACKEND_FAILURE,
-          "cannot unpack libtorch into " + directory + ": " + e.getMessage(),
+          "cannot unpack libtorch into "
+              + directory
+              + ": "
+              + CacheFiles.describe(e)
+              + ". The cache directory (--cache-dir) must be writable, or hold a complete copy"
+              + " unpacked by an earlier Hangar run of the same version (with its .complete file)",
           e);
     }
   }
 
   private record Entry(String resource, String fileName) {}
 
-  /** The marker is written last; a file whose size differs from the jar's is unpacked again. */
-  private boolean isComplete(Path directory, Path marker, List<Entry> entries) throws IOException {
+  /**
+   * The marker is written last; a missing or unreadable marker, or a file whose size differs from
+   * the recorded or the jar's, makes the copy incomplete.
+   */
+  private boolean isComplete(Path directory, Path marker, List<Entry> entries) {
     if (!Files.isRegularFile(marker)) {
       return false;
     }
     Properties sizes = new Properties();
     try (InputStream in = Files.newInputStream(marker)) {
       sizes.load(in);
-    }
-    for (Entry entry : entries) {
-      Path file = directory.resolve(entry.fileName());
-      String recorded = sizes.getProperty(entry.fileName());
-      if (recorded == null
-          || !Files.isRegularFile(file)
-          || Files.size(file) != Long.parseLong(recorded)) {
-        return false;
+      for (Entry entry : entries) {
+        Path file = directory.resolve(entry.fileName());
+        String recorded = sizes.getProperty(entry.fileName());
+        if (recorded == null
+            || !Files.isRegularFile(file)
+            || !recorded.equals(Long.toString(Files.size(file)))) {
+          return false;
+        }
+        long expected = resourceSize(loader.getResource(entry.resource()));
+        if (expected >= 0 && expected != Files.size(file)) {
+          return false;
+        }
       }
-      long expected = resourceSize(loader.getResource(entry.resource()));
-      if (expected >= 0 && expected != Files.size(file)) {
-        return false;
-      }
+      return true;
+    } catch (IOException | IllegalArgumentException e) {
+      return false;
     }
-    return true;
   }
 
   private static long resourceSize(URL resource) throws IOException {
     URLConnection connection = resource.openConnection();
     return connection.getContentLengthLong();
-  }
-
-  private static void moveAtomically(Path source, Path target) throws IOException {
-    try {
-      Files.move(
-          source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
-    }
   }
 
   private static String environmentOrProperty(String name) {

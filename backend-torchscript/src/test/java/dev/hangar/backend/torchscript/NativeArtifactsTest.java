@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
 import dev.hangar.spi.ModelLoadException;
+import dev.hangar.testkit.ReadOnlyTree;
 import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -136,6 +137,62 @@ class NativeArtifactsTest {
             .as("no partial files are left for DJL's library scan to load")
             .noneMatch(name -> name.endsWith(".partial"));
       }
+    }
+  }
+
+  @Test
+  void aCompleteCopyInAReadOnlyCacheIsUsedWithoutAnyWrite() throws IOException {
+    writeNativeJar("2.7.1-20250812");
+    writeJniJar("2.7.1-0.36.0");
+    try (URLClassLoader loader = loader()) {
+      NativeArtifacts artifacts = NativeArtifacts.locate(loader, "linux-x86_64");
+      Path directory = new LibTorchRuntime(cache, loader).unpack(artifacts);
+      // a cache copied without the writer's lock file: reading it must not create one
+      Files.delete(directory.resolve(".lock"));
+      var listing = ReadOnlyTree.listing(cache);
+
+      assertThat(new LibTorchRuntime(cache, loader).unpack(artifacts)).isEqualTo(directory);
+      assertThat(ReadOnlyTree.listing(cache)).isEqualTo(listing);
+      try (ReadOnlyTree readOnly = new ReadOnlyTree(cache)) {
+        assertThat(new LibTorchRuntime(cache, loader).unpack(artifacts))
+            .as("unpack from a cache made read-only by " + readOnly.mechanism())
+            .isEqualTo(directory);
+        assertThat(ReadOnlyTree.listing(cache)).isEqualTo(listing);
+      }
+    }
+  }
+
+  @Test
+  void anEmptyReadOnlyCacheFailsTheLoadSayingWhatTheCacheNeeds() throws IOException {
+    writeNativeJar("2.7.1-20250812");
+    writeJniJar("2.7.1-0.36.0");
+    try (URLClassLoader loader = loader();
+        ReadOnlyTree readOnly = new ReadOnlyTree(cache)) {
+      NativeArtifacts artifacts = NativeArtifacts.locate(loader, "linux-x86_64");
+      assertThatThrownBy(() -> new LibTorchRuntime(cache, loader).unpack(artifacts))
+          .as("unpack into a cache made read-only by " + readOnly.mechanism())
+          .isInstanceOf(ModelLoadException.class)
+          .hasMessageStartingWith("cannot unpack libtorch into " + cache)
+          .hasMessageContaining(
+              "The cache directory (--cache-dir) must be writable, or hold a complete copy");
+    }
+  }
+
+  @Test
+  void aLockOrMarkerThatIsADirectoryIsReplacedNotAFailedLoad() throws IOException {
+    writeNativeJar("2.7.1-20250812");
+    writeJniJar("2.7.1-0.36.0");
+    try (URLClassLoader loader = loader()) {
+      NativeArtifacts artifacts = NativeArtifacts.locate(loader, "linux-x86_64");
+      LibTorchRuntime runtime = new LibTorchRuntime(cache, loader);
+      Path directory = runtime.nativeDirectory(artifacts);
+      Files.createDirectories(directory.resolve(".lock").resolve("junk"));
+      Files.createDirectories(directory.resolve(".complete").resolve("junk"));
+
+      assertThat(runtime.unpack(artifacts)).isEqualTo(directory);
+      assertThat(directory.resolve(".lock")).isRegularFile();
+      assertThat(directory.resolve(".complete")).isRegularFile();
+      assertThat(directory.resolve("libc10.so")).hasContent("libc10.so of 2.7.1-20250812");
     }
   }
 

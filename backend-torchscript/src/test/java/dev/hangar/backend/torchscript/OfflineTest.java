@@ -2,6 +2,7 @@ package dev.hangar.backend.torchscript;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hangar.testkit.ReadOnlyTree;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The backend never downloads: in a fresh JVM with a cold cache, an empty home directory and every
  * connection recorded and refused, it unpacks libtorch from the class path into the configured
  * cache, loads and runs a model, and asks for no connection at all. A second JVM on the same cache
- * unpacks nothing.
+ * unpacks nothing, and a third serves from it made read-only.
  */
 class OfflineTest {
   @TempDir Path cache;
@@ -28,7 +29,7 @@ class OfflineTest {
   @TempDir Path work;
 
   @Test
-  void aColdAndAWarmStartLoadLibTorchFromTheCacheWithoutAnyConnection() throws Exception {
+  void aColdAWarmAndAReadOnlyStartLoadLibTorchFromTheCacheWithoutAnyConnection() throws Exception {
     Properties cold = runProbe("cold");
     assertThat(cold.getProperty("attempts")).as("connections asked for").isEmpty();
     assertThat(cold.getProperty("control"))
@@ -55,6 +56,20 @@ class OfflineTest {
             Files.getLastModifiedTime(nativeDirectory.resolve(System.mapLibraryName("torch_cpu"))))
         .as("libtorch is not unpacked again")
         .isEqualTo(unpacked);
+
+    // a pre-built cache shipped read-only, as in a container image
+    var listing = ReadOnlyTree.listing(cache);
+    try (ReadOnlyTree readOnly = new ReadOnlyTree(cache)) {
+      Properties readOnlyRun = runProbe("read-only");
+      assertThat(readOnlyRun.getProperty("error.message"))
+          .as("the load from a cache made read-only by " + readOnly.mechanism())
+          .isNull();
+      assertThat(readOnlyRun.getProperty("attempts")).isEmpty();
+      assertThat(readOnlyRun.getProperty("PYTORCH_LIBRARY_PATH"))
+          .isEqualTo(nativeDirectory.toString());
+      assertThat(readOnlyRun.getProperty("output")).isEqualTo(cold.getProperty("output"));
+    }
+    assertThat(ReadOnlyTree.listing(cache)).isEqualTo(listing);
   }
 
   @Test

@@ -9,12 +9,10 @@ import java.lang.System.Logger.Level;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -32,10 +30,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * done, what was refused). Both are written to a temporary file and moved into place. A lookup
  * serves an entry only when the sidecar's key is the one asked for and the model file's size and
  * SHA-256 are those recorded; anything else (a truncated or replaced file, a garbage or missing
- * sidecar) is a corrupt entry, deleted and reported as a miss, so the caller rebuilds it.
+ * sidecar, or a directory where a file belongs) is a corrupt entry, deleted and reported as a miss,
+ * so the caller rebuilds it.
  *
- * <p>Thread-safe. {@link #locked} serializes the builders of one key: in this process with a lock
- * per key, across processes with a file lock.
+ * <p>Thread-safe. {@link #find} only reads, so that an intact entry is served from a read-only
+ * cache. {@link #locked} serializes the builders of one key: in this process with a lock per key,
+ * across processes with a file lock; it throws {@link NotWritableException} when the directory
+ * cannot be written.
  */
 public final class OptimizedModelCache {
   private static final System.Logger LOG = System.getLogger(OptimizedModelCache.class.getName());
@@ -117,36 +118,61 @@ public final class OptimizedModelCache {
   }
 
   /**
+   * Returns the entry for the key when it is present and intact, reading only: no lock is taken and
+   * nothing is written or deleted, so a read-only cache serves its intact entries. Anything else is
+   * absent; {@link #lookup} under {@link #locked} tells a corrupt entry and deletes it.
+   */
+  public Optional<Entry> find(Key key) {
+    Verified verified = verify(key);
+    return verified.problem() == null ? verified.entry() : Optional.empty();
+  }
+
+  /**
    * Returns the entry for the key when it is present and intact. A corrupt entry is logged, deleted
-   * and reported as absent.
+   * and reported as absent. Call it under {@link #locked}: it writes.
    */
   public Optional<Entry> lookup(Key key) throws IOException {
+    Verified verified = verify(key);
+    if (verified.problem() == null) {
+      return verified.entry();
+    }
+    Path model = modelFile(key);
+    LOG.log(
+        Level.WARNING,
+        "optimized model cache entry {0} is corrupt ({1}); rebuilding it",
+        model,
+        verified.problem());
+    CacheFiles.delete(model);
+    CacheFiles.delete(sidecar(key));
+    return Optional.empty();
+  }
+
+  /** An entry as found: absent, intact, or corrupt for the reason {@code problem} gives. */
+  private record Verified(Optional<Entry> entry, String problem) {}
+
+  private Verified verify(Key key) {
     Path sidecar = sidecar(key);
     Path model = modelFile(key);
-    if (!Files.exists(sidecar) && !Files.exists(model)) {
-      return Optional.empty();
+    if (!Files.exists(sidecar, LinkOption.NOFOLLOW_LINKS)
+        && !Files.exists(model, LinkOption.NOFOLLOW_LINKS)) {
+      return new Verified(Optional.empty(), null);
+    }
+    if (!Files.exists(sidecar, LinkOption.NOFOLLOW_LINKS)) {
+      return new Verified(Optional.empty(), "its sidecar is missing");
+    }
+    if (!Files.isRegularFile(sidecar)) {
+      return new Verified(Optional.empty(), "its sidecar is not a file");
     }
     Properties properties = new Properties();
-    String problem = null;
+    String problem;
     try (InputStream in = Files.newInputStream(sidecar)) {
       properties.load(in);
-    } catch (NoSuchFileException e) {
-      problem = "its sidecar is missing";
-    } catch (IllegalArgumentException e) {
-      problem = "its sidecar is unreadable: " + e.getMessage();
-    }
-    if (problem == null) {
       problem = check(key, properties, model);
+    } catch (IllegalArgumentException | IOException e) {
+      problem = "it cannot be read: " + e.getMessage();
     }
     if (problem != null) {
-      LOG.log(
-          Level.WARNING,
-          "optimized model cache entry {0} is corrupt ({1}); rebuilding it",
-          model,
-          problem);
-      Files.deleteIfExists(model);
-      Files.deleteIfExists(sidecar);
-      return Optional.empty();
+      return new Verified(Optional.empty(), problem);
     }
     Map<String, String> notes = new LinkedHashMap<>();
     for (String name : properties.stringPropertyNames()) {
@@ -154,15 +180,18 @@ public final class OptimizedModelCache {
         notes.put(name.substring(NOTE.length()), properties.getProperty(name));
       }
     }
-    return Optional.of(new Entry(model, notes));
+    return new Verified(Optional.of(new Entry(model, notes)), null);
   }
 
   private String check(Key key, Properties properties, Path model) throws IOException {
     if (!key.canonical().equals(properties.getProperty(KEY))) {
       return "its sidecar records another key";
     }
-    if (!Files.isRegularFile(model)) {
+    if (!Files.exists(model, LinkOption.NOFOLLOW_LINKS)) {
       return "the model file is missing";
+    }
+    if (!Files.isRegularFile(model)) {
+      return "the model file is not a file";
     }
     String size = properties.getProperty(SIZE, "");
     if (!size.equals(Long.toString(Files.size(model)))) {
@@ -196,13 +225,13 @@ public final class OptimizedModelCache {
     properties.setProperty(SHA256, Digests.sha256(built));
     notes.forEach((name, value) -> properties.setProperty(NOTE + name, value));
     // the sidecar goes first out of the way: a model without one is never served
-    Files.deleteIfExists(sidecar(key));
-    move(built, model);
+    CacheFiles.delete(sidecar(key));
+    CacheFiles.move(built, model);
     Path temporarySidecar = temporaryFile(key);
     try (OutputStream out = Files.newOutputStream(temporarySidecar)) {
       properties.store(out, "Hangar optimized model: the key, the model file's size and SHA-256");
     }
-    move(temporarySidecar, sidecar(key));
+    CacheFiles.move(temporarySidecar, sidecar(key));
     return new Entry(model, notes);
   }
 
@@ -221,32 +250,40 @@ public final class OptimizedModelCache {
   }
 
   /**
+   * Thrown by {@link #locked} when the cache directory cannot be written: it cannot be created, the
+   * process may not write in it, or the entry's lock file cannot be opened.
+   */
+  public static final class NotWritableException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    NotWritableException(Path directory, String reason, Throwable cause) {
+      super(directory + " cannot be written: " + reason, cause);
+    }
+  }
+
+  /**
    * Runs {@code work} holding the key's lock: one thread of this process at a time, and one process
    * at a time where the file system supports file locks.
+   *
+   * @throws NotWritableException when the cache directory cannot be written; {@code work} did not
+   *     run
    */
   public <T> T locked(Key key, Builder<T> work) throws IOException {
     ReentrantLock lock = locks.computeIfAbsent(key.id(), id -> new ReentrantLock());
     lock.lock();
-    try {
-      Files.createDirectories(directory);
-      try (FileChannel channel =
-          FileChannel.open(
-              directory.resolve(key.id() + ".lock"),
-              StandardOpenOption.CREATE,
-              StandardOpenOption.WRITE)) {
-        FileLock fileLock;
-        try {
-          fileLock = channel.lock();
-        } catch (OverlappingFileLockException e) {
-          // another cache object of this process holds it; the atomic moves keep entries whole
-          fileLock = null;
-        }
-        try {
-          return work.build();
-        } finally {
-          if (fileLock != null) {
-            fileLock.release();
-          }
+    try (FileChannel channel = openLock(key)) {
+      FileLock fileLock;
+      try {
+        fileLock = channel.lock();
+      } catch (OverlappingFileLockException e) {
+        // another cache object of this process holds it; the atomic moves keep entries whole
+        fileLock = null;
+      }
+      try {
+        return work.build();
+      } finally {
+        if (fileLock != null) {
+          fileLock.release();
         }
       }
     } finally {
@@ -254,12 +291,20 @@ public final class OptimizedModelCache {
     }
   }
 
-  private static void move(Path source, Path target) throws IOException {
+  private FileChannel openLock(Key key) throws NotWritableException {
     try {
-      Files.move(
-          source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
+      Files.createDirectories(directory);
+    } catch (IOException e) {
+      throw new NotWritableException(directory, CacheFiles.describe(e), e);
+    }
+    // the lock file alone may be writable (left by an earlier run) in a directory that is not
+    if (!Files.isWritable(directory)) {
+      throw new NotWritableException(directory, "this process may not create files in it", null);
+    }
+    try {
+      return CacheFiles.openLock(directory.resolve(key.id() + ".lock"));
+    } catch (IOException e) {
+      throw new NotWritableException(directory, CacheFiles.describe(e), e);
     }
   }
 }
