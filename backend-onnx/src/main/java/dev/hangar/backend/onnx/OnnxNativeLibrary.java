@@ -2,7 +2,7 @@ package dev.hangar.backend.onnx;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtLoggingLevel;
-import dev.hangar.backend.onnx.optimizer.CacheFiles;
+import dev.hangar.spi.CacheFiles;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.ModelLoadException;
 import java.io.IOException;

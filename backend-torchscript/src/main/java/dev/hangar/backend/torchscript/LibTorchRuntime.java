@@ -2,6 +2,7 @@ package dev.hangar.backend.torchscript;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.engine.PtEngineProvider;
+import dev.hangar.spi.CacheFiles;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.ModelLoadException;
 import java.io.IOException;

@@ -2,6 +2,7 @@ package dev.hangar.backend.onnx.optimizer;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.hangar.spi.CacheFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package dev.hangar.backend.onnx.optimizer;
+package dev.hangar.spi;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -15,9 +15,11 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 
 /**
- * File operations of the cache directory's writers: lock files, atomic moves and the removal of
- * garbage (a directory or link where the cache keeps a file). Readers of a complete cache need none
- * of them, so that a read-only cache works.
+ * File operations for the writers of a backend's cache directory ({@link
+ * BackendContext#cacheDirectory()}): lock files, atomic moves and the removal of garbage (a
+ * directory or link where the cache keeps a file). Readers of a complete cache need none of them,
+ * so that a read-only cache works. Here, not in each backend, because every backend that caches
+ * needs the same care.
  */
 public final class CacheFiles {
   private CacheFiles() {}
