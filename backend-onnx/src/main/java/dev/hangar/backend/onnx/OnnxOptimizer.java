@@ -679,6 +679,10 @@ public final class OnnxOptimizer implements ModelOptimizer {
             partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         output = Optional.of(target);
         remember(source, origin, options, chosenVariant, refusals);
+        if (options.int8() && !int8Kept) {
+          // the suggestion turns int8 off: a load of it must find this file too, not build it
+          remember(source, origin, options.withoutInt8(), chosenVariant, List.of());
+        }
       } else {
         refusals.add(new Refusal("all", "no variant was kept; the original stays as it is"));
       }

@@ -339,6 +339,12 @@ class OnnxOptimizerTest {
                 .getProperty("note.refused.int8"))
         .isNotNull();
     assertThat(optimizer.builds()).isZero();
+
+    OptimizationOptions suggested = report.suggestedOptimization().orElseThrow();
+    assertThat(suggested.int8()).isFalse();
+    assertThat(sidecarOf(optimizer.prepare(source, suggested).file()))
+        .doesNotContainKey("note.refused.int8");
+    assertThat(optimizer.builds()).as("the suggested config, served, builds nothing").isZero();
   }
 
   @Test
