@@ -13,6 +13,7 @@ import dev.hangar.spi.OptimizationReport.Accuracy;
 import dev.hangar.spi.OptimizationReport.Latency;
 import dev.hangar.spi.OptimizationReport.Refusal;
 import dev.hangar.spi.OptimizationReport.Variant;
+import dev.hangar.spi.Runs;
 import dev.hangar.spi.TuningReport;
 import dev.hangar.spi.TuningReport.Trial;
 import java.io.UncheckedIOException;
@@ -32,7 +33,7 @@ final class OptimizeOutput {
   private OptimizeOutput() {}
 
   /** The optimization report as a table, one row per variant. */
-  static String table(OptimizationReport report) {
+  static String table(OptimizationReport report, Runs warmup) {
     StringBuilder text = new StringBuilder();
     line(text, "model", report.model());
     line(text, "engine", report.engine());
@@ -72,6 +73,18 @@ final class OptimizeOutput {
                 .map(a -> a.comparedValues() + " output values of " + a.inputSets() + " input sets")
                 .orElse("no outputs"))
         .append('\n');
+    List<String> p99s = new ArrayList<>();
+    for (Latency latency : shape) {
+      p99s.add(
+          (latency.batchSize() == 0 ? "" : "b" + latency.batchSize() + " ")
+              + "p99 "
+              + p99Of(latency.runs()));
+    }
+    text.append("  timed runs per variant: ")
+        .append(String.join(", ", p99s))
+        .append("; ")
+        .append(warmup(warmup))
+        .append(" per batch size\n");
     Variant original = report.original();
     for (Variant variant : report.variants().subList(1, report.variants().size())) {
       text.append("  ").append(variant.name()).append(": file ");
@@ -118,13 +131,13 @@ final class OptimizeOutput {
   }
 
   /** The tuning report as a table, one row per setting. */
-  static String table(TuningReport report) {
+  static String table(TuningReport report, Runs warmup) {
     StringBuilder text = new StringBuilder("\n");
     line(text, "tuning", report.model() + " on " + report.engine());
-    line(text, "p99 target", duration(report.p99Target()));
+    line(text, "p99 target", TuningReport.format(report.p99Target()));
     text.append('\n');
     List<List<String>> rows = new ArrayList<>();
-    rows.add(List.of("threads", "batch", "p50", "p99", "rows/s", ""));
+    rows.add(List.of("threads", "batch", "p50", "p99", "runs", "rows/s", ""));
     for (Trial trial : report.trials()) {
       boolean best = report.best().map(trial::equals).orElse(false);
       rows.add(
@@ -133,13 +146,57 @@ final class OptimizeOutput {
               trial.batchSize() == 0 ? "fixed" : Integer.toString(trial.batchSize()),
               duration(trial.p50()),
               duration(trial.p99()),
+              Integer.toString(trial.runs()),
               String.format(Locale.ROOT, "%.0f", trial.rowsPerSecond()),
-              trial.p99().compareTo(report.p99Target()) > 0 ? "over target" : best ? "best" : ""));
+              trial.meets(report.p99Target()) ? (best ? "best" : "") : "over target"));
     }
     columns(text, rows);
-    text.append('\n');
-    line(text, "chosen", report.note());
+    List<Integer> runs = report.trials().stream().map(Trial::runs).distinct().toList();
+    text.append("  p99 ")
+        .append(
+            runs.size() == 1
+                ? p99Of(runs.get(0))
+                : "the (runs / 100 + 1)th slowest of each setting's runs (nearest rank)")
+        .append("; ")
+        .append(warmup(warmup))
+        .append(" per setting\n\n");
+    line(
+        text,
+        "chosen",
+        report.best().map(trial -> trial.describe() + ": ").orElse("nothing: ") + report.note());
     return text.toString();
+  }
+
+  /**
+   * What a nearest-rank p99 over {@code runs} runs is, such as {@code the 11th slowest of 1000}.
+   */
+  static String p99Of(int runs) {
+    int fromSlowest = runs - Math.max(1, (int) Math.ceil(0.99 * runs)) + 1;
+    return (fromSlowest == 1 ? "the slowest" : "the " + ordinal(fromSlowest) + " slowest")
+        + " of "
+        + runs;
+  }
+
+  private static String warmup(Runs warmup) {
+    return "warmup up to "
+        + warmup.count()
+        + (warmup.count() == 1 ? " run" : " runs")
+        + " or "
+        + TuningReport.format(warmup.limit());
+  }
+
+  private static String ordinal(int number) {
+    int lastTwo = number % 100;
+    String suffix =
+        lastTwo >= 11 && lastTwo <= 13
+            ? "th"
+            : switch (number % 10) {
+              case 1 -> "st";
+              case 2 -> "nd";
+              case 3 -> "rd";
+              default -> "th";
+            };
+    return number + suffix;
   }
 
   /** Both reports, the suggested config and where it was written, as one JSON object. */
@@ -147,12 +204,12 @@ final class OptimizeOutput {
       Optional<OptimizationReport> report,
       Optional<TuningReport> tuning,
       String config,
-      Path configFile) {
+      Optional<Path> configFile) {
     ObjectNode root = NODES.objectNode();
     report.ifPresent(r -> root.set("optimization", json(r)));
     tuning.ifPresent(t -> root.set("tuning", json(t)));
     root.put("suggested_config", config);
-    root.put("suggested_config_file", configFile.toString());
+    root.put("suggested_config_file", configFile.map(Path::toString).orElse(null));
     try {
       return JSON.writeValueAsString(root);
     } catch (JsonProcessingException e) {
@@ -220,6 +277,8 @@ final class OptimizeOutput {
     node.put("model", report.model());
     node.put("engine", report.engine());
     node.put("p99_target_ms", millis(report.p99Target()));
+    node.put("p99_target", TuningReport.format(report.p99Target()));
+    node.put("target_met", report.best().isPresent());
     ArrayNode trials = node.putArray("trials");
     for (Trial trial : report.trials()) {
       trials.add(trial(trial));
@@ -239,7 +298,8 @@ final class OptimizeOutput {
         .put("batch_size", trial.batchSize())
         .put("p50_ms", millis(trial.p50()))
         .put("p99_ms", millis(trial.p99()))
-        .put("rows_per_second", trial.rowsPerSecond());
+        .put("rows_per_second", trial.rowsPerSecond())
+        .put("runs", trial.runs());
   }
 
   private static void columns(StringBuilder text, List<List<String>> rows) {

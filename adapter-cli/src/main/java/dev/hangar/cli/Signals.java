@@ -3,11 +3,14 @@ package dev.hangar.cli;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Catches SIGTERM and SIGINT so that a server can shut down in order and exit 0, where the JVM's
- * own handling would exit 143 (or 130). Uses {@code sun.misc.Signal} (module jdk.unsupported)
- * reflectively; where it is missing, the JVM's default handling (and shutdown hooks) remain.
+ * own handling would exit 143 (or 130), and {@code optimize} can stop its run at the next step.
+ * Uses {@code sun.misc.Signal} (module jdk.unsupported) reflectively; where it is missing, the
+ * JVM's default handling (and shutdown hooks) remain.
  */
 final class Signals {
   private static final System.Logger LOG = System.getLogger(Signals.class.getName());
@@ -16,22 +19,58 @@ final class Signals {
 
   /** Runs {@code action} (once per signal) on SIGTERM and SIGINT instead of ending the JVM. */
   static void onTermination(Runnable action) {
+    handleTermination(action);
+  }
+
+  /** Handlers put in place, and a way to put back the ones before. */
+  interface Handling extends AutoCloseable {
+    /** Puts back the handlers in place before. */
+    @Override
+    void close();
+  }
+
+  /**
+   * Like {@link #onTermination}, until the returned handling is closed: a command that catches
+   * signals only while it runs leaves the JVM's own handling to whatever runs after it (a test, in
+   * process).
+   */
+  static Handling handleTermination(Runnable action) {
+    Method handle;
+    Object proxy;
+    Class<?> signal;
     try {
-      Class<?> signal = Class.forName("sun.misc.Signal");
+      signal = Class.forName("sun.misc.Signal");
       Class<?> handler = Class.forName("sun.misc.SignalHandler");
-      Object proxy =
+      proxy =
           Proxy.newProxyInstance(
               Signals.class.getClassLoader(), new Class<?>[] {handler}, new Forwarder(action));
-      Method handle = signal.getMethod("handle", signal, handler);
-      for (String name : new String[] {"TERM", "INT"}) {
-        handle.invoke(null, signal.getConstructor(String.class).newInstance(name), proxy);
-      }
+      handle = signal.getMethod("handle", signal, handler);
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       LOG.log(
           System.Logger.Level.DEBUG,
           "cannot catch termination signals ({0}); shutdown hooks handle them",
           e.toString());
+      return () -> {};
     }
+    Map<Object, Object> before = new LinkedHashMap<>();
+    for (String name : new String[] {"TERM", "INT"}) {
+      try {
+        Object named = signal.getConstructor(String.class).newInstance(name);
+        before.put(named, handle.invoke(null, named, proxy));
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        // SIGINT is ignored in a background job of a shell without job control: nothing to catch
+        LOG.log(System.Logger.Level.DEBUG, "cannot catch SIG{0}: {1}", name, e.toString());
+      }
+    }
+    return () ->
+        before.forEach(
+            (named, previous) -> {
+              try {
+                handle.invoke(null, named, previous);
+              } catch (ReflectiveOperationException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "cannot put back a signal handler: {0}", e);
+              }
+            });
   }
 
   private record Forwarder(Runnable action) implements InvocationHandler {

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.hangar.core.config.ConfigFiles;
 import dev.hangar.core.config.ModelConfig;
 import dev.hangar.core.repository.ModelDefinition;
+import dev.hangar.spi.ErrorCategory;
+import dev.hangar.spi.HangarException;
 import dev.hangar.spi.OptimizationOptions;
 import dev.hangar.spi.OptimizationOptions.Granularity;
 import dev.hangar.spi.OptimizationReport;
@@ -41,9 +43,16 @@ final class SuggestedConfig {
       Optional<OptimizationReport> report,
       Optional<TuningReport> tuning) {
     ObjectNode root = existing(definition);
-    report
-        .flatMap(OptimizationReport::suggestedOptimization)
-        .ifPresent(o -> root.set("optimization", optimization(o)));
+    String note = "";
+    if (report.isPresent()) {
+      Optional<OptimizationOptions> kept = report.get().suggestedOptimization();
+      if (kept.isPresent()) {
+        root.set("optimization", optimization(kept.get()));
+      } else if (root.remove("optimization") != null) {
+        // the report kept the original: an optimization: block left in would serve what it refused
+        note = "# the model's optimization: block is left out: the original was kept\n";
+      }
+    }
     report.ifPresent(r -> parameters(root, r.suggestedParameters()));
     tuning.ifPresent(
         t -> {
@@ -61,7 +70,8 @@ final class SuggestedConfig {
     String header =
         "# suggested by hangar optimize"
             + definition.map(d -> " for model '" + d.name() + "'").orElse("")
-            + "\n";
+            + "\n"
+            + note;
     String suggested = header + text;
     // a suggestion that would not load is a bug here, not the user's problem
     ModelConfig.from(ConfigFiles.parse("suggested config.yaml", suggested));
@@ -80,7 +90,8 @@ final class SuggestedConfig {
       JsonNode tree = YAML.readTree(file.toFile());
       return tree instanceof ObjectNode object ? object : JsonNodeFactory.instance.objectNode();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
+      throw new HangarException(
+          ErrorCategory.USER_ERROR, "cannot read " + file + ": " + e.getMessage(), e);
     }
   }
 

@@ -140,8 +140,8 @@ class OptimizeCommandTest {
 
     assertThat(result.exitCode()).as(result.err()).isZero();
     assertThat(result.out())
-        .contains("p99 target 1000.00 ms")
-        .containsPattern("threads +batch +p50 +p99 +rows/s")
+        .contains("p99 target 1 s")
+        .containsPattern("threads +batch +p50 +p99 +runs +rows/s")
         .contains("best")
         .contains("the most rows per second among the 14 of 14 settings");
     assertThat(result.out()).doesNotContain("variant ");
@@ -160,7 +160,7 @@ class OptimizeCommandTest {
 
     CliRunner.Result perChannel = hangar("optimize", "quality_predictor", "--per-channel");
     assertThat(perChannel.exitCode()).isEqualTo(2);
-    assertThat(perChannel.err()).contains("--tolerance and --per-channel apply to --int8");
+    assertThat(perChannel.err()).contains("--per-channel applies to --int8; add --int8");
 
     CliRunner.Result unknown = hangar("optimize", "quality_predicter");
     assertThat(unknown.exitCode()).isEqualTo(1);
@@ -264,6 +264,350 @@ class OptimizeCommandTest {
       built = modified;
       assertThat(Files.size(optimized.get(0)))
           .isLessThan(Files.size(version.resolve("model.onnx")));
+    }
+  }
+
+  /**
+   * A repository of its own holding quality_predictor, its config.yaml extended by {@code extra}.
+   */
+  private Path repositoryWith(String extra) throws IOException {
+    Path repository = temporary.resolve("own-repo");
+    Path version = Files.createDirectories(repository.resolve("quality_predictor/1"));
+    Files.copy(Path.of(MODELS, "quality_predictor/1/model.onnx"), version.resolve("model.onnx"));
+    Files.writeString(
+        repository.resolve("quality_predictor/config.yaml"),
+        Files.readString(Path.of(MODELS, "quality_predictor/config.yaml")) + extra);
+    return repository;
+  }
+
+  private CliRunner.Result optimizeIn(Path repository, String... args) {
+    List<String> all =
+        new java.util.ArrayList<>(
+            List.of(
+                "optimize",
+                "quality_predictor",
+                "--repo",
+                repository.toString(),
+                "--cache-dir",
+                temporary.resolve("cache").toString(),
+                "--runs",
+                "5",
+                "--warmup-runs",
+                "1"));
+    all.addAll(List.of(args));
+    return CliRunner.run(all.toArray(String[]::new));
+  }
+
+  @Test
+  void aSuggestionNeverServesWhatTheReportRefused() throws IOException {
+    Path repository =
+        repositoryWith("optimization: {level: all, int8: true, int8_tolerance: 0.5}\n");
+    Path out = temporary.resolve("refused");
+    // a tolerance no int8 model meets: int8 is refused, and level none leaves only the original
+    CliRunner.Result result =
+        optimizeIn(
+            repository,
+            "--level",
+            "none",
+            "--int8",
+            "--tolerance",
+            "1e-12",
+            "--out",
+            out.toString());
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out())
+        .contains("no variant was kept; the original stays as it is")
+        .contains("written    nothing (the original stays as it is)");
+    String config = Files.readString(out.resolve("config.yaml"));
+    assertThat(config)
+        .contains("# the model's optimization: block is left out: the original was kept")
+        .doesNotContain("int8")
+        .doesNotContain("optimization:\n");
+    ModelConfig suggested = ModelConfig.from(ConfigFiles.read(out.resolve("config.yaml")));
+    assertThat(suggested.optimization()).as("the original, served as it is").isEmpty();
+    assertThat(suggested.maxBatchSize()).as("the rest of the model's config is kept").contains(64);
+  }
+
+  @Test
+  void tuneAloneMeasuresTheModelAsItsConfigServesIt() throws IOException {
+    Path repository = repositoryWith("optimization: {level: all}\n");
+    Path out = temporary.resolve("tuned-as-served");
+    CliRunner.Result result =
+        optimizeIn(repository, "--tune", "--threads", "1", "--p99", "10s", "--out", out.toString());
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    // the suggestion keeps the block, so the tuned model is the one it builds (and caches)
+    assertThat(ModelConfig.from(ConfigFiles.read(out.resolve("config.yaml"))).optimization())
+        .contains(OptimizationOptions.graphOnly(Level.ALL));
+    try (Stream<Path> files = Files.list(temporary.resolve("cache/onnx/optimized"))) {
+      assertThat(files.filter(file -> file.toString().endsWith(".onnx"))).hasSize(1);
+    }
+  }
+
+  @Test
+  void aMissedP99TargetIsAFailureInTheUnitsGivenAndSuggestsNoTunedSetting() throws IOException {
+    Path out = temporary.resolve("missed");
+    CliRunner.Result result =
+        hangar(
+            "optimize",
+            "routing_classifier",
+            "--tune",
+            "--threads",
+            "1",
+            "--p99",
+            "1ns",
+            "--out",
+            out.toString());
+
+    assertThat(result.exitCode()).as(result.err()).isEqualTo(1);
+    assertThat(result.out())
+        .contains("p99 target 1 ns")
+        .containsPattern("chosen +nothing: no setting met the p99 target of 1 ns; the lowest p99")
+        .doesNotContain("best");
+    assertThat(result.err())
+        .startsWith("error: no setting met the p99 target of 1 ns; the lowest p99 was ")
+        .contains("(1 thread, batch ")
+        .contains("; the suggested config.yaml has no tuned setting");
+    ModelConfig suggested = ModelConfig.from(ConfigFiles.read(out.resolve("config.yaml")));
+    assertThat(suggested.maxBatchSize()).as("the model's own").contains(64);
+
+    CliRunner.Result json =
+        hangar(
+            "optimize",
+            "routing_classifier",
+            "--tune",
+            "--threads",
+            "1",
+            "--p99",
+            "1ns",
+            "--json",
+            "--out",
+            out.toString());
+    assertThat(json.exitCode()).isEqualTo(1);
+    JsonNode tuning = new ObjectMapper().readTree(json.out()).get("tuning");
+    assertThat(tuning.get("target_met").asBoolean()).isFalse();
+    assertThat(tuning.get("p99_target").asText()).isEqualTo("1 ns");
+    assertThat(tuning.get("suggested_parameters")).isEmpty();
+  }
+
+  @Test
+  void everyTuningSettingIsTimedAsManyTimesAsRunsSays() throws IOException {
+    CliRunner.Result result =
+        CliRunner.run(
+            "optimize",
+            "routing_classifier",
+            "--repo",
+            MODELS,
+            "--cache-dir",
+            temporary.resolve("cache").toString(),
+            "--tune",
+            "--threads",
+            "1",
+            "--p99",
+            "10s",
+            "--runs",
+            "150",
+            "--warmup-runs",
+            "1",
+            "--json",
+            "--out",
+            temporary.resolve("runs").toString());
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    JsonNode trials = new ObjectMapper().readTree(result.out()).get("tuning").get("trials");
+    assertThat(trials).hasSize(7);
+    assertThat(trials.findValuesAsText("runs")).containsOnly("150");
+
+    CliRunner.Result table =
+        hangar(
+            "optimize",
+            "routing_classifier",
+            "--tune",
+            "--threads",
+            "1",
+            "--p99",
+            "10s",
+            "--out",
+            temporary.resolve("runs").toString());
+    assertThat(table.out())
+        .containsPattern("threads +batch +p50 +p99 +runs +rows/s")
+        .contains("  p99 the slowest of 5; warmup up to 1 run or 1 s per setting");
+
+    // the default count is a budget: past --max-time, a setting stops at 100 runs
+    CliRunner.Result budgeted =
+        CliRunner.run(
+            "optimize",
+            "routing_classifier",
+            "--repo",
+            MODELS,
+            "--cache-dir",
+            temporary.resolve("cache").toString(),
+            "--tune",
+            "--threads",
+            "1",
+            "--p99",
+            "10s",
+            "--warmup-runs",
+            "1",
+            "--max-time",
+            "1ns",
+            "--json",
+            "--out",
+            temporary.resolve("runs").toString());
+    assertThat(budgeted.exitCode()).as(budgeted.err()).isZero();
+    assertThat(
+            new ObjectMapper()
+                .readTree(budgeted.out())
+                .get("tuning")
+                .get("trials")
+                .findValuesAsText("runs"))
+        .containsOnly("100");
+  }
+
+  @Test
+  void helpSaysWhatAP99RestsOnAndTheDefaultsMeasureLongEnough() {
+    CliRunner.Result help = CliRunner.run("optimize", "--help");
+
+    assertThat(help.out().replaceAll("\\s+", " "))
+        .contains("so a p99 rests on N samples: of 1000 it is the 11th slowest")
+        .contains("Given, every run is made (unless --max-time is given too)")
+        .contains("(default: 1000)")
+        .contains("--max-time=DURATION")
+        .contains("once 100 are made")
+        .contains("(default: 3s)")
+        .contains("(default: 10000)")
+        .contains("--warmup-time=DURATION")
+        .contains("a large one stops early (default: 1s)");
+  }
+
+  @Test
+  void theTableSaysHowLatenciesWereMeasured() {
+    CliRunner.Result result =
+        hangar(
+            "optimize",
+            "routing_classifier",
+            "--level",
+            "basic",
+            "--warmup-time",
+            "2s",
+            "--out",
+            temporary.resolve("timed").toString());
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out())
+        .contains(
+            "  timed runs per variant: b1 p99 the slowest of 5, b32 p99 the slowest of 5; warmup"
+                + " up to 1 run or 2 s per batch size");
+  }
+
+  @Test
+  void optionsOfAModeNotAskedForAndBadValuesAreUsageErrors() {
+    java.util.Map<List<String>, String> refusals = new java.util.LinkedHashMap<>();
+    refusals.put(List.of("--p99", "20ms"), "error: --p99 applies to --tune; add --tune");
+    refusals.put(List.of("--threads", "2"), "error: --threads applies to --tune; add --tune");
+    refusals.put(List.of("--tolerance", "0.1"), "error: --tolerance applies to --int8; add --int8");
+    refusals.put(
+        List.of("--tune", "--batch-sizes", "1,8"),
+        "error: --batch-sizes applies to the variants of --level and --int8; --tune alone tries"
+            + " batch sizes 1 to 64");
+    refusals.put(
+        List.of("--int8", "--tolerance", "Infinity"),
+        "error: --tolerance must be a positive number, got Infinity");
+    refusals.put(
+        List.of("--int8", "--tolerance", "NaN"),
+        "error: --tolerance must be a positive number, got NaN");
+    refusals.put(
+        List.of("--tune", "--threads", "0"), "error: --threads must each be at least 1, got [0]");
+    refusals.put(List.of("--tune", "--p99", "0ms"), "error: --p99 must be positive, got 0ms");
+    refusals.put(List.of("--runs", "0"), "error: --runs must be at least 1, got 0");
+    refusals.put(List.of("--warmup-time", "0s"), "error: --warmup-time must be positive, got 0s");
+    refusals.put(
+        List.of("--batch-sizes", "0"), "error: --batch-sizes must each be at least 1, got [0]");
+    refusals.forEach(
+        (options, message) -> {
+          List<String> args =
+              new java.util.ArrayList<>(
+                  List.of("optimize", "quality_predictor", "--repo", MODELS, "--cache-dir"));
+          args.add(temporary.resolve("cache").toString());
+          args.addAll(options);
+          args.addAll(List.of("--out", temporary.resolve("never").toString()));
+          CliRunner.Result result = CliRunner.run(args.toArray(String[]::new));
+          assertThat(result.exitCode()).as(options + ": " + result.err()).isEqualTo(2);
+          assertThat(result.err()).as(options.toString()).startsWith(message + "\n");
+        });
+    assertThat(temporary.resolve("never")).as("refused before anything is written").doesNotExist();
+  }
+
+  @Test
+  void anOutputThatIsNotAWritableDirectoryIsRefusedBeforeAnythingIsMeasured() throws IOException {
+    Path file = Files.writeString(temporary.resolve("afile"), "kept\n");
+
+    CliRunner.Result aFile = hangar("optimize", "quality_predictor", "--out", file.toString());
+    assertThat(aFile.exitCode()).as(aFile.err()).isEqualTo(2);
+    assertThat(aFile.err())
+        .isEqualTo(
+            "error: --out " + file + " is a file; name a directory (it is created when missing)\n");
+
+    Path below = file.resolve("sub");
+    CliRunner.Result underAFile =
+        hangar("optimize", "quality_predictor", "--tune", "--out", below.toString());
+    assertThat(underAFile.exitCode()).as(underAFile.err()).isEqualTo(2);
+    assertThat(underAFile.err())
+        .isEqualTo(
+            "error: --out "
+                + below
+                + " cannot be created: "
+                + file
+                + " is a file, not a directory\n");
+    assertThat(underAFile.out()).as("nothing measured").isEmpty();
+    assertThat(file).hasContent("kept");
+  }
+
+  @Test
+  void aDirectoryThatCannotBeWrittenInIsRefusedBeforeAnythingIsMeasured() throws IOException {
+    Path readOnly = Files.createDirectory(temporary.resolve("read-only"));
+    Files.setPosixFilePermissions(
+        readOnly, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
+    try {
+      org.junit.jupiter.api.Assumptions.assumeFalse(
+          Files.isWritable(readOnly), "permissions do not bind this user (root)");
+      CliRunner.Result denied =
+          hangar("optimize", "quality_predictor", "--out", readOnly.toString());
+      assertThat(denied.exitCode()).as(denied.err()).isEqualTo(2);
+      assertThat(denied.err())
+          .isEqualTo(
+              "error: --out "
+                  + readOnly
+                  + " is not a directory Hangar can write in: permission denied\n");
+    } finally {
+      Files.setPosixFilePermissions(
+          readOnly, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+  }
+
+  @Test
+  void aConfigThatCannotBeWrittenAtTheEndStillPrintsTheResults() throws IOException {
+    Path out = temporary.resolve("late");
+    // a directory where config.yaml goes, found only when it is written
+    Files.writeString(
+        Files.createDirectories(out.resolve("config.yaml")).resolve("in-the-way"), "");
+
+    CliRunner.Result result =
+        hangar("optimize", "quality_predictor", "--level", "basic", "--out", out.toString());
+
+    assertThat(result.exitCode()).as(result.err()).isEqualTo(1);
+    assertThat(result.out())
+        .containsPattern("(?m)^level basic \\* ")
+        .contains("suggested config.yaml (not written: ")
+        .contains("  optimization:");
+    assertThat(result.err())
+        .startsWith(
+            "error: cannot write the suggested config to " + out.resolve("config.yaml") + ": ")
+        .doesNotContain("Exception");
+    try (Stream<Path> files = Files.list(out)) {
+      assertThat(files.map(path -> path.getFileName().toString()))
+          .containsExactlyInAnyOrder("config.yaml", "quality_predictor.optimized.onnx");
     }
   }
 }

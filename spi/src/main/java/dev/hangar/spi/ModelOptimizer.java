@@ -17,7 +17,10 @@ import java.nio.file.Path;
  *       optimized model from, built once and kept in the backend's cache directory.
  * </ul>
  *
- * <p>Implementations are thread-safe: the host may prepare several models at once.
+ * <p>Implementations are thread-safe: the host may prepare several models at once. Interrupting the
+ * thread that runs {@link #optimize} or {@link #tune} stops it at its next step (between measured
+ * calls or files) with a {@link HangarException}, its temporary files deleted: a command line
+ * stopped by Ctrl-C ends cleanly instead of exiting under a running engine call.
  */
 public interface ModelOptimizer {
   /**

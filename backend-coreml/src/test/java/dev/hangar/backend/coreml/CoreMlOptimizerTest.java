@@ -19,6 +19,7 @@ import dev.hangar.spi.OptimizationOptions;
 import dev.hangar.spi.OptimizationOptions.Granularity;
 import dev.hangar.spi.OptimizationOptions.Level;
 import dev.hangar.spi.OptimizationReport;
+import dev.hangar.spi.Runs;
 import dev.hangar.testkit.ReferenceCase;
 import dev.hangar.testkit.ReferenceFile;
 import java.io.IOException;
@@ -141,7 +142,7 @@ class CoreMlOptimizerTest {
         optimizer.optimize(
             source,
             new OptimizationOptions(Level.ALL, true, 0.5, Granularity.PER_TENSOR),
-            new MeasurementPlan(1, 5, List.of(1, 32)),
+            new MeasurementPlan(Runs.exactly(1), Runs.exactly(5), List.of(1, 32)),
             directory.resolve("out"));
 
     assertThat(report.original().fileBytes()).isEqualTo(Files.size(source.file()));

@@ -18,6 +18,7 @@ import dev.hangar.backend.onnx.optimizer.OptimizedModelCache.Entry;
 import dev.hangar.backend.onnx.optimizer.OptimizedModelCache.Key;
 import dev.hangar.backend.onnx.optimizer.OutputComparison;
 import dev.hangar.backend.onnx.optimizer.ProbeInputs;
+import dev.hangar.backend.onnx.optimizer.StoppableRun;
 import dev.hangar.backend.onnx.optimizer.Tuner;
 import dev.hangar.backend.onnx.proto.OnnxProto.ModelProto;
 import dev.hangar.backend.onnx.proto.OnnxProto.TensorProto;
@@ -589,9 +590,10 @@ public final class OnnxOptimizer implements ModelOptimizer {
       Path outputDirectory) {
     backend.prepare();
     List<Measured> measured = new ArrayList<>();
-    List<Path> temporary = new ArrayList<>();
     List<String> actions = new ArrayList<>();
     List<Refusal> refusals = new ArrayList<>();
+    // its files in the output directory go when it ends, or when the process is stopped
+    StoppableRun run = new StoppableRun();
     try {
       Files.createDirectories(outputDirectory);
       // the first session of a process pays one-time costs; no variant should be charged them
@@ -612,8 +614,7 @@ public final class OnnxOptimizer implements ModelOptimizer {
       if (options.level() != Level.NONE) {
         Path file =
             outputDirectory.resolve(stem + ".level-" + options.level().configName() + ".tmp");
-        temporary.add(file);
-        Candidate candidate = write(graph, options.withoutInt8(), file);
+        Candidate candidate = run.write(file, () -> write(graph, options.withoutInt8(), file));
         actions.addAll(candidate.actions());
         measured.add(
             measure(
@@ -628,8 +629,7 @@ public final class OnnxOptimizer implements ModelOptimizer {
       boolean int8Kept = false;
       if (options.int8()) {
         Path file = outputDirectory.resolve(stem + ".int8.tmp");
-        temporary.add(file);
-        Candidate candidate = write(graph, options, file);
+        Candidate candidate = run.write(file, () -> write(graph, options, file));
         Optional<String> refusal = candidate.int8Refusal();
         if (refusal.isPresent()) {
           refusals.add(new Refusal("int8", refusal.get()));
@@ -659,7 +659,7 @@ public final class OnnxOptimizer implements ModelOptimizer {
       }
       List<List<Latency>> latencies =
           LatencyHarness.measure(
-              measured.stream().map(Measured::model).toList(), original.signature(), plan);
+              measured.stream().map(Measured::model).toList(), original.signature(), plan, run);
       List<Variant> variants = new ArrayList<>();
       for (int i = 0; i < measured.size(); i++) {
         Measured m = measured.get(i);
@@ -673,11 +673,19 @@ public final class OnnxOptimizer implements ModelOptimizer {
       if (chosenVariant != measured.get(0)) {
         Path target = outputDirectory.resolve(stem + ".optimized.onnx");
         Path partial = outputDirectory.resolve(stem + ".optimized.onnx.tmp");
-        temporary.add(partial);
-        Files.copy(chosenVariant.file(), partial, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(
-            partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        output = Optional.of(target);
+        output =
+            Optional.of(
+                run.write(
+                    partial,
+                    () -> {
+                      Files.copy(
+                          chosenVariant.file(), partial, StandardCopyOption.REPLACE_EXISTING);
+                      return Files.move(
+                          partial,
+                          target,
+                          StandardCopyOption.REPLACE_EXISTING,
+                          StandardCopyOption.ATOMIC_MOVE);
+                    }));
         remember(source, origin, options, chosenVariant, refusals);
         if (options.int8() && !int8Kept) {
           // the suggestion turns int8 off: a load of it must find this file too, not build it
@@ -713,13 +721,7 @@ public final class OnnxOptimizer implements ModelOptimizer {
       for (Measured m : measured) {
         m.model().close();
       }
-      for (Path file : temporary) {
-        try {
-          Files.deleteIfExists(file);
-        } catch (IOException e) {
-          LOG.log(System.Logger.Level.WARNING, "cannot delete {0}: {1}", file, e.getMessage());
-        }
-      }
+      run.close();
     }
   }
 

@@ -21,6 +21,7 @@ import dev.hangar.spi.OptimizationOptions.Granularity;
 import dev.hangar.spi.OptimizationOptions.Level;
 import dev.hangar.spi.OptimizationReport;
 import dev.hangar.spi.OptimizationReport.Accuracy;
+import dev.hangar.spi.Runs;
 import dev.hangar.spi.Tensor;
 import dev.hangar.spi.TuningOptions;
 import dev.hangar.spi.TuningReport;
@@ -256,7 +257,7 @@ class OnnxOptimizerTest {
         optimizer.optimize(
             ModelSource.of("relu", 1, file),
             new OptimizationOptions(Level.NONE, true, 0.01, Granularity.PER_CHANNEL),
-            new MeasurementPlan(1, 3, List.of(1)),
+            new MeasurementPlan(Runs.exactly(1), Runs.exactly(3), List.of(1)),
             directory.resolve("out"));
 
     assertThat(report.refusals())
@@ -272,7 +273,11 @@ class OnnxOptimizerTest {
     Path out = directory.resolve("out");
 
     OptimizationReport report =
-        optimizer.optimize(source, INT8, new MeasurementPlan(2, 5, List.of(1, 32)), out);
+        optimizer.optimize(
+            source,
+            INT8,
+            new MeasurementPlan(Runs.exactly(2), Runs.exactly(5), List.of(1, 32)),
+            out);
 
     assertThat(report.variants())
         .extracting(OptimizationReport.Variant::name)
@@ -320,7 +325,7 @@ class OnnxOptimizerTest {
         optimizer.optimize(
             source,
             new OptimizationOptions(Level.EXTENDED, true, 1e-9, Granularity.PER_TENSOR),
-            new MeasurementPlan(1, 3, List.of(4)),
+            new MeasurementPlan(Runs.exactly(1), Runs.exactly(3), List.of(4)),
             directory.resolve("out"));
 
     assertThat(report.chosen()).isEqualTo("level extended");
@@ -389,7 +394,13 @@ class OnnxOptimizerTest {
     ModelSource source = mlp("tuned", 4);
     TuningReport report =
         optimizer.tune(
-            source, new TuningOptions(Duration.ofSeconds(5), List.of(1, 2), List.of(1, 8), 1, 3));
+            source,
+            new TuningOptions(
+                Duration.ofSeconds(5),
+                List.of(1, 2),
+                List.of(1, 8),
+                Runs.exactly(1),
+                Runs.exactly(3)));
 
     assertThat(report.trials()).hasSize(4);
     assertThat(report.trials())
@@ -405,10 +416,17 @@ class OnnxOptimizerTest {
 
     TuningReport impossible =
         optimizer.tune(
-            source, new TuningOptions(Duration.ofNanos(1), List.of(1), List.of(1, 2), 0, 2));
+            source,
+            new TuningOptions(
+                Duration.ofNanos(1), List.of(1), List.of(1, 2), Runs.exactly(0), Runs.exactly(2)));
     assertThat(impossible.best()).isEmpty();
-    assertThat(impossible.note()).startsWith("no setting kept p99 under");
-    assertThat(impossible.suggestedParameters()).containsEntry("intra_op_threads", "1");
+    assertThat(impossible.note())
+        .as("the target in the unit it was given, and what came nearest")
+        .startsWith("no setting met the p99 target of 1 ns; the lowest p99 was ")
+        .contains("(1 thread, batch ");
+    assertThat(impossible.suggestedParameters()).as("a missed target suggests nothing").isEmpty();
+    assertThat(impossible.suggestedMaxBatchSize()).isZero();
+    assertThat(impossible.trials()).allSatisfy(trial -> assertThat(trial.runs()).isEqualTo(2));
   }
 
   private Accuracy error(ModelSource original, ModelSource prepared) {

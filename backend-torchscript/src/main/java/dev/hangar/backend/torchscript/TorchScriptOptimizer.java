@@ -18,6 +18,7 @@ import dev.hangar.spi.OptimizationReport.Accuracy;
 import dev.hangar.spi.OptimizationReport.Latency;
 import dev.hangar.spi.OptimizationReport.Refusal;
 import dev.hangar.spi.OptimizationReport.Variant;
+import dev.hangar.spi.Runs;
 import dev.hangar.spi.Tensor;
 import dev.hangar.spi.TensorSpec;
 import dev.hangar.spi.TuningOptions;
@@ -256,27 +257,46 @@ final class TorchScriptOptimizer implements ModelOptimizer {
     for (int batchSize : signature.batched() ? plan.batchSizes() : List.of(0)) {
       List<Tensor> inputs = inputs(signature, Math.max(1, batchSize), new Random(SEED));
       Map<Loaded, long[]> nanos = new HashMap<>();
-      models.forEach(model -> nanos.put(model, new long[plan.timedRuns()]));
-      for (int round = -plan.warmupRuns(); round < plan.timedRuns(); round++) {
-        for (int g = 0; g < groups.size(); g++) {
-          List<Loaded> members = groups.get(Math.floorMod(round + g, groups.size()));
-          members.get(0).model().infer(inputs);
-          for (int k = 0; k < members.size(); k++) {
-            Loaded member = members.get(Math.floorMod(round + k, members.size()));
-            long start = System.nanoTime();
-            member.model().infer(inputs);
-            long elapsed = System.nanoTime() - start;
-            if (round >= 0) {
-              nanos.get(member)[round] = elapsed;
-            }
-          }
-        }
+      models.forEach(model -> nanos.put(model, new long[plan.timed().count()]));
+      long warmupStart = System.nanoTime();
+      for (int round = 0; plan.warmup().another(round, System.nanoTime() - warmupStart); round++) {
+        round(groups, round, inputs, Optional.empty());
+      }
+      long timedStart = System.nanoTime();
+      int rounds = 0;
+      while (plan.timed().another(rounds, System.nanoTime() - timedStart)) {
+        round(groups, rounds, inputs, Optional.of(nanos));
+        rounds++;
       }
       for (Loaded model : models) {
-        latencies.get(model).add(latency(batchSize, nanos.get(model)));
+        latencies.get(model).add(latency(batchSize, Arrays.copyOf(nanos.get(model), rounds)));
       }
     }
     return latencies;
+  }
+
+  /**
+   * One round of {@link #measureGrouped}: each group in turn, the order rotating, gets an untimed
+   * call and then one call of each member; the calls' nanoseconds go to {@code timed} at {@code
+   * round} unless the round is warmup.
+   */
+  private static void round(
+      List<List<Loaded>> groups,
+      int round,
+      List<Tensor> inputs,
+      Optional<Map<Loaded, long[]>> timed) {
+    stopIfInterrupted();
+    for (int g = 0; g < groups.size(); g++) {
+      List<Loaded> members = groups.get(Math.floorMod(round + g, groups.size()));
+      members.get(0).model().infer(inputs);
+      for (int k = 0; k < members.size(); k++) {
+        Loaded member = members.get(Math.floorMod(round + k, members.size()));
+        long start = System.nanoTime();
+        member.model().infer(inputs);
+        long elapsed = System.nanoTime() - start;
+        timed.ifPresent(nanos -> nanos.get(member)[round] = elapsed);
+      }
+    }
   }
 
   @Override
@@ -285,59 +305,37 @@ final class TorchScriptOptimizer implements ModelOptimizer {
     int threadsBefore = JniUtils.getNumThreads();
     TorchScriptSettings own = TorchScriptSettings.from(source.parameters());
     List<Trial> trials = new ArrayList<>();
-    boolean batched = true;
     try {
       for (int threads : options.threadCounts()) {
         Candidate candidate =
             new Candidate("", threads, own.graphExecutorOptimization(), own.inferenceMode());
         try (LoadedModel model = load(source, candidate)) {
-          batched = model.signature().batched();
+          boolean batched = model.signature().batched();
           for (int batchSize : batched ? options.batchSizes() : List.of(0)) {
             List<Tensor> inputs =
                 inputs(model.signature(), Math.max(1, batchSize), new Random(SEED));
             Latency latency =
-                latency(batchSize, time(model, inputs, options.warmupRuns(), options.timedRuns()));
+                latency(batchSize, time(model, inputs, options.warmup(), options.timed()));
             trials.add(
                 new Trial(
                     threads,
                     batchSize,
                     latency.p50(),
                     latency.p99(),
-                    Math.max(1, batchSize) * 1e9 / Math.max(1, latency.p50().toNanos())));
+                    Math.max(1, batchSize) * 1e9 / Math.max(1, latency.p50().toNanos()),
+                    latency.runs()));
           }
         }
       }
     } finally {
       JniUtils.setNumThreads(threadsBefore);
     }
-    List<Trial> underTarget =
-        trials.stream().filter(t -> t.p99().compareTo(options.p99Target()) <= 0).toList();
-    Optional<Trial> best =
-        underTarget.stream()
-            .max(
-                Comparator.comparingDouble(Trial::rowsPerSecond)
-                    .thenComparing(Comparator.comparingInt(Trial::threads).reversed()));
-    Trial suggested =
-        best.orElseGet(() -> trials.stream().min(Comparator.comparing(Trial::p99)).orElseThrow());
-    String target = String.format(Locale.ROOT, "%.2f ms", options.p99Target().toNanos() / 1e6);
-    String note =
-        best.isPresent()
-            ? "the most rows per second among the "
-                + underTarget.size()
-                + " of "
-                + trials.size()
-                + " settings whose p99 is under "
-                + target
-            : "no setting kept p99 under " + target + "; suggesting the one with the lowest p99";
-    return new TuningReport(
+    return TuningReport.choose(
         source.name(),
         backend.engineVersion(),
         options.p99Target(),
         trials,
-        best,
-        Map.of(TorchScriptSettings.INTRA_OP_THREADS, Integer.toString(suggested.threads())),
-        batched ? suggested.batchSize() : 0,
-        note);
+        TorchScriptSettings.INTRA_OP_THREADS);
   }
 
   private LoadedModel load(ModelSource source, Candidate candidate) {
@@ -405,17 +403,29 @@ final class TorchScriptOptimizer implements ModelOptimizer {
     return count == 0 ? 1 : Math.exp(logSum / count);
   }
 
-  private static long[] time(LoadedModel model, List<Tensor> inputs, int warmup, int runs) {
-    for (int i = 0; i < warmup; i++) {
+  private static long[] time(LoadedModel model, List<Tensor> inputs, Runs warmup, Runs timed) {
+    long warmupStart = System.nanoTime();
+    for (int i = 0; warmup.another(i, System.nanoTime() - warmupStart); i++) {
+      stopIfInterrupted();
       model.infer(inputs);
     }
-    long[] nanos = new long[runs];
-    for (int i = 0; i < runs; i++) {
+    long[] nanos = new long[timed.count()];
+    long timedStart = System.nanoTime();
+    int done = 0;
+    while (timed.another(done, System.nanoTime() - timedStart)) {
+      stopIfInterrupted();
       long start = System.nanoTime();
       model.infer(inputs);
-      nanos[i] = System.nanoTime() - start;
+      nanos[done++] = System.nanoTime() - start;
     }
-    return nanos;
+    return Arrays.copyOf(nanos, done);
+  }
+
+  /** Ends a measurement whose thread was interrupted ({@code hangar optimize} on Ctrl-C). */
+  private static void stopIfInterrupted() {
+    if (Thread.interrupted()) {
+      throw new ModelLoadException(ErrorCategory.UNAVAILABLE, "stopped before the run finished");
+    }
   }
 
   private static Latency latency(int batchSize, long[] nanos) {

@@ -15,6 +15,7 @@ import dev.hangar.spi.OptimizationOptions;
 import dev.hangar.spi.OptimizationOptions.Granularity;
 import dev.hangar.spi.OptimizationOptions.Level;
 import dev.hangar.spi.OptimizationReport;
+import dev.hangar.spi.Runs;
 import dev.hangar.spi.TuningOptions;
 import dev.hangar.spi.TuningReport;
 import dev.hangar.testkit.ReferenceCase;
@@ -60,7 +61,7 @@ class TorchScriptOptimizerTest {
         optimizer.optimize(
             source(),
             OptimizationOptions.graphOnly(Level.ALL),
-            new MeasurementPlan(3, 10, List.of(1, 32)),
+            new MeasurementPlan(Runs.exactly(3), Runs.exactly(10), List.of(1, 32)),
             directory);
 
     int cores = Runtime.getRuntime().availableProcessors();
@@ -111,7 +112,11 @@ class TorchScriptOptimizerTest {
                 assertThat(((ModelLoadException) e).category())
                     .isEqualTo(ErrorCategory.USER_ERROR));
     OptimizationReport report =
-        optimizer.optimize(source(), int8, new MeasurementPlan(1, 3, List.of(4)), directory);
+        optimizer.optimize(
+            source(),
+            int8,
+            new MeasurementPlan(Runs.exactly(1), Runs.exactly(3), List.of(4)),
+            directory);
     assertThat(report.refusals())
         .extracting(OptimizationReport.Refusal::optimization)
         .contains("int8");
@@ -138,7 +143,12 @@ class TorchScriptOptimizerTest {
     TuningReport report =
         optimizer.tune(
             source(),
-            new TuningOptions(Duration.ofSeconds(1), List.of(1, 2), List.of(1, 16), 2, 5));
+            new TuningOptions(
+                Duration.ofSeconds(1),
+                List.of(1, 2),
+                List.of(1, 16),
+                Runs.exactly(2),
+                Runs.exactly(5)));
     assertThat(report.trials()).hasSize(4);
     assertThat(report.best()).isPresent();
     assertThat(report.suggestedParameters()).containsKey("intra_op_threads");

@@ -4,6 +4,7 @@ import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.MeasurementPlan;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.OptimizationReport.Latency;
+import dev.hangar.spi.Runs;
 import dev.hangar.spi.Tensor;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,10 +22,11 @@ public final class LatencyHarness {
   /**
    * Measures each model at each batch size of the plan and returns, per model, its latencies in the
    * plan's order. A signature without a batch dimension is timed once, at its own shape, and
-   * reported as batch size 0.
+   * reported as batch size 0. Each round of calls starts with {@code run}'s {@link
+   * StoppableRun#check}.
    */
   public static List<List<Latency>> measure(
-      List<LoadedModel> models, ModelSignature signature, MeasurementPlan plan) {
+      List<LoadedModel> models, ModelSignature signature, MeasurementPlan plan, StoppableRun run) {
     List<List<Latency>> results = new ArrayList<>();
     for (int m = 0; m < models.size(); m++) {
       results.add(new ArrayList<>());
@@ -32,7 +34,7 @@ public final class LatencyHarness {
     List<Integer> batchSizes = signature.batched() ? plan.batchSizes() : List.of(0);
     for (int batchSize : batchSizes) {
       List<Tensor> inputs = ProbeInputs.timing(signature, Math.max(1, batchSize));
-      long[][] nanos = time(models, inputs, plan.warmupRuns(), plan.timedRuns());
+      long[][] nanos = time(models, inputs, plan.warmup(), plan.timed(), run);
       for (int m = 0; m < models.size(); m++) {
         results.get(m).add(latency(batchSize, nanos[m]));
       }
@@ -44,23 +46,31 @@ public final class LatencyHarness {
   static final int BLOCK = 10;
 
   /**
-   * Times the models on the inputs and returns each run's nanoseconds per model. Runs are
-   * interleaved in blocks: each variant in turn (the order rotating) gets one untimed call, which
-   * brings its weights back into the CPU caches the other variants evicted, then up to {@link
-   * #BLOCK} timed calls. So a model is timed as it serves, warm in cache, and a machine that gets
-   * busier during the measurement slows every variant alike.
+   * Times the models on the inputs and returns each run's nanoseconds per model, every model with
+   * as many runs. The warmup gives every model one run per round, for as many rounds as {@code
+   * warmup} allows. Timed runs are interleaved in blocks: each variant in turn (the order rotating)
+   * gets one untimed call, which brings its weights back into the CPU caches the other variants
+   * evicted, then up to {@link #BLOCK} timed calls; after each such round {@code timed} decides
+   * whether another follows. So a model is timed as it serves, warm in cache, and a machine that
+   * gets busier during the measurement slows every variant alike. Each round starts with {@code
+   * run}'s {@link StoppableRun#check}.
    */
-  public static long[][] time(List<LoadedModel> models, List<Tensor> inputs, int warmup, int runs) {
+  public static long[][] time(
+      List<LoadedModel> models, List<Tensor> inputs, Runs warmup, Runs timed, StoppableRun run) {
     int count = models.size();
-    for (int w = 0; w < warmup; w++) {
+    long warmupStart = System.nanoTime();
+    for (int w = 0; warmup.another(w, System.nanoTime() - warmupStart); w++) {
+      run.check();
       for (LoadedModel model : models) {
         model.infer(inputs);
       }
     }
-    long[][] nanos = new long[count][runs];
-    int round = 0;
-    for (int done = 0; done < runs; done += BLOCK, round++) {
-      int block = Math.min(BLOCK, runs - done);
+    long[][] nanos = new long[count][timed.count()];
+    long timedStart = System.nanoTime();
+    int done = 0;
+    for (int round = 0; timed.another(done, System.nanoTime() - timedStart); round++) {
+      run.check();
+      int block = Math.min(BLOCK, timed.count() - done);
       for (int k = 0; k < count; k++) {
         int m = (round + k) % count;
         LoadedModel model = models.get(m);
@@ -71,6 +81,10 @@ public final class LatencyHarness {
           nanos[m][r] = System.nanoTime() - start;
         }
       }
+      done += block;
+    }
+    for (int m = 0; m < count; m++) {
+      nanos[m] = Arrays.copyOf(nanos[m], done);
     }
     return nanos;
   }

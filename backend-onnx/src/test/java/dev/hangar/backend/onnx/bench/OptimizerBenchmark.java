@@ -14,6 +14,7 @@ import dev.hangar.spi.OptimizationOptions.Level;
 import dev.hangar.spi.OptimizationReport;
 import dev.hangar.spi.OptimizationReport.Latency;
 import dev.hangar.spi.OptimizationReport.Variant;
+import dev.hangar.spi.Runs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,8 @@ public final class OptimizerBenchmark {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 200;
     int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 20;
     String only = args.length > 2 ? args[2] : "all";
-    MeasurementPlan plan = new MeasurementPlan(warmup, runs, List.of(1, 32));
+    MeasurementPlan plan =
+        new MeasurementPlan(Runs.exactly(warmup), Runs.exactly(runs), List.of(1, 32));
     Path work = Files.createTempDirectory("hangar-optimizer-bench");
     Path models = Path.of(System.getProperty("hangar.models.dir", "../models"));
     // the build's cache: the native library is there, and what optimize keeps goes there too
