@@ -567,22 +567,14 @@ class OptimizeCommandTest {
   @Test
   void aDirectoryThatCannotBeWrittenInIsRefusedBeforeAnythingIsMeasured() throws IOException {
     Path readOnly = Files.createDirectory(temporary.resolve("read-only"));
-    Files.setPosixFilePermissions(
-        readOnly, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
-    try {
-      org.junit.jupiter.api.Assumptions.assumeFalse(
-          Files.isWritable(readOnly), "permissions do not bind this user (root)");
+    // read-only for real, root included (chattr +i), or the test fails: it never skips
+    try (dev.hangar.testkit.ReadOnlyTree tree = new dev.hangar.testkit.ReadOnlyTree(readOnly)) {
       CliRunner.Result denied =
           hangar("optimize", "quality_predictor", "--out", readOnly.toString());
       assertThat(denied.exitCode()).as(denied.err()).isEqualTo(2);
       assertThat(denied.err())
-          .isEqualTo(
-              "error: --out "
-                  + readOnly
-                  + " is not a directory Hangar can write in: permission denied\n");
-    } finally {
-      Files.setPosixFilePermissions(
-          readOnly, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+          .startsWith("error: --out " + readOnly + " is not a directory Hangar can write in: ");
+      assertThat(denied.out()).as("nothing measured").isEmpty();
     }
   }
 
