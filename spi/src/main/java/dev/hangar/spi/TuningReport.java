@@ -136,6 +136,21 @@ public record TuningReport(
       requireNonNull(p99, "p99 is null");
     }
 
+    /**
+     * Returns the trial of {@code threads} measured as {@code latency}; its rows a second follow
+     * from the p50 (a batch size of 0, a fixed shape, counts as one row).
+     */
+    public static Trial measured(int threads, OptimizationReport.Latency latency) {
+      int rows = Math.max(1, latency.batchSize());
+      return new Trial(
+          threads,
+          latency.batchSize(),
+          latency.p50(),
+          latency.p99(),
+          rows * 1e9 / Math.max(1, latency.p50().toNanos()),
+          latency.runs());
+    }
+
     /** Returns whether the p99 is within the target. */
     public boolean meets(Duration p99Target) {
       return p99.compareTo(p99Target) <= 0;

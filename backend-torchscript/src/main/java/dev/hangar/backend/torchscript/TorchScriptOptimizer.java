@@ -314,16 +314,10 @@ final class TorchScriptOptimizer implements ModelOptimizer {
           for (int batchSize : batched ? options.batchSizes() : List.of(0)) {
             List<Tensor> inputs =
                 inputs(model.signature(), Math.max(1, batchSize), new Random(SEED));
-            Latency latency =
-                latency(batchSize, time(model, inputs, options.warmup(), options.timed()));
             trials.add(
-                new Trial(
+                Trial.measured(
                     threads,
-                    batchSize,
-                    latency.p50(),
-                    latency.p99(),
-                    Math.max(1, batchSize) * 1e9 / Math.max(1, latency.p50().toNanos()),
-                    latency.runs()));
+                    latency(batchSize, time(model, inputs, options.warmup(), options.timed()))));
           }
         }
       }

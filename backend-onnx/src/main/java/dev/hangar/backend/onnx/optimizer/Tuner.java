@@ -2,7 +2,6 @@ package dev.hangar.backend.onnx.optimizer;
 
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelSignature;
-import dev.hangar.spi.OptimizationReport.Latency;
 import dev.hangar.spi.Tensor;
 import dev.hangar.spi.TuningOptions;
 import dev.hangar.spi.TuningReport;
@@ -46,15 +45,7 @@ public final class Tuner {
             long[] nanos =
                 LatencyHarness.time(
                     List.of(loaded), inputs, options.warmup(), options.timed(), run)[0];
-            Latency latency = LatencyHarness.latency(batchSize, nanos);
-            trials.add(
-                new Trial(
-                    threads,
-                    batchSize,
-                    latency.p50(),
-                    latency.p99(),
-                    Math.max(1, batchSize) * 1e9 / Math.max(1, latency.p50().toNanos()),
-                    latency.runs()));
+            trials.add(Trial.measured(threads, LatencyHarness.latency(batchSize, nanos)));
           }
         }
       }
