@@ -445,9 +445,9 @@ final class OptimizeCommand implements Callable<Integer> {
                   : " cannot be created: " + existing + " is a file, not a directory"));
     }
     try {
-      Files.createDirectories(out);
-      // a file written and deleted: permission bits do not tell (root, read-only mounts, ACLs)
-      Files.delete(Files.createTempFile(out, ".hangar-write-check", ".tmp"));
+      // a file written and deleted: permission bits do not tell (root, read-only mounts, ACLs);
+      // in the nearest directory that exists, so that a mistake found later leaves no directory
+      Files.delete(Files.createTempFile(existing, ".hangar-write-check", ".tmp"));
     } catch (IOException e) {
       throw new UsageException(
           "--out " + out + " is not a directory Hangar can write in: " + IoProblems.describe(e));
@@ -500,6 +500,7 @@ final class OptimizeCommand implements Callable<Integer> {
    * shutdown hook removes when the process is stopped before the move.
    */
   private void writeConfig(String config) throws IOException {
+    Files.createDirectories(out); // checked writable before the work began
     Path partial = out.resolve("config.yaml." + ProcessHandle.current().pid() + ".tmp");
     Thread cleanup = new Thread(() -> deleteQuietly(partial), "hangar-optimize-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);

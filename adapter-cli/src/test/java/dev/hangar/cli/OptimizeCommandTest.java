@@ -565,6 +565,15 @@ class OptimizeCommandTest {
   }
 
   @Test
+  void aMistakeFoundAfterTheOutCheckLeavesNoOutDirectoryBehind() {
+    Path fresh = temporary.resolve("fresh");
+    CliRunner.Result unknown = hangar("optimize", "no_such_model", "--out", fresh.toString());
+    assertThat(unknown.exitCode()).as(unknown.err()).isNotZero();
+    assertThat(unknown.err()).contains("no_such_model");
+    assertThat(fresh).doesNotExist();
+  }
+
+  @Test
   void aDirectoryThatCannotBeWrittenInIsRefusedBeforeAnythingIsMeasured() throws IOException {
     Path readOnly = Files.createDirectory(temporary.resolve("read-only"));
     // read-only for real, root included (chattr +i), or the test fails: it never skips
