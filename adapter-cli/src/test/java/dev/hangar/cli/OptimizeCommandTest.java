@@ -26,6 +26,24 @@ class OptimizeCommandTest {
 
   @TempDir Path temporary;
 
+  /**
+   * The arguments of tuning routing_classifier on one thread under {@code p99}, then {@code more}.
+   */
+  private static String[] tuneOnOneThread(String p99, String... more) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of("optimize", "routing_classifier", "--tune", "--threads", "1", "--p99", p99));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
+  /** Runs {@code args} on the sample repository and this test's cache, with no other defaults. */
+  private CliRunner.Result inRepository(String... args) {
+    List<String> all = new java.util.ArrayList<>(List.of(args));
+    all.addAll(List.of("--repo", MODELS, "--cache-dir", temporary.resolve("cache").toString()));
+    return CliRunner.run(all.toArray(String[]::new));
+  }
+
   private CliRunner.Result hangar(String... args) {
     String[] all = new String[args.length + 8];
     System.arraycopy(args, 0, all, 0, args.length);
@@ -348,17 +366,7 @@ class OptimizeCommandTest {
   @Test
   void aMissedP99TargetIsAFailureInTheUnitsGivenAndSuggestsNoTunedSetting() throws IOException {
     Path out = temporary.resolve("missed");
-    CliRunner.Result result =
-        hangar(
-            "optimize",
-            "routing_classifier",
-            "--tune",
-            "--threads",
-            "1",
-            "--p99",
-            "1ns",
-            "--out",
-            out.toString());
+    CliRunner.Result result = hangar(tuneOnOneThread("1ns", "--out", out.toString()));
 
     assertThat(result.exitCode()).as(result.err()).isEqualTo(1);
     assertThat(result.out())
@@ -372,18 +380,7 @@ class OptimizeCommandTest {
     ModelConfig suggested = ModelConfig.from(ConfigFiles.read(out.resolve("config.yaml")));
     assertThat(suggested.maxBatchSize()).as("the model's own").contains(64);
 
-    CliRunner.Result json =
-        hangar(
-            "optimize",
-            "routing_classifier",
-            "--tune",
-            "--threads",
-            "1",
-            "--p99",
-            "1ns",
-            "--json",
-            "--out",
-            out.toString());
+    CliRunner.Result json = hangar(tuneOnOneThread("1ns", "--json", "--out", out.toString()));
     assertThat(json.exitCode()).isEqualTo(1);
     JsonNode tuning = new ObjectMapper().readTree(json.out()).get("tuning");
     assertThat(tuning.get("target_met").asBoolean()).isFalse();
@@ -394,25 +391,16 @@ class OptimizeCommandTest {
   @Test
   void everyTuningSettingIsTimedAsManyTimesAsRunsSays() throws IOException {
     CliRunner.Result result =
-        CliRunner.run(
-            "optimize",
-            "routing_classifier",
-            "--repo",
-            MODELS,
-            "--cache-dir",
-            temporary.resolve("cache").toString(),
-            "--tune",
-            "--threads",
-            "1",
-            "--p99",
-            "10s",
-            "--runs",
-            "150",
-            "--warmup-runs",
-            "1",
-            "--json",
-            "--out",
-            temporary.resolve("runs").toString());
+        inRepository(
+            tuneOnOneThread(
+                "10s",
+                "--runs",
+                "150",
+                "--warmup-runs",
+                "1",
+                "--json",
+                "--out",
+                temporary.resolve("runs").toString()));
 
     assertThat(result.exitCode()).as(result.err()).isZero();
     JsonNode trials = new ObjectMapper().readTree(result.out()).get("tuning").get("trials");
@@ -420,41 +408,23 @@ class OptimizeCommandTest {
     assertThat(trials.findValuesAsText("runs")).containsOnly("150");
 
     CliRunner.Result table =
-        hangar(
-            "optimize",
-            "routing_classifier",
-            "--tune",
-            "--threads",
-            "1",
-            "--p99",
-            "10s",
-            "--out",
-            temporary.resolve("runs").toString());
+        hangar(tuneOnOneThread("10s", "--out", temporary.resolve("runs").toString()));
     assertThat(table.out())
         .containsPattern("threads +batch +p50 +p99 +runs +rows/s")
         .contains("  p99 the slowest of 5; warmup up to 1 run or 1 s per setting");
 
     // the default count is a budget: past --max-time, a setting stops at 100 runs
     CliRunner.Result budgeted =
-        CliRunner.run(
-            "optimize",
-            "routing_classifier",
-            "--repo",
-            MODELS,
-            "--cache-dir",
-            temporary.resolve("cache").toString(),
-            "--tune",
-            "--threads",
-            "1",
-            "--p99",
-            "10s",
-            "--warmup-runs",
-            "1",
-            "--max-time",
-            "1ns",
-            "--json",
-            "--out",
-            temporary.resolve("runs").toString());
+        inRepository(
+            tuneOnOneThread(
+                "10s",
+                "--warmup-runs",
+                "1",
+                "--max-time",
+                "1ns",
+                "--json",
+                "--out",
+                temporary.resolve("runs").toString()));
     assertThat(budgeted.exitCode()).as(budgeted.err()).isZero();
     assertThat(
             new ObjectMapper()
