@@ -1,6 +1,8 @@
 package dev.hangar.spi;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -13,6 +15,8 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Map;
+import java.util.Properties;
 
 /**
  * File operations for the writers of a backend's cache directory ({@link
@@ -73,6 +77,40 @@ public final class CacheFiles {
             return FileVisitResult.CONTINUE;
           }
         });
+  }
+
+  /**
+   * Returns whether files unpacked from a jar into {@code directory} are a complete copy: {@code
+   * marker}, written last by the unpacker, records each file's size, and each file has that size
+   * and its resource's, when the resource tells its length. Reads only, and takes no lock: a copy
+   * another process is still writing has no marker yet.
+   *
+   * @param resources each file's name in {@code directory}, and the resource it was copied from
+   */
+  public static boolean isCompleteCopy(Path directory, Path marker, Map<String, URL> resources) {
+    if (!Files.isRegularFile(marker)) {
+      return false;
+    }
+    Properties sizes = new Properties();
+    try (InputStream in = Files.newInputStream(marker)) {
+      sizes.load(in);
+      for (Map.Entry<String, URL> resource : resources.entrySet()) {
+        Path file = directory.resolve(resource.getKey());
+        String recorded = sizes.getProperty(resource.getKey());
+        if (recorded == null
+            || !Files.isRegularFile(file)
+            || !recorded.equals(Long.toString(Files.size(file)))) {
+          return false;
+        }
+        long expected = resource.getValue().openConnection().getContentLengthLong();
+        if (expected >= 0 && expected != Files.size(file)) {
+          return false;
+        }
+      }
+      return true;
+    } catch (IOException | IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /**

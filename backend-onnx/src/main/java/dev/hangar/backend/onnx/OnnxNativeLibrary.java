@@ -7,7 +7,6 @@ import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.ModelLoadException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.net.URL;
 import java.nio.channels.FileChannel;
@@ -15,8 +14,10 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 
@@ -169,47 +170,18 @@ final class OnnxNativeLibrary {
     }
   }
 
-  /**
-   * The marker is written last; a missing or unreadable marker, or a library whose size differs
-   * from the recorded or the jar's, makes the copy incomplete.
-   */
+  /** Whether the libraries in {@code directory} are a complete copy of the jar's. */
   private static boolean isComplete(
       Path directory,
       Path marker,
       List<String> libraries,
       String resourceDirectory,
       ClassLoader loader) {
-    if (!Files.isRegularFile(marker)) {
-      return false;
+    Map<String, URL> resources = new LinkedHashMap<>();
+    for (String library : libraries) {
+      resources.put(library, loader.getResource(resourceDirectory + library));
     }
-    Properties sizes = new Properties();
-    try (var in = Files.newInputStream(marker)) {
-      sizes.load(in);
-      for (String library : libraries) {
-        Path file = directory.resolve(library);
-        String recorded = sizes.getProperty(library);
-        if (recorded == null
-            || !Files.isRegularFile(file)
-            || !recorded.equals(Long.toString(Files.size(file)))) {
-          return false;
-        }
-        long expected = resourceSize(loader.getResource(resourceDirectory + library));
-        if (expected >= 0 && expected != Files.size(file)) {
-          return false;
-        }
-      }
-      return true;
-    } catch (IOException | IllegalArgumentException e) {
-      return false;
-    }
-  }
-
-  private static long resourceSize(URL resource) {
-    try {
-      return resource.openConnection().getContentLengthLong();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return CacheFiles.isCompleteCopy(directory, marker, resources);
   }
 
   private static String libraryFile(String name) {

@@ -10,13 +10,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.net.URL;
-import java.net.URLConnection;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -213,39 +214,13 @@ final class LibTorchRuntime {
 
   private record Entry(String resource, String fileName) {}
 
-  /**
-   * The marker is written last; a missing or unreadable marker, or a file whose size differs from
-   * the recorded or the jar's, makes the copy incomplete.
-   */
+  /** Whether the files in {@code directory} are a complete copy of the jar's. */
   private boolean isComplete(Path directory, Path marker, List<Entry> entries) {
-    if (!Files.isRegularFile(marker)) {
-      return false;
+    Map<String, URL> resources = new LinkedHashMap<>();
+    for (Entry entry : entries) {
+      resources.put(entry.fileName(), loader.getResource(entry.resource()));
     }
-    Properties sizes = new Properties();
-    try (InputStream in = Files.newInputStream(marker)) {
-      sizes.load(in);
-      for (Entry entry : entries) {
-        Path file = directory.resolve(entry.fileName());
-        String recorded = sizes.getProperty(entry.fileName());
-        if (recorded == null
-            || !Files.isRegularFile(file)
-            || !recorded.equals(Long.toString(Files.size(file)))) {
-          return false;
-        }
-        long expected = resourceSize(loader.getResource(entry.resource()));
-        if (expected >= 0 && expected != Files.size(file)) {
-          return false;
-        }
-      }
-      return true;
-    } catch (IOException | IllegalArgumentException e) {
-      return false;
-    }
-  }
-
-  private static long resourceSize(URL resource) throws IOException {
-    URLConnection connection = resource.openConnection();
-    return connection.getContentLengthLong();
+    return CacheFiles.isCompleteCopy(directory, marker, resources);
   }
 
   private static String environmentOrProperty(String name) {
