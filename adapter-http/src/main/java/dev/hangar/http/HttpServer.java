@@ -153,6 +153,7 @@ public final class HttpServer implements AutoCloseable {
   }
 
   private void configure(JavalinConfig config) {
+    ShutdownDrain drain = new ShutdownDrain(new GracefulHandler());
     config.startup.showJavalinBanner = false;
     config.startup.showOldJavalinVersionWarning = false;
     config.http.maxRequestSize = settings.maxBody().bytes();
@@ -170,8 +171,9 @@ public final class HttpServer implements AutoCloseable {
           server.setStopAtShutdown(false);
           server.setErrorHandler(new JsonErrorHandler());
           // GracefulHandler counts requests in flight; Server.stop() waits for them up to the
-          // stop timeout. AnswerCounter counts their answers by status class.
-          AnswerCounter answers = new AnswerCounter(new GracefulHandler());
+          // stop timeout; ShutdownDrain lets them keep their connection's idle timeout meanwhile.
+          // AnswerCounter counts their answers by status class.
+          AnswerCounter answers = new AnswerCounter(drain);
           answers.bindTo(registry);
           server.setHandler(answers);
         });
@@ -179,12 +181,11 @@ public final class HttpServer implements AutoCloseable {
     config.jetty.addConnector(
         (server, http) -> {
           configureHttp(http);
-          ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+          // at shutdown, closes the connections with no request in flight
+          ServerConnector connector = drain.connector(server, new HttpConnectionFactory(http));
           connector.setHost(settings.host());
           connector.setPort(settings.port());
           connector.setIdleTimeout(settings.idleTimeout().toMillis());
-          // on shutdown, keep-alive connections with no request in flight close at once
-          connector.setShutdownIdleTimeout(250);
           // closes a connection whose client trickles its headers inside the idle timeout
           connector.addBean(new HeaderTimeout(settings.headerTimeout()));
           // past the limit, accept nothing more until a connection closes (the kernel's backlog

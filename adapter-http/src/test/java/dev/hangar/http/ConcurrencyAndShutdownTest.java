@@ -507,6 +507,75 @@ class ConcurrencyAndShutdownTest {
     }
   }
 
+  @Test
+  void aRequestWhoseBodyIsStillArrivingAtShutdownIsAnsweredWithinTheDrainTimeout()
+      throws Exception {
+    Repositories.fake(repository, "wide", Repositories.MB);
+    TestServer server =
+        new TestServer(repository, http -> http.withDrainTimeout(Duration.ofSeconds(60)));
+    try (Socket client = new Socket(server.uri.getHost(), server.uri.getPort());
+        Socket idle = new Socket(server.uri.getHost(), server.uri.getPort())) {
+      idle.getOutputStream()
+          .write(
+              "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
+      assertThat(readResponse(idle.getInputStream())).startsWith("HTTP/1.1 200");
+      byte[] body = ECHO.getBytes(StandardCharsets.US_ASCII);
+      OutputStream out = client.getOutputStream();
+      out.write(
+          ("POST /v2/models/wide/infer HTTP/1.1\r\nHost: localhost\r\n"
+                  + "Content-Type: application/json\r\nContent-Length: "
+                  + body.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.write(body, 0, 10);
+      out.flush();
+      Thread.sleep(300); // dispatched once its first body bytes arrive
+      CompletableFuture<Void> closing = CompletableFuture.runAsync(server.server::close);
+
+      // the rest of the body in three parts, each after a pause longer than a quarter second
+      int sent = 10;
+      for (int part = 1; part <= 3; part++) {
+        Thread.sleep(400);
+        int end = part == 3 ? body.length : sent + (body.length - 10) / 3;
+        out.write(body, sent, end - sent);
+        out.flush();
+        sent = end;
+      }
+      assertThat(closing).as("the drain waits for the request").isNotDone();
+
+      assertThat(readResponse(client.getInputStream())).startsWith("HTTP/1.1 200");
+      // the idle keep-alive connection was closed, not waited for until the drain timeout
+      closing.get(10, TimeUnit.SECONDS);
+      assertThat(idle.getInputStream().read()).isEqualTo(-1);
+    } finally {
+      server.close();
+    }
+  }
+
+  @Test
+  void anAnswerStillBeingReadAtShutdownIsDeliveredWhole() throws Exception {
+    Repositories.fake(repository, "wide", Repositories.MB);
+    Repositories.config(repository, "wide", "max_batch_size: 0\n");
+    TestServer server =
+        new TestServer(repository, http -> http.withDrainTimeout(Duration.ofSeconds(60)));
+    try (Socket client = slowReader(server)) {
+      client.getOutputStream().write(rawInfer("wide", 400_000));
+      java.io.InputStream in = client.getInputStream();
+      byte[] head = in.readNBytes(12); // about 10MB of answer is being written
+      CompletableFuture<Void> closing = CompletableFuture.runAsync(server.server::close);
+      Thread.sleep(1000); // the answer's write waits on this client longer than a quarter second
+      assertThat(closing).as("the drain waits for the answer").isNotDone();
+
+      String answer = new String(head, StandardCharsets.US_ASCII) + readResponse(in);
+      // whole: as long as its Content-Length says, to the last row's values and the JSON's end
+      assertThat(answer).startsWith("HTTP/1.1 200").endsWith(",1996.0,1998.0]}]}");
+      closing.get(30, TimeUnit.SECONDS);
+    } finally {
+      server.close();
+    }
+  }
+
   /** Reads one response: its head, and the body its Content-Length gives. */
   private static String readResponse(java.io.InputStream in) throws IOException {
     StringBuilder head = new StringBuilder();
