@@ -63,7 +63,9 @@ final class ServeCommand implements Callable<Integer> {
       names = "--poll",
       paramLabel = "DURATION",
       converter = DurationConverter.class,
-      description = "Rescan the repository this often (such as 5s) and apply what changed.")
+      description =
+          "Rescan the repository this often (such as 5s) and apply what changed, once its files"
+              + " have stayed unchanged for a second.")
   Duration poll;
 
   @Option(

@@ -53,6 +53,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Keeps models loaded, warm and inside the process's memory budget.
@@ -479,6 +480,38 @@ public final class ModelManager implements AutoCloseable {
    * @return a future that completes when the loads this refresh started have finished
    */
   public CompletableFuture<Void> refresh() {
+    return refresh(entry -> true);
+  }
+
+  /**
+   * Scans the repository and applies what changed, as {@link #refresh()} does, but for models with
+   * a file modified within {@code quiet} of now: they are left as they are until a later scan, so
+   * that a file still being written (copied over in place, say) is not loaded half-written and then
+   * again. Removed models are applied at once.
+   *
+   * @return a future that completes when the loads this refresh started have finished
+   */
+  public CompletableFuture<Void> refreshSettled(Duration quiet) {
+    long now = System.currentTimeMillis();
+    long quietMillis = quiet.toMillis();
+    return refresh(
+        entry -> {
+          long since = now - entry.lastModifiedMillis();
+          // a time in the future by more than the quiet period is a clock's doing, not a write's
+          boolean settled = Math.abs(since) >= quietMillis;
+          if (!settled) {
+            LOG.log(
+                Level.DEBUG,
+                "model {0} was modified {1} ms ago; applying it once unchanged for {2}",
+                entry.name(),
+                since,
+                Durations.format(quiet));
+          }
+          return settled;
+        });
+  }
+
+  private CompletableFuture<Void> refresh(Predicate<RepositoryEntry> settled) {
     List<RepositoryEntry> scanned = repository.scan();
     List<CompletableFuture<?>> started = new ArrayList<>();
     lock.lock();
@@ -486,7 +519,9 @@ public final class ModelManager implements AutoCloseable {
       Set<String> seen = new HashSet<>();
       for (RepositoryEntry entry : scanned) {
         seen.add(entry.name());
-        started.addAll(apply(entry));
+        if (settled.test(entry)) {
+          started.addAll(apply(entry));
+        }
       }
       for (ModelEntry model : List.copyOf(models.values())) {
         if (!seen.contains(model.name)) {

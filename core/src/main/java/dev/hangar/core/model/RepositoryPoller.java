@@ -11,11 +11,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Rescans the model repository every {@code interval} and lets the manager apply what changed
- * ({@code --poll}). A scan that fails (the repository directory vanished, say) is logged and tried
- * again at the next tick; serving goes on.
+ * ({@code --poll}). A model whose files changed less than {@link #QUIET} before a scan is applied
+ * at a later one, once they have stayed unchanged that long: a file still being written is not
+ * loaded half-written. A scan that fails (the repository directory vanished, say) is logged and
+ * tried again at the next tick; serving goes on.
  */
 public final class RepositoryPoller implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(RepositoryPoller.class.getName());
+
+  /** How long a model's files must stay unchanged before a scan applies them. */
+  public static final Duration QUIET = Duration.ofSeconds(1);
 
   private final ModelManager manager;
   private final ScheduledExecutorService timer;
@@ -48,7 +53,7 @@ public final class RepositoryPoller implements AutoCloseable {
   /** Scans once now, on the calling thread. */
   public void poll() {
     try {
-      manager.refresh();
+      manager.refreshSettled(QUIET);
     } catch (RuntimeException e) {
       LOG.log(
           Level.WARNING,

@@ -45,7 +45,7 @@ public final class ModelRepository {
   private static final System.Logger LOG = System.getLogger(ModelRepository.class.getName());
   private static final int MAX_NAME_LENGTH = 128;
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
-  private static final String CONFIG_FILE = "config.yaml";
+  static final String CONFIG_FILE = "config.yaml";
 
   private final Path root;
   private final BackendRegistry backends;

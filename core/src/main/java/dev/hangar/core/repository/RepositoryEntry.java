@@ -32,6 +32,24 @@ public record RepositoryEntry(
     }
   }
 
+  /**
+   * Returns when the model's files last changed, in milliseconds since the epoch: the newest of its
+   * config and version files, or for a model that cannot be served, of its config and location.
+   */
+  public long lastModifiedMillis() {
+    if (definition.isPresent()) {
+      ModelDefinition model = definition.get();
+      long newest = model.configStamp().modifiedMillis();
+      for (ModelVersionFile version : model.versions()) {
+        newest = Math.max(newest, version.stamp().modifiedMillis());
+      }
+      return newest;
+    }
+    return Math.max(
+        FileStamp.of(location).modifiedMillis(),
+        FileStamp.of(location.resolve(ModelRepository.CONFIG_FILE)).modifiedMillis());
+  }
+
   /** An entry for a usable model. */
   public static RepositoryEntry of(ModelDefinition definition) {
     return new RepositoryEntry(

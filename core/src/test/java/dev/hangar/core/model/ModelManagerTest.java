@@ -525,6 +525,47 @@ class ModelManagerTest {
   }
 
   @Test
+  void aRefreshOfSettledFilesLeavesFilesStillBeingWrittenForALaterOne() throws IOException {
+    Path file = harness.model("m", 1, 10);
+    modifiedAgo(file, Duration.ofMinutes(1));
+    manager().start().join();
+    use("m");
+    Duration quiet = Duration.ofSeconds(1);
+
+    // written over in place just now, as cp does; and a model copied in just now
+    harness.model("m", 1, 12);
+    Path added = harness.model("n", 1, 1);
+    manager().refreshSettled(quiet).join();
+
+    assertThat(harness.engine.loads("m")).as("not reloaded while being written").isEqualTo(1);
+    assertThat(manager().status("m").get(0).memoryBytes()).isEqualTo(10 * MB);
+    assertThatThrownBy(() -> manager().status("n")).isInstanceOf(ModelNotFoundException.class);
+
+    // unchanged for the quiet period: applied, once
+    modifiedAgo(file, Duration.ofSeconds(2));
+    modifiedAgo(added, Duration.ofSeconds(2));
+    manager().refreshSettled(quiet).join();
+    manager().refreshSettled(quiet).join();
+
+    assertThat(harness.engine.loads("m")).isEqualTo(2);
+    assertThat(manager().status("m").get(0).memoryBytes()).isEqualTo(12 * MB);
+    assertThat(manager().status("n")).hasSize(1);
+
+    // a time well in the future is a clock's, not a write's: applied at once
+    harness.model("m", 1, 14);
+    modifiedAgo(file, Duration.ofHours(-1));
+    manager().refreshSettled(quiet).join();
+    assertThat(harness.engine.loads("m")).isEqualTo(3);
+  }
+
+  /** Sets a file's modification time to {@code ago} before now. */
+  private static void modifiedAgo(Path file, Duration ago) throws IOException {
+    Files.setLastModifiedTime(
+        file,
+        java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - ago.toMillis()));
+  }
+
+  @Test
   void aFileThatChangesAsItsLoadFinishesIsReloaded() throws IOException {
     Path file = harness.model("m", 1, 10);
     manager().start().join();

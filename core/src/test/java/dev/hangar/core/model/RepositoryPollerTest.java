@@ -9,6 +9,7 @@ import dev.hangar.core.testing.Harness;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -26,10 +27,18 @@ class RepositoryPollerTest {
             new RepositoryPoller(harness.manager, timer, Duration.ofHours(1))) {
       harness.model("first", 1, 1);
       harness.manager.start().join();
-      harness.model("second", 1, 1);
+      Path second = harness.model("second", 1, 1);
       assertThatThrownBy(() -> harness.manager.status("second"))
           .isInstanceOf(ModelNotFoundException.class);
 
+      poller.poll();
+      assertThatThrownBy(() -> harness.manager.status("second"))
+          .as("written less than the quiet period ago")
+          .isInstanceOf(ModelNotFoundException.class);
+      Files.setLastModifiedTime(
+          second,
+          FileTime.fromMillis(
+              System.currentTimeMillis() - RepositoryPoller.QUIET.toMillis() - 1000));
       poller.poll();
 
       assertThat(harness.manager.status("second")).hasSize(1);
