@@ -139,6 +139,9 @@ class ServeProcessTest {
     CliRunner.Result rate =
         CliRunner.run("serve", "--repo", "../models", "--min-body-rate", "-1KB");
     CliRunner.Result poll = CliRunner.run("serve", "--repo", "../models", "--poll", "0s");
+    CliRunner.Result busyPoll = CliRunner.run("serve", "--repo", "../models", "--poll", "1ms");
+    CliRunner.Result spinningHeader =
+        CliRunner.run("serve", "--repo", "../models", "--header-timeout", "1ns");
     CliRunner.Result blankToken =
         CliRunner.run("serve", "--repo", "../models", "--admin-token", "");
     CliRunner.Result spacedToken =
@@ -150,7 +153,8 @@ class ServeProcessTest {
     assertThat(threads.err())
         .contains("the request thread count (--http-threads) must be from 8 to 10000, got 5");
     assertThat(idle.exitCode()).isEqualTo(2);
-    assertThat(idle.err()).contains("the idle timeout (--idle-timeout) must be positive, got 0s");
+    assertThat(idle.err())
+        .contains("the idle timeout (--idle-timeout) must be at least 100ms, got 0s");
     assertThat(port.exitCode()).isEqualTo(2);
     assertThat(port.err()).contains("the port (--port) must be from 0 to 65535, got 70000");
     assertThat(bodies.exitCode()).isEqualTo(2);
@@ -163,7 +167,9 @@ class ServeProcessTest {
     assertThat(rate.err()).contains("--min-body-rate").contains("'-1KB' is not a size");
     assertThat(poll.exitCode()).isEqualTo(2);
     assertThat(poll.err())
-        .contains("the poll interval (--poll, poll_interval) must be positive, got 0s");
+        .contains("the poll interval (--poll, poll_interval) must be at least 100ms, got 0s");
+    assertThat(busyPoll.exitCode()).isEqualTo(2);
+    assertThat(busyPoll.err()).contains("must be at least 100ms, got 1ms");
     assertThat(blankToken.exitCode()).isEqualTo(2);
     assertThat(blankToken.err())
         .contains(
@@ -179,7 +185,9 @@ class ServeProcessTest {
         .doesNotContain("s3cr");
     assertThat(header.exitCode()).isEqualTo(2);
     assertThat(header.err())
-        .contains("the header timeout (--header-timeout) must be positive, got 0s");
+        .contains("the header timeout (--header-timeout) must be at least 100ms, got 0s");
+    assertThat(spinningHeader.exitCode()).isEqualTo(2);
+    assertThat(spinningHeader.err()).contains("--header-timeout").contains("got 1ns");
   }
 
   @Test

@@ -65,6 +65,9 @@ public record HttpSettings(
   /** The fewest threads accepted: Jetty's acceptors and selectors need some of them. */
   public static final int MIN_THREADS = 8;
 
+  /** The shortest idle and header timeouts. */
+  public static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
+
   /** The default slowest rate of a request body or an answer: 1KB a second. */
   public static final DataSize DEFAULT_MIN_BODY_RATE = new DataSize(1024);
 
@@ -97,14 +100,19 @@ public record HttpSettings(
       throw new IllegalArgumentException(
           "the body limit (--max-body) must be from 1 byte to 2GB, got " + maxBody);
     }
-    if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+    // shorter ones cut off every client, and the header timeout's checks would spin
+    if (idleTimeout.compareTo(MIN_TIMEOUT) < 0) {
       throw new IllegalArgumentException(
-          "the idle timeout (--idle-timeout) must be positive, got "
+          "the idle timeout (--idle-timeout) must be at least "
+              + Durations.format(MIN_TIMEOUT)
+              + ", got "
               + Durations.format(idleTimeout));
     }
-    if (headerTimeout.isNegative() || headerTimeout.isZero()) {
+    if (headerTimeout.compareTo(MIN_TIMEOUT) < 0) {
       throw new IllegalArgumentException(
-          "the header timeout (--header-timeout) must be positive, got "
+          "the header timeout (--header-timeout) must be at least "
+              + Durations.format(MIN_TIMEOUT)
+              + ", got "
               + Durations.format(headerTimeout));
     }
     if (drainTimeout.isNegative()) {

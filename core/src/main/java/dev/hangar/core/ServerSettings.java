@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.hangar.core.config.DataSize;
 import dev.hangar.core.config.Durations;
+import dev.hangar.core.config.ServerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -38,9 +39,12 @@ public record ServerSettings(
     requireNonNull(responseCacheSize, "responseCacheSize is null");
     pollInterval.ifPresent(
         interval -> {
-          if (interval.isNegative() || interval.isZero()) {
+          if (interval.compareTo(ServerConfig.MIN_POLL_INTERVAL) < 0) {
+            // each scan reads the whole repository: a shorter interval keeps an idle server busy
             throw new IllegalArgumentException(
-                "the poll interval (--poll, poll_interval) must be positive, got "
+                "the poll interval (--poll, poll_interval) must be at least "
+                    + Durations.format(ServerConfig.MIN_POLL_INTERVAL)
+                    + ", got "
                     + Durations.format(interval));
           }
         });

@@ -45,11 +45,20 @@ public final class Durations {
     return Duration.ofNanos(Math.round(value * nanosPerUnit));
   }
 
-  /** Formats a duration compactly, such as {@code 1.25ms} or {@code 3s}. */
+  /**
+   * Formats a duration compactly, such as {@code 1.25ms} or {@code 3s}; a whole number of
+   * milliseconds or microseconds below a second as it would be written, such as {@code 100ms}.
+   */
   public static String format(Duration duration) {
     long nanos = duration.toNanos();
     if (nanos % 1_000_000_000L == 0) {
       return nanos / 1_000_000_000L + "s";
+    }
+    if (Math.abs(nanos) < 1_000_000_000L && nanos % 1_000_000L == 0) {
+      return nanos / 1_000_000L + "ms";
+    }
+    if (Math.abs(nanos) < 1_000_000L && nanos % 1_000L == 0) {
+      return nanos / 1_000L + "us";
     }
     if (nanos >= 1_000_000_000L) {
       return String.format(Locale.ROOT, "%.3fs", nanos / 1e9);

@@ -30,6 +30,9 @@ public record ServerConfig(
     Optional<Path> cacheDirectory,
     Optional<DataSize> responseCacheSize,
     Optional<Duration> pollInterval) {
+  /** The shortest poll interval: each scan reads the whole repository. */
+  public static final Duration MIN_POLL_INTERVAL = Duration.ofMillis(100);
+
   /** A file with nothing set. */
   public static final ServerConfig EMPTY =
       new ServerConfig(
@@ -62,10 +65,11 @@ public record ServerConfig(
     node.finish();
     config
         .pollInterval()
-        .filter(interval -> interval.isZero() || interval.isNegative())
+        .filter(interval -> interval.compareTo(MIN_POLL_INTERVAL) < 0)
         .ifPresent(
             interval -> {
-              throw node.error("poll_interval", "must be positive");
+              throw node.error(
+                  "poll_interval", "must be at least " + Durations.format(MIN_POLL_INTERVAL));
             });
     return config;
   }

@@ -40,7 +40,7 @@ class ServerConfigTest {
         .hasMessageContaining("did you mean 'memory_budget'");
     assertThatThrownBy(() -> ServerConfig.read(write("memory_budget: lots\n")))
         .hasMessageContaining("'memory_budget' is invalid");
-    assertThatThrownBy(() -> ServerConfig.read(write("poll_interval: 0s\n")))
-        .hasMessageContaining("'poll_interval' must be positive");
+    assertThatThrownBy(() -> ServerConfig.read(write("poll_interval: 10ms\n")))
+        .hasMessageContaining("'poll_interval' must be at least 100ms");
   }
 }
