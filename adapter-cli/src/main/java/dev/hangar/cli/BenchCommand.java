@@ -108,6 +108,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--distribution",
       paramLabel = "KIND",
+      completionCandidates = CompletionCandidates.Distributions.class,
       defaultValue = "constant",
       description =
           "With --rate: constant intervals or poisson arrivals (default: ${DEFAULT-VALUE}).")
@@ -212,6 +213,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--protocol",
       paramLabel = "json|binary",
+      completionCandidates = CompletionCandidates.Protocols.class,
       description = "With --url: JSON tensors or binary tensors (default: json).")
   Protocol protocol;
 

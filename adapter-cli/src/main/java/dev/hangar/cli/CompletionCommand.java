@@ -32,6 +32,7 @@ final class CompletionCommand implements Callable<Integer> {
       arity = "0..1",
       defaultValue = "bash",
       paramLabel = "SHELL",
+      completionCandidates = CompletionCandidates.Shells.class,
       description = "bash or zsh (default: ${DEFAULT-VALUE}).")
   Shell shell;
 

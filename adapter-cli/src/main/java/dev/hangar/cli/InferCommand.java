@@ -67,6 +67,7 @@ final class InferCommand implements Callable<Integer> {
   @Option(
       names = "--protocol",
       paramLabel = "json|binary",
+      completionCandidates = CompletionCandidates.Protocols.class,
       description = "With --url: send tensors as JSON or as binary data (default: json).")
   Protocol protocol;
 

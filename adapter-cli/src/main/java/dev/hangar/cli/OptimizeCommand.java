@@ -70,6 +70,7 @@ final class OptimizeCommand implements Callable<Integer> {
   @Option(
       names = "--level",
       paramLabel = "LEVEL",
+      completionCandidates = CompletionCandidates.Levels.class,
       description = "Graph optimization level: none, basic, extended or all (default: all).")
   String level;
 

@@ -8,6 +8,7 @@ final class ProgressOption {
   @Option(
       names = "--progress",
       paramLabel = "STYLE",
+      completionCandidates = CompletionCandidates.ProgressStyles.class,
       defaultValue = "auto",
       description =
           "auto (a bar on a terminal, plain lines otherwise), bar, plain or none (default:"

@@ -43,6 +43,42 @@ class CompletionAndHelpTest {
   }
 
   @Test
+  void theBashScriptOffersOptionValuesAsTheyAreTyped() throws IOException, InterruptedException {
+    Path script = temporary.resolve("hangar_completion");
+    Files.writeString(script, CliRunner.run("completion", "bash").out());
+    // completes each line as bash would after a space, printing what it offers
+    String completeEach =
+        "source \"$1\"; shift; for line in \"$@\"; do read -ra COMP_WORDS <<< \"$line\";"
+            + " COMP_WORDS+=(''); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE=\"$line \";"
+            + " COMP_POINT=${#COMP_LINE}; COMPREPLY=(); _complete_hangar 2>/dev/null;"
+            + " echo \"$line -> ${COMPREPLY[*]}\"; done";
+    Process bash =
+        new ProcessBuilder(
+                "bash",
+                "-c",
+                completeEach,
+                "complete",
+                script.toString(),
+                "hangar optimize --level",
+                "hangar completion",
+                "hangar infer --protocol",
+                "hangar bench --progress",
+                "hangar bench --distribution")
+            .redirectErrorStream(true)
+            .start();
+    String offered = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(bash.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(offered.lines())
+        .containsExactly(
+            "hangar optimize --level -> none basic extended all",
+            "hangar completion -> bash zsh",
+            "hangar infer --protocol -> json binary",
+            "hangar bench --progress -> auto bar plain none",
+            "hangar bench --distribution -> constant poisson");
+  }
+
+  @Test
   void everyCommandHasHelpWithAnExample() {
     for (String command : COMMANDS) {
       CliRunner.Result result = CliRunner.run(command, "--help");
