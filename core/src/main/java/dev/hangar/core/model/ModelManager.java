@@ -71,8 +71,8 @@ import java.util.function.Predicate;
  * load, busy ones too for a {@link LoadPriority#HIGH} one, until the load fits; otherwise the load
  * fails with an {@link InsufficientMemoryException}. When evicting all of those would still not
  * make room (what they hold is known), it fails at once and evicts none. After load and warmup the
- * estimate is replaced by the measured growth. After each unload, freed native memory is handed
- * back to the OS.
+ * estimate is replaced by the measured growth, or the backend's own figure when that is larger.
+ * After each unload, freed native memory is handed back to the OS.
  *
  * <p><b>Versions</b> follow each model's version policy; requests without a version go to the
  * highest served version that is READY, or else the highest served one. {@link #refresh()} applies
@@ -927,7 +927,9 @@ public final class ModelManager implements AutoCloseable {
     warmupTimes.forEach(entry.statistics::recordWarmup);
     sampler.close();
     long measured = memory.residentBytes() - residentBefore;
-    long accounted = measured > 0 ? measured : loadedModel.memoryEstimateBytes();
+    // never less than what the backend knows it holds (its weights): a reload reuses the pages the
+    // previous instance freed, and resident memory then grows by next to nothing
+    long accounted = Math.max(measured, loadedModel.memoryEstimateBytes());
     estimator.learn(
         definition.format(),
         weightBytes,

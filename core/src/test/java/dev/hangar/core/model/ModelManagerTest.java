@@ -566,6 +566,22 @@ class ModelManagerTest {
   }
 
   @Test
+  void aLoadWhoseResidentMemoryBarelyGrowsIsChargedWhatTheBackendSaysItHolds() throws Exception {
+    harness.model("m", 1, 10);
+    manager().start().join();
+    long baseline = harness.memory.residentBytes() - harness.engine.allocatedBytes();
+    Gate loads = harness.engine.holdLoads("m");
+    CompletableFuture<Void> loading = manager().load("m", LoadPriority.NORMAL);
+    loads.awaitArrivals(1);
+    // the allocator gives the load the pages an unloaded model freed: resident memory grows 52KB
+    harness.memory.setBaselineBytes(baseline - 10 * MB + 52 * 1024);
+    loads.open();
+    loading.join();
+
+    assertThat(manager().status("m").get(0).memoryBytes()).isEqualTo(10 * MB);
+  }
+
+  @Test
   void aFileThatChangesAsItsLoadFinishesIsReloaded() throws IOException {
     Path file = harness.model("m", 1, 10);
     manager().start().join();
