@@ -1,7 +1,10 @@
 package dev.hangar.cli;
 
 import dev.hangar.spi.HangarException;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -61,13 +64,7 @@ public final class HangarCommand implements Runnable {
       Exception failure, CommandLine commandLine, CommandLine.ParseResult parseResult) {
     PrintWriter err = commandLine.getErr();
     Throwable cause = unwrap(failure);
-    String message =
-        cause instanceof HangarException
-                || cause instanceof IllegalArgumentException
-                || cause instanceof UsageException
-            ? cause.getMessage()
-            : cause.getClass().getSimpleName() + ": " + cause.getMessage();
-    err.println("error: " + firstLine(message));
+    err.println("error: " + firstLine(describe(cause)));
     if (parseResult.hasMatchedOption("--verbose") || isVerbose(parseResult)) {
       cause.printStackTrace(err);
     }
@@ -76,6 +73,31 @@ public final class HangarCommand implements Runnable {
       return 2;
     }
     return 1;
+  }
+
+  /**
+   * Says what failed in words: Hangar's own failures and usage errors by their message, a file that
+   * could not be read or written by its path and reason, anything else as the defect it is.
+   */
+  static String describe(Throwable cause) {
+    if (cause instanceof HangarException
+        || cause instanceof IllegalArgumentException
+        || cause instanceof UsageException) {
+      return String.valueOf(cause.getMessage());
+    }
+    IOException io =
+        cause instanceof UncheckedIOException unchecked
+            ? unchecked.getCause()
+            : cause instanceof IOException checked ? checked : null;
+    if (io != null) {
+      return io instanceof FileSystemException file && file.getFile() != null
+          ? file.getFile() + ": " + IoProblems.describe(io)
+          : IoProblems.describe(io);
+    }
+    return "unexpected "
+        + cause.getClass().getSimpleName()
+        + (cause.getMessage() == null ? "" : ": " + firstLine(cause.getMessage()))
+        + " (a defect in hangar: --verbose prints where it happened)";
   }
 
   private static int handleUsageError(CommandLine.ParameterException failure, String[] args) {
