@@ -692,7 +692,18 @@ public final class OnnxOptimizer implements ModelOptimizer {
           remember(source, origin, options.withoutInt8(), chosenVariant, List.of());
         }
       } else {
-        refusals.add(new Refusal("all", "no variant was kept; the original stays as it is"));
+        Path earlier = outputDirectory.resolve(stem + ".optimized.onnx");
+        refusals.add(
+            new Refusal(
+                "all",
+                "no variant was kept; the original stays as it is"
+                    + (Files.exists(earlier)
+                        ? " (the "
+                            + earlier.getFileName()
+                            + " in "
+                            + outputDirectory
+                            + " is an earlier run's, left as it was)"
+                        : "")));
       }
       return new OptimizationReport(
           source.name(),

@@ -253,6 +253,9 @@ class OnnxOptimizerTest {
                 .build(),
             directory,
             "relu");
+    // an earlier run's result is in the output directory
+    Path earlier = Files.createDirectories(directory.resolve("out")).resolve("relu.optimized.onnx");
+    Files.writeString(earlier, "earlier");
     OptimizationReport report =
         optimizer.optimize(
             ModelSource.of("relu", 1, file),
@@ -262,9 +265,14 @@ class OnnxOptimizerTest {
 
     assertThat(report.refusals())
         .extracting(OptimizationReport.Refusal::reason)
-        .anyMatch(reason -> reason.startsWith("no MatMul or Gemm node has constant FP32 weights"));
+        .anyMatch(reason -> reason.startsWith("no MatMul or Gemm node has constant FP32 weights"))
+        .contains(
+            "no variant was kept; the original stays as it is (the relu.optimized.onnx in "
+                + directory.resolve("out")
+                + " is an earlier run's, left as it was)");
     assertThat(report.output()).isEmpty();
     assertThat(report.chosen()).isEqualTo("original");
+    assertThat(earlier).hasContent("earlier");
   }
 
   @Test
