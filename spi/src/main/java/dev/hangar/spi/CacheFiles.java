@@ -2,8 +2,11 @@ package dev.hangar.spi;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.URL;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystemException;
@@ -37,6 +40,31 @@ public final class CacheFiles {
   public static FileChannel openLock(Path file) throws IOException {
     deleteUnlessRegularFile(file);
     return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+  }
+
+  /**
+   * Takes {@code channel}'s file lock, waiting while another process or another thread of this one
+   * holds it: {@link FileChannel#lock} waits for other processes only, and throws {@link
+   * OverlappingFileLockException} at once while a thread of this process holds the lock (two
+   * backends unpacking into one cold cache, say). The channel stays open while it waits: closing
+   * one would release the locks this process holds on the file.
+   *
+   * @throws InterruptedIOException when the thread is interrupted while it waits
+   */
+  public static FileLock lock(FileChannel channel) throws IOException {
+    while (true) {
+      try {
+        return channel.lock();
+      } catch (OverlappingFileLockException e) {
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException(
+              "interrupted while waiting for the lock on a cache file");
+        }
+      }
+    }
   }
 
   /** Moves {@code source} over {@code target} atomically where the file system can. */

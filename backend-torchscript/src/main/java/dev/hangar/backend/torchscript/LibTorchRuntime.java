@@ -166,7 +166,7 @@ final class LibTorchRuntime {
       Files.createDirectories(directory);
       // other Hangar processes may unpack the same version at the same time
       try (FileChannel channel = CacheFiles.openLock(directory.resolve(".lock"));
-          FileLock ignored = channel.lock()) {
+          FileLock ignored = CacheFiles.lock(channel)) {
         if (isComplete(directory, marker, entries)) {
           return directory;
         }
