@@ -10,6 +10,7 @@ import java.lang.System.Logger.Level;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -280,6 +281,10 @@ public final class OptimizedModelCache {
         // another cache object of this process holds it; the atomic moves keep entries whole
         fileLock = null;
       }
+      if (fileLock != null) {
+        // no one else writes this key's temporary files now: these are a killed build's
+        deleteLeftovers(key);
+      }
       try {
         return work.build();
       } finally {
@@ -289,6 +294,28 @@ public final class OptimizedModelCache {
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * Deletes the key's temporary files that a process killed while building left behind; best
+   * effort, as what stays only takes room.
+   */
+  private void deleteLeftovers(Key key) {
+    String prefix = key.id() + ".";
+    try (DirectoryStream<Path> leftovers =
+        Files.newDirectoryStream(
+            directory,
+            file -> {
+              String name = file.getFileName().toString();
+              return name.startsWith(prefix) && name.endsWith(".tmp");
+            })) {
+      for (Path leftover : leftovers) {
+        CacheFiles.delete(leftover);
+        LOG.log(Level.DEBUG, "deleted {0}, left by a build that was stopped", leftover);
+      }
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, "cannot delete leftovers in {0}: {1}", directory, e.getMessage());
     }
   }
 
