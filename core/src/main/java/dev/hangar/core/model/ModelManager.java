@@ -52,6 +52,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -425,7 +426,8 @@ public final class ModelManager implements AutoCloseable {
         if (entry.state == ModelState.FAILED) {
           entry.failure = null;
         }
-        loads.add(ensureLoading(model, entry, priority));
+        entry.loadRequests++;
+        loads.add(ensureLoading(model, entry, priority, true));
       }
     } finally {
       lock.unlock();
@@ -448,7 +450,9 @@ public final class ModelManager implements AutoCloseable {
         return CompletableFuture.failedFuture(unknownModel(name));
       }
       for (VersionEntry entry : model.versions.values()) {
-        unloads.add(queueUnload(entry, ModelState.UNLOADED, "unloaded on request"));
+        entry.unloadRequests++;
+        entry.reloadRequested = false; // a change not loaded yet is not loaded now
+        unloads.add(unloadOnRequest(entry));
       }
     } finally {
       lock.unlock();
@@ -629,6 +633,10 @@ public final class ModelManager implements AutoCloseable {
       if (entry.loaded != null && file.isPresent() && (fileChanged || configChanged)) {
         entry.reloadRequested = true;
         started.add(ensureLoading(model, entry, LoadPriority.HIGH));
+      } else if (entry.loading != null && file.isPresent() && (fileChanged || configChanged)) {
+        // the load in progress reads what was there before: it loads again once done
+        entry.reloadRequested = true;
+        started.add(entry.loading);
       }
     }
     syncVersions(model, previous == null || hasResidentVersion(model), started);
@@ -743,31 +751,52 @@ public final class ModelManager implements AutoCloseable {
 
   private CompletableFuture<LoadedVersion> ensureLoading(
       ModelEntry model, VersionEntry entry, LoadPriority priority) {
-    if (entry.loading != null) {
+    return ensureLoading(model, entry, priority, false);
+  }
+
+  /**
+   * Starts a load of the entry unless one runs or it is loaded. A load the repository API asked for
+   * ({@code yieldsToUnload}) gives way to an unload asked for after it, so that the last of the two
+   * wins; a load a request needs does not.
+   */
+  private CompletableFuture<LoadedVersion> ensureLoading(
+      ModelEntry model, VersionEntry entry, LoadPriority priority, boolean yieldsToUnload) {
+    if (entry.loading != null
+        && (!entry.loadingYields || entry.loadingAfterUnloads == entry.unloadRequests)) {
       return entry.loading;
     }
     if (entry.ready != null && !entry.reloadRequested) {
       return CompletableFuture.completedFuture(entry.ready);
     }
     CompletableFuture<LoadedVersion> future = new CompletableFuture<>();
+    long unloads = entry.unloadRequests;
     entry.loading = future;
+    entry.loadingAfterUnloads = unloads;
+    entry.loadingYields = yieldsToUnload;
+    long unloadsBefore = yieldsToUnload ? unloads : -1;
     loader.execute(
         new LoaderTask(
             priority,
             taskSequence.incrementAndGet(),
-            () -> runLoad(model, entry, priority, future)));
+            () -> runLoad(model, entry, priority, unloadsBefore, future)));
     return future;
   }
 
+  /**
+   * Runs a load on the loader thread; {@code unloadsBefore} is the entry's unload requests when the
+   * load was asked for, or -1 for a load that does not give way to a later one.
+   */
   private void runLoad(
       ModelEntry model,
       VersionEntry entry,
       LoadPriority priority,
+      long unloadsBefore,
       CompletableFuture<LoadedVersion> future) {
+    boolean yieldsToUnload = unloadsBefore >= 0;
     LoadedVersion loaded = null;
     Throwable failure = null;
     try {
-      loaded = loadNow(model, entry, priority);
+      loaded = loadNow(model, entry, priority, unloadsBefore);
     } catch (Throwable e) {
       failure =
           e instanceof HangarException
@@ -779,13 +808,36 @@ public final class ModelManager implements AutoCloseable {
     }
     // done loading before anyone hears of it: a reload asked for by whoever the future wakes
     // (a file changed meanwhile) must start a new load, not get this finished one back
+    CompletableFuture<LoadedVersion> again = null;
     lock.lock();
     try {
       if (entry.loading == future) {
         entry.loading = null;
+        if (entry.reloadRequested
+            && !loadsStopped
+            && models.get(model.name) == model
+            && model.served.get(entry.key.version()) == entry) {
+          // its files changed while this load read them: whoever waits gets the next load's
+          LOG.log(
+              Level.INFO,
+              "{0} changed on disk while it loaded; loading it again",
+              entry.key.describe());
+          again = ensureLoading(model, entry, priority, yieldsToUnload);
+        }
       }
     } finally {
       lock.unlock();
+    }
+    if (again != null) {
+      again.whenComplete(
+          (next, error) -> {
+            if (error == null) {
+              future.complete(next);
+            } else {
+              future.completeExceptionally(error);
+            }
+          });
+      return;
     }
     if (failure == null) {
       future.complete(loaded);
@@ -808,7 +860,8 @@ public final class ModelManager implements AutoCloseable {
                         + " backend has no optimizer; remove the block or serve another format"));
   }
 
-  private LoadedVersion loadNow(ModelEntry model, VersionEntry entry, LoadPriority priority) {
+  private LoadedVersion loadNow(
+      ModelEntry model, VersionEntry entry, LoadPriority priority, long unloadsBefore) {
     ModelDefinition definition;
     ModelVersionFile file;
     LoadedVersion previous;
@@ -816,6 +869,11 @@ public final class ModelManager implements AutoCloseable {
     try {
       if (loadsStopped) {
         throw new ModelUnavailableException("the server is shutting down");
+      }
+      if (unloadsBefore >= 0 && entry.unloadRequests != unloadsBefore) {
+        // the last request was an unload: this load, asked for before it, does not undo it
+        throw new ModelUnavailableException(
+            entry.key.describe() + " was unloaded on request after this load was asked for");
       }
       if (entry.ready != null && !entry.reloadRequested) {
         return entry.ready;
@@ -1232,8 +1290,21 @@ public final class ModelManager implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Unloading
 
+  /** Unloads on request, unless a load is asked for before the unload's turn comes. */
+  private CompletableFuture<Void> unloadOnRequest(VersionEntry entry) {
+    long loadsBefore = entry.loadRequests;
+    return queueUnload(
+        entry, ModelState.UNLOADED, "unloaded on request", () -> entry.loadRequests == loadsBefore);
+  }
+
   private CompletableFuture<Void> queueUnload(
       VersionEntry entry, ModelState finalState, String reason) {
+    return queueUnload(entry, finalState, reason, () -> true);
+  }
+
+  /** Unloads on the loader thread when {@code stillWanted}, asked with the lock held, says so. */
+  private CompletableFuture<Void> queueUnload(
+      VersionEntry entry, ModelState finalState, String reason, BooleanSupplier stillWanted) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     loader.execute(
         new LoaderTask(
@@ -1245,6 +1316,14 @@ public final class ModelManager implements AutoCloseable {
                 lock.lock();
                 try {
                   loaded = entry.loaded;
+                  if (!stillWanted.getAsBoolean()) {
+                    LOG.log(
+                        Level.INFO,
+                        "{0}: the unload asked for is not done, a load was asked for after it",
+                        entry.key.describe());
+                    done.complete(null);
+                    return;
+                  }
                   if (loaded == null || loaded.isClosing()) {
                     if (loaded == null && entry.state != ModelState.FAILED) {
                       entry.failure = null;
@@ -1564,6 +1643,7 @@ public final class ModelManager implements AutoCloseable {
               0,
               Optional.empty(),
               ModelState.FAILED,
+              false,
               Optional.of(model.problem.getMessage()),
               0,
               Optional.empty(),
@@ -1590,6 +1670,7 @@ public final class ModelManager implements AutoCloseable {
               entry.key.version(),
               Optional.of(model.definition.format()),
               entry.state,
+              entry.ready != null,
               Optional.ofNullable(reason),
               entry.accountedBytes,
               entry.used
@@ -1704,7 +1785,14 @@ public final class ModelManager implements AutoCloseable {
     ModelVersionFile file;
     LoadedVersion loaded;
     CompletableFuture<LoadedVersion> loading;
+    // the unload requests there had been when the load in progress was asked for, and whether it
+    // gives way to a later one (a repository-API load)
+    long loadingAfterUnloads;
+    boolean loadingYields;
     boolean reloadRequested;
+    // requests of the repository API, so that the last of a load and an unload wins
+    long loadRequests;
+    long unloadRequests;
     long accountedBytes;
     Duration loadTime;
     Duration warmupTime;

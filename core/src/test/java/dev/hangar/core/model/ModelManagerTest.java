@@ -582,6 +582,84 @@ class ModelManagerTest {
   }
 
   @Test
+  void aFileThatChangesWhileItsFirstLoadRunsIsLoadedAgainAndALoadAskedForAfterGetsTheNewOne()
+      throws IOException {
+    harness.model("m", 1, 10);
+    manager().start().join();
+    Gate loads = harness.engine.holdLoads("m");
+    CompletableFuture<Void> first = manager().load("m", LoadPriority.NORMAL);
+    loads.awaitArrivals(1);
+
+    harness.model("m", 1, 12);
+    CompletableFuture<Void> refreshed = manager().refresh();
+    CompletableFuture<Void> asked = manager().load("m", LoadPriority.NORMAL);
+    loads.open();
+    first.join();
+    refreshed.join();
+    asked.join();
+
+    assertThat(harness.engine.loads("m")).isEqualTo(2);
+    assertThat(state("m")).isEqualTo(ModelState.READY);
+    assertThat(manager().status("m").get(0).memoryBytes()).isEqualTo(12 * MB);
+    // nothing is left to apply
+    manager().refresh().join();
+    assertThat(harness.engine.loads("m")).isEqualTo(2);
+  }
+
+  @Test
+  void aFileThatChangesWhileItReloadsIsLoadedAgain() throws IOException {
+    harness.model("m", 1, 10);
+    manager().start().join();
+    use("m");
+    Gate loads = harness.engine.holdLoads("m");
+    harness.model("m", 1, 12);
+    CompletableFuture<Void> reloading = manager().refresh();
+    loads.awaitArrivals(1);
+
+    harness.model("m", 1, 14);
+    CompletableFuture<Void> refreshed = manager().refresh();
+    loads.open();
+    reloading.join();
+    refreshed.join();
+
+    assertThat(harness.engine.loads("m")).isEqualTo(3);
+    assertThat(manager().status("m").get(0).memoryBytes()).isEqualTo(14 * MB);
+  }
+
+  @Test
+  void ofALoadAndAnUnloadAskedForWhileALoadRunsTheLastWins() throws IOException {
+    harness.model("m", 1, 10);
+    harness.model("n", 1, 10);
+    manager().start().join();
+    Gate loadsOfM = harness.engine.holdLoads("m");
+    Gate loadsOfN = harness.engine.holdLoads("n");
+
+    // load, unload, load: loaded
+    CompletableFuture<Void> first = manager().load("m", LoadPriority.NORMAL);
+    loadsOfM.awaitArrivals(1);
+    CompletableFuture<Void> unloaded = manager().unload("m");
+    CompletableFuture<Void> second = manager().load("m", LoadPriority.NORMAL);
+    loadsOfM.open();
+    first.join();
+    second.join();
+    unloaded.join();
+    assertThat(state("m")).isEqualTo(ModelState.READY);
+    assertThat(harness.engine.loads("m")).isEqualTo(1);
+
+    // load, a change, unload: unloaded, and the change is not loaded
+    CompletableFuture<Void> loading = manager().load("n", LoadPriority.NORMAL);
+    loadsOfN.awaitArrivals(1);
+    harness.model("n", 1, 12);
+    manager().refresh();
+    CompletableFuture<Void> unloadedN = manager().unload("n");
+    loadsOfN.open();
+    loading.join();
+    unloadedN.join();
+    assertThat(state("n")).isEqualTo(ModelState.UNLOADED);
+    assertThat(harness.engine.loads("n")).isEqualTo(1);
+  }
+
+  @Test
   void aFileThatChangesAsItsLoadFinishesIsReloaded() throws IOException {
     Path file = harness.model("m", 1, 10);
     manager().start().join();
