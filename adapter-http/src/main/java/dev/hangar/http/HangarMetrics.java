@@ -274,8 +274,7 @@ public final class HangarMetrics {
         Gauge.builder(
                 "hangar_model_ready",
                 this,
-                metrics ->
-                    metrics.status(key, status -> status.state() == ModelState.READY ? 1 : 0))
+                metrics -> metrics.status(key, status -> status.serving() ? 1 : 0))
             .description("1 when the model version serves requests, else 0")
             .tags(tags)
             .strongReference(true)

@@ -11,7 +11,6 @@ import dev.hangar.core.inference.InferenceService;
 import dev.hangar.core.model.ModelLease;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelNotFoundException;
-import dev.hangar.core.model.ModelState;
 import dev.hangar.core.model.ModelStatus;
 import dev.hangar.core.model.ModelVersionKey;
 import dev.hangar.core.repository.ModelDefinition;
@@ -143,7 +142,7 @@ final class V2Endpoints {
     if (known) {
       body.put("version", Long.toString(status.version()));
     }
-    boolean ready = status.state() == ModelState.READY;
+    boolean ready = status.serving();
     body.put("ready", ready);
     if (ready) {
       json(context, 200, body);
@@ -178,8 +177,8 @@ final class V2Endpoints {
                             + "' cannot be served: "
                             + status.reason().orElse("its files cannot be read")));
     Optional<ModelLease> lease = Optional.empty();
-    if (status.state() == ModelState.READY) {
-      // READY: the lease comes at once and shows what is served; should the version have gone in
+    if (status.serving()) {
+      // serving: the lease comes at once and shows what is served; should the version have gone in
       // between, whatever arrives later is released at once
       CompletableFuture<ModelLease> leasing = manager.acquire(model, version);
       try {
@@ -433,7 +432,7 @@ final class V2Endpoints {
     boolean readyOnly = RequestBodies.optionalBoolean(request.path("ready"), "\"ready\"");
     ArrayNode body = V2Views.JSON.createArrayNode();
     for (ModelStatus status : manager.list()) {
-      if (!readyOnly || status.state() == ModelState.READY) {
+      if (!readyOnly || status.serving()) {
         body.add(V2Views.indexEntry(status));
       }
     }

@@ -156,6 +156,34 @@ class V2EndpointsTest {
   }
 
   @Test
+  void aModelReloadingWhileItsPreviousInstanceServesIsReady(@TempDir Path repository) {
+    Repositories.fake(repository, "m", MB);
+    try (TestServer reloads = new TestServer(repository)) {
+      assertThat(reloads.post("/v2/repository/models/m/load", "").status()).isEqualTo(200);
+      dev.hangar.testkit.fake.Gate loads = reloads.engine.holdLoads("m");
+      Repositories.config(repository, "m", "max_batch_size: 4\n");
+      java.util.concurrent.CompletableFuture<TestServer.Reply> reload =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> reloads.post("/v2/repository/models/m/load", ""));
+      loads.awaitArrivals(1);
+      try {
+        TestServer.Reply ready = reloads.get("/v2/models/m/ready");
+        assertThat(ready.status()).as(ready.text()).isEqualTo(200);
+        assertThat(reloads.get("/v2/models/m/versions/1/ready").status()).isEqualTo(200);
+        TestServer.Reply index = reloads.post("/v2/repository/index", "{\"ready\": true}");
+        assertThat(index.json().findValuesAsText("name")).contains("m");
+        assertThat(index.json().get(0).path("state").asText()).isEqualTo("LOADING");
+        assertThat(reloads.metric("hangar_model_ready{model=\"m\",version=\"1\"}")).isEqualTo(1.0);
+        assertThat(reloads.post("/v2/models/m/infer", LimitsAndSecurityTest.ECHO).status())
+            .isEqualTo(200);
+      } finally {
+        loads.open();
+      }
+      assertThat(reload.join().status()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void aModelWhoseConfigCannotBeReadSaysSoForAnyVersion(@TempDir Path repository) {
     Repositories.fake(repository, "m", MB);
     Repositories.config(repository, "m", "max_batch_sise: 4\n");

@@ -2,7 +2,6 @@ package dev.hangar.core.health;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.hangar.core.model.ModelState;
 import dev.hangar.core.model.ModelStatus;
 
 /**
@@ -34,7 +33,7 @@ public record ModelHealth(ModelStatus status, StatisticsSnapshot statistics, Ver
   /** Judges a version from its status and statistics. */
   public static ModelHealth of(ModelStatus status, StatisticsSnapshot statistics) {
     Verdict verdict;
-    if (status.state() != ModelState.READY) {
+    if (!status.serving()) {
       verdict = Verdict.NOT_READY;
     } else if (statistics.degradedReason().isPresent()) {
       verdict = Verdict.DEGRADED;

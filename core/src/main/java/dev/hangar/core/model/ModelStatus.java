@@ -14,6 +14,8 @@ import java.util.Optional;
  *     being known
  * @param format the backend format, empty when the model could not be read
  * @param state the lifecycle state
+ * @param serving whether an instance of it answers requests: READY, or loading again (a changed
+ *     file or config) while the previous instance serves
  * @param reason why it is in that state (the failure, the eviction), when there is something to say
  * @param memoryBytes the memory accounted to it, 0 when not loaded
  * @param lastUsed when a request last released a lease on it
@@ -28,6 +30,7 @@ public record ModelStatus(
     long version,
     Optional<String> format,
     ModelState state,
+    boolean serving,
     Optional<String> reason,
     long memoryBytes,
     Optional<Instant> lastUsed,
