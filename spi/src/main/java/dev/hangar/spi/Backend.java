@@ -31,6 +31,15 @@ public interface Backend extends AutoCloseable {
   default void prepare() {}
 
   /**
+   * Returns about how much resident memory the engine takes once {@linkplain #prepare started},
+   * before any model (its libraries, thread pools, allocator), so that the host can tell before
+   * starting it whether it fits the memory budget at all. The default is 0.
+   */
+  default long engineMemoryEstimateBytes() {
+    return 0;
+  }
+
+  /**
    * Returns the version of the engine underneath, such as {@code onnxruntime 1.24.2}, for
    * diagnostics. Must not load native code.
    */

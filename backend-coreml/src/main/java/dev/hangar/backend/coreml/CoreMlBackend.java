@@ -42,6 +42,11 @@ public final class CoreMlBackend implements Backend {
     onnx.prepare();
   }
 
+  @Override
+  public long engineMemoryEstimateBytes() {
+    return onnx.engineMemoryEstimateBytes();
+  }
+
   /**
    * Loads a {@code .mlmodel} file, or the optimized {@code .onnx} file its optimizer prepared from
    * one (see {@link CoreMlOptimizer}): the original is compiled again for its signature and input

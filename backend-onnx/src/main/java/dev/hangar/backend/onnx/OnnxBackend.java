@@ -86,6 +86,12 @@ public final class OnnxBackend implements Backend {
     nativeLibrary.environment();
   }
 
+  /** ONNX Runtime's libraries and environment: 12MB measured on linux-x64 with 1.24. */
+  @Override
+  public long engineMemoryEstimateBytes() {
+    return 15L << 20;
+  }
+
   @Override
   public LoadedModel load(ModelSource source) {
     Path file = source.file();

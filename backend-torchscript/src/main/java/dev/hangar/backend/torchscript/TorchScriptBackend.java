@@ -59,6 +59,12 @@ public final class TorchScriptBackend implements Backend {
     runtime.engine();
   }
 
+  /** libtorch's libraries and allocator: about 103MB measured on linux-x64 with 2.7.1. */
+  @Override
+  public long engineMemoryEstimateBytes() {
+    return 110L << 20;
+  }
+
   @Override
   public LoadedModel load(ModelSource source) {
     return load(source, 0);

@@ -54,7 +54,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 
 /**
  * Keeps models loaded, warm and inside the process's memory budget.
@@ -94,6 +93,8 @@ public final class ModelManager implements AutoCloseable {
   private final BackendRegistry backends;
   private final MemoryBudget<Object> budget;
   private final MemoryEstimator estimator = new MemoryEstimator();
+  // the formats whose engine a load has started; loader thread only
+  private final Set<String> startedEngines = new HashSet<>();
   private final ResidentMemory memory;
   private final MemoryReclaimer reclaimer;
   private final TimeSource time;
@@ -484,38 +485,23 @@ public final class ModelManager implements AutoCloseable {
    * @return a future that completes when the loads this refresh started have finished
    */
   public CompletableFuture<Void> refresh() {
-    return refresh(entry -> true);
+    return refresh(System.currentTimeMillis(), Duration.ZERO);
   }
 
   /**
    * Scans the repository and applies what changed, as {@link #refresh()} does, but for models with
-   * a file modified within {@code quiet} of now: they are left as they are until a later scan, so
-   * that a file still being written (copied over in place, say) is not loaded half-written and then
-   * again. Removed models are applied at once.
+   * a file modified within {@code quiet} of now, or gone for less than that: they are left as they
+   * are until a later scan, so that a file still being written (copied over in place, say) is not
+   * loaded half-written and then again, and a model deleted and put back at once is not unloaded.
    *
    * @return a future that completes when the loads this refresh started have finished
    */
   public CompletableFuture<Void> refreshSettled(Duration quiet) {
-    long now = System.currentTimeMillis();
-    long quietMillis = quiet.toMillis();
-    return refresh(
-        entry -> {
-          long since = now - entry.lastModifiedMillis();
-          // a time in the future by more than the quiet period is a clock's doing, not a write's
-          boolean settled = Math.abs(since) >= quietMillis;
-          if (!settled) {
-            LOG.log(
-                Level.DEBUG,
-                "model {0} was modified {1} ms ago; applying it once unchanged for {2}",
-                entry.name(),
-                since,
-                Durations.format(quiet));
-          }
-          return settled;
-        });
+    return refresh(System.currentTimeMillis(), quiet);
   }
 
-  private CompletableFuture<Void> refresh(Predicate<RepositoryEntry> settled) {
+  private CompletableFuture<Void> refresh(long nowMillis, Duration quiet) {
+    long quietMillis = quiet.toMillis();
     List<RepositoryEntry> scanned = repository.scan();
     List<CompletableFuture<?>> started = new ArrayList<>();
     lock.lock();
@@ -523,12 +509,31 @@ public final class ModelManager implements AutoCloseable {
       Set<String> seen = new HashSet<>();
       for (RepositoryEntry entry : scanned) {
         seen.add(entry.name());
-        if (settled.test(entry)) {
-          started.addAll(apply(entry));
+        ModelEntry known = models.get(entry.name());
+        if (known != null) {
+          known.missingSinceMillis = -1;
         }
+        long since = nowMillis - entry.lastModifiedMillis();
+        // a time in the future by more than the quiet period is a clock's doing, not a write's
+        if (Math.abs(since) < quietMillis) {
+          LOG.log(
+              Level.DEBUG,
+              "model {0} was modified {1} ms ago; applying it once unchanged for {2}",
+              entry.name(),
+              since,
+              Durations.format(quiet));
+          continue;
+        }
+        started.addAll(apply(entry));
       }
       for (ModelEntry model : List.copyOf(models.values())) {
-        if (!seen.contains(model.name)) {
+        if (seen.contains(model.name)) {
+          continue;
+        }
+        if (model.missingSinceMillis < 0) {
+          model.missingSinceMillis = nowMillis;
+        }
+        if (nowMillis - model.missingSinceMillis >= quietMillis) {
           started.addAll(remove(model));
         }
       }
@@ -622,8 +627,13 @@ public final class ModelManager implements AutoCloseable {
     model.definition = definition;
     LOG.log(Level.INFO, "model {0} changed on disk; applying", model.name);
     warnOfMisnamedVersions(definition);
+    List<Long> servedNow = definition.servedVersions();
     for (VersionEntry entry : model.versions.values()) {
-      Optional<ModelVersionFile> file = definition.version(entry.key.version());
+      // a version the policy no longer serves is retired below, not loaded again first
+      Optional<ModelVersionFile> file =
+          definition
+              .version(entry.key.version())
+              .filter(found -> servedNow.contains(found.version()));
       boolean fileChanged =
           file.isPresent()
               && (entry.file == null || !file.get().stamp().equals(entry.file.stamp()));
@@ -741,7 +751,9 @@ public final class ModelManager implements AutoCloseable {
         queueUnload(
             entry,
             ModelState.UNLOADED,
-            "no longer served: version " + current.key.version() + " replaced it");
+            "no longer served (served now: "
+                + model.served.keySet().stream().sorted().toList()
+                + ")");
       }
     }
   }
@@ -904,8 +916,10 @@ public final class ModelManager implements AutoCloseable {
     long weightBytes = weightBytes(definition, file);
     long need = estimator.estimate(definition.format(), weightBytes);
     try {
-      // the engine's own libraries are the server's memory, not this model's
-      backends.backend(definition.format()).prepare();
+      startEngine(entry, definition.format(), need);
+    } catch (HangarException e) {
+      failLoad(model, entry, previous, e);
+      throw e;
     } catch (RuntimeException e) {
       HangarException failure = asHangar(e, "preparing the " + definition.format() + " backend");
       failLoad(model, entry, previous, failure);
@@ -1069,6 +1083,49 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /** Makes room for a load, evicting as its priority allows; runs on the loader thread. */
+  /**
+   * Starts the format's engine for a load of {@code need} bytes; runs on the loader thread. The
+   * engine's memory is the server's own, not the model's, and stays: when it and the model would
+   * not fit beside the server's own memory even with every model evicted, the engine is not
+   * started. Once started, what it took is added to the server's own memory.
+   */
+  private void startEngine(VersionEntry target, String format, long need) {
+    Backend backend = backends.backend(format);
+    if (startedEngines.contains(format)) {
+      backend.prepare();
+      return;
+    }
+    long engine = backend.engineMemoryEstimateBytes();
+    if (budget.baselineBytes() + engine + need > budget.limitBytes()) {
+      throw new InsufficientMemoryException(
+          "cannot load "
+              + target.key.describe()
+              + ": starting the "
+              + format
+              + " engine takes about "
+              + DataSize.format(engine)
+              + " and the model about "
+              + DataSize.format(need)
+              + ", more than the memory budget of "
+              + DataSize.format(budget.limitBytes())
+              + " leaves beside the server's own "
+              + DataSize.format(budget.baselineBytes())
+              + "; raise the budget (--memory)");
+    }
+    long before = memory.residentBytes();
+    backend.prepare();
+    long grown = Math.max(0, memory.residentBytes() - before);
+    startedEngines.add(format);
+    budget.setBaseline(budget.baselineBytes() + grown);
+    LOG.log(
+        Level.INFO,
+        "started the {0} engine ({1}); the server itself now holds {2} of the {3} memory budget",
+        format,
+        DataSize.format(grown),
+        DataSize.format(budget.baselineBytes()),
+        DataSize.format(budget.limitBytes()));
+  }
+
   private void admit(VersionEntry target, Object account, long need, LoadPriority priority) {
     List<String> evicted = new ArrayList<>();
     while (true) {
@@ -1753,6 +1810,8 @@ public final class ModelManager implements AutoCloseable {
     // once a version has served, readiness no longer waits for the model to load: unloaded on
     // request or evicted, it loads again at its next request
     boolean hasServed;
+    // when a settled refresh first found it gone from the repository, -1 while it is there
+    long missingSinceMillis = -1;
 
     ModelEntry(String name) {
       this.name = name;

@@ -11,10 +11,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Rescans the model repository every {@code interval} and lets the manager apply what changed
- * ({@code --poll}). A model whose files changed less than {@link #QUIET} before a scan is applied
- * at a later one, once they have stayed unchanged that long: a file still being written is not
- * loaded half-written. A scan that fails (the repository directory vanished, say) is logged and
- * tried again at the next tick; serving goes on.
+ * ({@code --poll}). A model whose files changed less than {@link #QUIET} before a scan, or that has
+ * been gone for less than that, is applied at a later scan: a file still being written is not
+ * loaded half-written, and a directory deleted and put back at once is not unloaded. A scan that
+ * fails (the repository directory vanished, say) is logged and tried again at the next tick;
+ * serving goes on.
  */
 public final class RepositoryPoller implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(RepositoryPoller.class.getName());

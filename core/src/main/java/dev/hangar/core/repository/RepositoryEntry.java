@@ -33,21 +33,22 @@ public record RepositoryEntry(
   }
 
   /**
-   * Returns when the model's files last changed, in milliseconds since the epoch: the newest of its
-   * config and version files, or for a model that cannot be served, of its config and location.
+   * Returns when the model's files were last written, in milliseconds since the epoch: the newest
+   * modification time of its config and version files, or for a model that cannot be served, of its
+   * config and location. (A file moved into place whole keeps its time: it needs no waiting.)
    */
   public long lastModifiedMillis() {
     if (definition.isPresent()) {
       ModelDefinition model = definition.get();
-      long newest = model.configStamp().modifiedMillis();
+      long newest = model.configStamp().modified().toEpochMilli();
       for (ModelVersionFile version : model.versions()) {
-        newest = Math.max(newest, version.stamp().modifiedMillis());
+        newest = Math.max(newest, version.stamp().modified().toEpochMilli());
       }
       return newest;
     }
     return Math.max(
-        FileStamp.of(location).modifiedMillis(),
-        FileStamp.of(location.resolve(ModelRepository.CONFIG_FILE)).modifiedMillis());
+        FileStamp.of(location).modified().toEpochMilli(),
+        FileStamp.of(location.resolve(ModelRepository.CONFIG_FILE)).modified().toEpochMilli());
   }
 
   /** An entry for a usable model. */

@@ -446,6 +446,35 @@ class ModelManagerTest {
   }
 
   @Test
+  void versionsAPolicyChangeNoLongerServesAreUnloadedNotLoadedAgainFirst() throws Exception {
+    for (long version = 1; version <= 3; version++) {
+      harness.model("v", version, 10);
+    }
+    harness.config("v", "version_policy: all\n");
+    manager().start().join();
+    for (long version = 1; version <= 3; version++) {
+      harness.inference.infer(
+          InferenceRequest.of("v", List.of(Tensor.ofFloats("x", new long[] {1, 4}, 1, 2, 3, 4)))
+              .withVersion(version));
+    }
+    assertThat(harness.engine.loads("v")).isEqualTo(3);
+
+    harness.config("v", "version_policy: latest\n");
+    manager().refresh().join();
+    transitions.await("v", ModelState.UNLOADED, 2);
+
+    // version 3 loads again with its new config; 1 and 2 only unload
+    assertThat(harness.engine.loads("v")).isEqualTo(4);
+    assertThat(manager().status("v"))
+        .filteredOn(status -> status.version() < 3)
+        .allSatisfy(
+            status -> {
+              assertThat(status.state()).isEqualTo(ModelState.UNLOADED);
+              assertThat(status.reason()).contains("no longer served (served now: [3])");
+            });
+  }
+
+  @Test
   void aNewVersionLoadsFirstThenTrafficMovesAndTheOldOneDrains() throws IOException {
     harness.model("m", 1, 10);
     harness.config("m", "load_at_startup: true\n");
@@ -558,6 +587,58 @@ class ModelManagerTest {
     assertThat(harness.engine.loads("m")).isEqualTo(3);
   }
 
+  @Test
+  void aRefreshOfSettledFilesRemovesAModelOnlyOnceItHasBeenGoneForTheQuietPeriod(
+      @TempDir Path elsewhere) throws Exception {
+    modifiedAgo(harness.model("m", 1, 10), Duration.ofMinutes(1));
+    manager().start().join();
+    use("m");
+    Path directory = harness.repository.resolve("m");
+    Path aside = elsewhere.resolve("m");
+    Duration quiet = Duration.ofMillis(100);
+
+    // deleted and put back at once, as a script replacing the directory does
+    Files.move(directory, aside);
+    manager().refreshSettled(quiet).join();
+    assertThat(state("m")).isEqualTo(ModelState.READY);
+    Files.move(aside, directory);
+    manager().refreshSettled(quiet).join();
+    assertThat(state("m")).isEqualTo(ModelState.READY);
+    assertThat(harness.engine.closes("m")).isZero();
+
+    // gone for longer
+    Files.move(directory, aside);
+    manager().refreshSettled(quiet).join();
+    Thread.sleep(quiet.toMillis() + 50);
+    manager().refreshSettled(quiet).join();
+    assertThatThrownBy(() -> manager().status("m")).isInstanceOf(ModelNotFoundException.class);
+  }
+
+  @Test
+  void anEngineThatCannotFitBesideTheServerIsNotStartedAndOneThatFitsCountsAsTheServers()
+      throws IOException {
+    harness.engine.takeOnStart(95 * MB);
+    harness.model("m", 1, 10);
+    manager().start().join();
+
+    assertThatThrownBy(() -> manager().load("m", LoadPriority.HIGH).join())
+        .hasCauseInstanceOf(InsufficientMemoryException.class)
+        .hasMessageContaining(
+            "cannot load model 'm' version 1: starting the fake engine takes about 95.0MB and the"
+                + " model about ")
+        .hasMessageContaining(
+            "more than the memory budget of 100.0MB leaves beside the server's own 10.0MB; raise"
+                + " the budget (--memory)");
+    assertThat(harness.engine.allocatedBytes()).as("not started").isZero();
+
+    harness.engine.takeOnStart(50 * MB);
+    manager().load("m", LoadPriority.HIGH).join();
+
+    // the server's own 10MB, the engine's 50MB, the model's 10MB
+    assertThat(manager().accountedBytes()).isEqualTo(70 * MB);
+    assertThat(manager().status("m").get(0).memoryBytes()).isEqualTo(10 * MB);
+  }
+
   /** Sets a file's modification time to {@code ago} before now. */
   private static void modifiedAgo(Path file, Duration ago) throws IOException {
     Files.setLastModifiedTime(
@@ -657,6 +738,24 @@ class ModelManagerTest {
     unloadedN.join();
     assertThat(state("n")).isEqualTo(ModelState.UNLOADED);
     assertThat(harness.engine.loads("n")).isEqualTo(1);
+  }
+
+  @Test
+  void aFileReplacedByOneOfTheSameSizeAndModificationTimeIsReloaded() throws Exception {
+    Path file = harness.model("m", 1, 10);
+    manager().start().join();
+    use("m");
+    java.nio.file.attribute.FileTime modified = Files.getLastModifiedTime(file);
+    long size = Files.size(file);
+    Thread.sleep(20); // the status-change time moves on
+
+    // retrained weights copied over with their time kept (cp -p, rsync -a, tar, touch -r)
+    harness.model("m", 1, 10, "note=retrained");
+    Files.setLastModifiedTime(file, modified);
+    assertThat(Files.size(file)).isEqualTo(size);
+    manager().refresh().join();
+
+    assertThat(harness.engine.loads("m")).isEqualTo(2);
   }
 
   @Test

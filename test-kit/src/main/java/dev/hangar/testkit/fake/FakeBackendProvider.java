@@ -70,6 +70,16 @@ public final class FakeBackendProvider implements BackendProvider {
       public String engineVersion() {
         return "fake 1";
       }
+
+      @Override
+      public void prepare() {
+        engine.start();
+      }
+
+      @Override
+      public long engineMemoryEstimateBytes() {
+        return engine.startupBytes();
+      }
     };
   }
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -14,6 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class FakeEngine {
   private final AtomicLong allocatedBytes = new AtomicLong();
+  private final AtomicLong startupBytes = new AtomicLong();
+  private final AtomicBoolean started = new AtomicBoolean();
   private final Map<String, Gate> gates = new ConcurrentHashMap<>();
   private final Map<String, Gate> loadGates = new ConcurrentHashMap<>();
   private final Map<String, RuntimeException> inferFailures = new ConcurrentHashMap<>();
@@ -42,6 +45,24 @@ public final class FakeEngine {
 
   void allocate(long bytes) {
     allocatedBytes.addAndGet(bytes);
+  }
+
+  /**
+   * Makes the engine take {@code bytes} when it starts (at the backend's first {@code prepare}), as
+   * a native runtime's libraries do, and say so as its estimate.
+   */
+  public void takeOnStart(long bytes) {
+    startupBytes.set(bytes);
+  }
+
+  long startupBytes() {
+    return startupBytes.get();
+  }
+
+  void start() {
+    if (started.compareAndSet(false, true)) {
+      allocate(startupBytes.get());
+    }
   }
 
   /** Returns a gate every execution of {@code model} must pass; it starts closed. */
