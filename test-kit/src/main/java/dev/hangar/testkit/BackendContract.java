@@ -15,6 +15,7 @@ import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelClosedException;
 import dev.hangar.spi.ModelLoadException;
+import dev.hangar.spi.ModelParameters;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.ModelSource;
 import dev.hangar.spi.Tensor;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.ServiceLoader;
 import java.util.Set;
@@ -100,6 +102,12 @@ public abstract class BackendContract {
    * without native code.
    */
   protected abstract List<String> nativeLibraryFileNames();
+
+  /**
+   * A parameter of the backend's {@code parameters:} with a value of the wrong form (a level that
+   * does not exist, a negative thread count): a load with it must fail as the user's mistake.
+   */
+  protected abstract Map.Entry<String, String> wrongParameter();
 
   /** Returns the context backends are created with; the default caches under the build. */
   protected BackendContext backendContext() {
@@ -186,6 +194,25 @@ public abstract class BackendContract {
       assertThat(model.signature().batched()).isEqualTo(supportsDynamicBatch());
       assertThat(model.memoryEstimateBytes()).isPositive();
     }
+  }
+
+  @Test
+  public void aParameterOfTheWrongFormFailsTheLoadAsTheUsersMistakeNamingIt() {
+    ModelSource source = referenceModel().source();
+    Map.Entry<String, String> wrong = wrongParameter();
+    ModelSource withWrong =
+        new ModelSource(
+            source.name(),
+            source.version(),
+            source.file(),
+            source.declaredSignature(),
+            new ModelParameters(Map.of(wrong.getKey(), wrong.getValue()), "config.yaml"));
+
+    assertThatThrownBy(() -> backend.load(withWrong).close())
+        .isInstanceOfSatisfying(
+            HangarException.class,
+            failure -> assertThat(failure.category()).isEqualTo(ErrorCategory.USER_ERROR))
+        .hasMessageContaining(wrong.getKey());
   }
 
   @Test

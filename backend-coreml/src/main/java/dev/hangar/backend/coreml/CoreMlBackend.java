@@ -2,6 +2,7 @@ package dev.hangar.backend.coreml;
 
 import dev.hangar.backend.coreml.proto.CoreMlProto.Model;
 import dev.hangar.backend.onnx.OnnxBackend;
+import dev.hangar.backend.onnx.OnnxSessionSettings;
 import dev.hangar.spi.Backend;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.ErrorCategory;
@@ -57,6 +58,8 @@ public final class CoreMlBackend implements Backend {
     if (source.file().getFileName().toString().endsWith(".onnx")) {
       return loadOptimized(source);
     }
+    // a wrong parameter is the user's mistake, not a graph ONNX Runtime refuses (below)
+    OnnxSessionSettings.from(source.parameters());
     CoreMlCompiler.Compiled compiled = compile(source);
     ModelSource compiledSource = compiledSource(source, compiled);
     LoadedModel model;

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -104,5 +105,10 @@ class CoreMlBackendContractTest extends BackendContract {
   protected List<String> nativeLibraryFileNames() {
     return List.of(
         System.mapLibraryName("onnxruntime"), System.mapLibraryName("onnxruntime4j_jni"));
+  }
+
+  @Override
+  protected Map.Entry<String, String> wrongParameter() {
+    return Map.entry("graph_optimization_level", "turbo");
   }
 }

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** The ONNX Runtime backend against the backend contract, on the sample quality_predictor. */
@@ -76,5 +77,10 @@ class OnnxBackendContractTest extends BackendContract {
   protected List<String> nativeLibraryFileNames() {
     return List.of(
         System.mapLibraryName("onnxruntime"), System.mapLibraryName("onnxruntime4j_jni"));
+  }
+
+  @Override
+  protected Map.Entry<String, String> wrongParameter() {
+    return Map.entry("graph_optimization_level", "turbo");
   }
 }

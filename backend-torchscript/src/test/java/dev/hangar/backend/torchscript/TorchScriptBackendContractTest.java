@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -61,5 +62,10 @@ class TorchScriptBackendContractTest extends BackendContract {
         System.mapLibraryName("c10"),
         System.mapLibraryName("torch"),
         System.mapLibraryName("djl_torch"));
+  }
+
+  @Override
+  protected Map.Entry<String, String> wrongParameter() {
+    return Map.entry("intra_op_threads", "-3");
   }
 }
