@@ -317,15 +317,28 @@ final class ModelScheduler {
     if (maxQueueDelayNanos == 0 || queued == 0 || freeSlots == 0 || delayedDispatch != null) {
       return;
     }
-    long oldest = Long.MAX_VALUE;
+    long waitEnd = Long.MAX_VALUE;
     for (ArrayDeque<PendingRequest> queue : queues) {
-      PendingRequest head = queue.peekFirst();
-      if (head != null) {
-        oldest = Math.min(oldest, head.enqueuedNanos);
+      for (PendingRequest pending : queue) {
+        waitEnd = Math.min(waitEnd, waitEnd(pending));
       }
     }
-    long delay = Math.max(0, oldest + maxQueueDelayNanos - time.nanoTime());
+    long delay = Math.max(0, waitEnd - time.nanoTime());
     delayedDispatch = timer.schedule(this::dispatchDelayed, delay, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * When a request stops waiting for a fuller batch: after max_queue_delay, and never later than
+   * half of its own timeout, so that a timeout shorter than the delay does not fail every request
+   * that comes alone.
+   */
+  private long waitEnd(PendingRequest pending) {
+    long end = pending.enqueuedNanos + maxQueueDelayNanos;
+    if (pending.hasDeadline()) {
+      long halfLeft = Math.max(0, (pending.deadlineNanos - pending.enqueuedNanos) / 2);
+      end = Math.min(end, pending.enqueuedNanos + halfLeft);
+    }
+    return end;
   }
 
   /**
@@ -386,11 +399,12 @@ final class ModelScheduler {
         break;
       }
     }
+    long waitEnd = Long.MAX_VALUE;
+    for (PendingRequest pending : candidates) {
+      waitEnd = Math.min(waitEnd, waitEnd(pending));
+    }
     boolean waitForMore =
-        maxQueueDelayNanos > 0
-            && rows < maxBatchRows
-            && !preferredReached
-            && now - first.enqueuedNanos < maxQueueDelayNanos;
+        maxQueueDelayNanos > 0 && rows < maxBatchRows && !preferredReached && now - waitEnd < 0;
     if (waitForMore) {
       return null;
     }

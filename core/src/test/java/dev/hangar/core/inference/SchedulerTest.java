@@ -436,6 +436,22 @@ class SchedulerTest {
   }
 
   @Test
+  void aRequestWaitsForAFullerBatchNoLongerThanHalfItsTimeout() throws Exception {
+    model(
+        "t",
+        "max_batch_size: 4\ndynamic_batching: {max_queue_delay: 100ms, default_timeout: 50ms}\n");
+    harness.manager.start().join();
+    CompletableFuture<InferenceResponse> alone = harness.inference.submit(request("t", rows(1, 1)));
+    harness.time.advance(Duration.ofMillis(24));
+    assertThat(alone).as("still waiting for companions").isNotDone();
+
+    harness.time.advance(Duration.ofMillis(1));
+
+    assertThat(alone.get(30, TimeUnit.SECONDS).outputs()).hasSize(1);
+    assertThat(executions("t")).extracting(Execution::rows).containsExactly(1L);
+  }
+
+  @Test
   void preferredBatchSizesCutBatches() throws IOException {
     model("pref", "max_batch_size: 8\ndynamic_batching: {preferred_batch_sizes: [2]}\n");
     harness.manager.start().join();
