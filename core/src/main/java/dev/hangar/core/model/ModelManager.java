@@ -1333,6 +1333,12 @@ public final class ModelManager implements AutoCloseable {
             + (busy.isEmpty() ? "none" : String.join(", ", busy))
             + (priority == LoadPriority.NORMAL && !busy.isEmpty()
                 ? "; a high-priority load may evict busy models"
+                : "")
+            + (budget.modelBytes() == 0 && resident + need > budget.limitBytes()
+                ? "; with no model loaded the server alone holds "
+                    + DataSize.format(resident)
+                    + " (its engines' libraries, the heap, memory the engines keep after an"
+                    + " unload): raise the budget (--memory)"
                 : "");
     if (priority == LoadPriority.NORMAL
         && busyBytes > 0

@@ -639,6 +639,20 @@ class ModelManagerTest {
     assertThat(manager().status("m").get(0).memoryBytes()).isEqualTo(10 * MB);
   }
 
+  @Test
+  void aLoadRefusedWithNoModelLoadedSaysTheServerAloneHoldsMoreThanTheBudget() throws IOException {
+    harness.model("m", 1, 10);
+    manager().start().join();
+    // engines' libraries, heap and memory kept after unloads: the process alone past the budget
+    harness.memory.setBaselineBytes(120 * MB);
+
+    assertThatThrownBy(() -> manager().load("m", LoadPriority.HIGH).join())
+        .hasCauseInstanceOf(InsufficientMemoryException.class)
+        .hasMessageEndingWith(
+            "; with no model loaded the server alone holds 120.0MB (its engines' libraries, the"
+                + " heap, memory the engines keep after an unload): raise the budget (--memory)");
+  }
+
   /** Sets a file's modification time to {@code ago} before now. */
   private static void modifiedAgo(Path file, Duration ago) throws IOException {
     Files.setLastModifiedTime(
