@@ -402,6 +402,32 @@ final class BenchCommand implements Callable<Integer> {
           ErrorCategory.USER_ERROR,
           mismatches + " measured responses differed from --expect; the first: " + example);
     }
+    long unreachable =
+        results.stream()
+            .mapToLong(
+                result ->
+                    result.errors().getOrDefault("connection_refused", 0L)
+                        + result.errors().getOrDefault("connection_error", 0L))
+            .sum();
+    if (unreachable > 0 && !results.stream().allMatch(result -> result.requests() == 0)) {
+      // the server went away during the run: the numbers above are not the server's
+      String example =
+          results.stream()
+              .map(
+                  result ->
+                      result
+                          .errorExamples()
+                          .getOrDefault(
+                              "connection_refused", result.errorExamples().get("connection_error")))
+              .filter(value -> value != null)
+              .findFirst()
+              .orElse("");
+      throw new HangarException(
+          ErrorCategory.UNAVAILABLE,
+          unreachable
+              + " measured requests could not reach the server, which went away during the run: "
+              + example);
+    }
     if (results.stream().allMatch(result -> result.requests() == 0)) {
       String example =
           results.stream()

@@ -10,6 +10,7 @@ import dev.hangar.core.model.ModelManager;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +54,7 @@ final class InferCommand implements Callable<Integer> {
       description =
           "An input from a NumPy .npy file (format 1.0 to 3.0, C order; bool, integer, float and"
               + " byte-string types); repeat for several inputs. Combines with --input.")
-  Map<String, Path> npyInputs = new LinkedHashMap<>();
+  List<String> npyInputs = new ArrayList<>();
 
   @Option(
       names = "--model-version",
@@ -83,6 +84,7 @@ final class InferCommand implements Callable<Integer> {
     if (input == null && npyInputs.isEmpty()) {
       throw new UsageException("give the inputs with --input or --input-npy");
     }
+    Map<String, Path> npyFiles = npyFiles();
     if (protocol != null && !remote.isRemote()) {
       throw new UsageException("--protocol applies with --url; in process there is no protocol");
     }
@@ -91,7 +93,7 @@ final class InferCommand implements Callable<Integer> {
     if (remote.isRemote()) {
       try (V2Client client = remote.client()) {
         ModelSignature signature = client.model(model, chosen).signature();
-        List<Tensor> inputs = RequestInputs.collect(input, npyInputs, signature);
+        List<Tensor> inputs = RequestInputs.collect(input, npyFiles, signature);
         response =
             client.infer(
                 model,
@@ -106,7 +108,7 @@ final class InferCommand implements Callable<Integer> {
         try (ModelLease lease = manager.acquire(model, chosen).join()) {
           signature = lease.version().signature();
         }
-        List<Tensor> inputs = RequestInputs.collect(input, npyInputs, signature);
+        List<Tensor> inputs = RequestInputs.collect(input, npyFiles, signature);
         InferenceRequest request = InferenceRequest.of(model, inputs).withOutputs(outputs);
         if (version != null) {
           request = request.withVersion(version);
@@ -116,5 +118,22 @@ final class InferCommand implements Callable<Integer> {
     }
     spec.commandLine().getOut().println(JsonOutput.response(response));
     return 0;
+  }
+
+  /** The files of {@code --input-npy} by input name; an input named twice is a usage error. */
+  private Map<String, Path> npyFiles() {
+    Map<String, Path> files = new LinkedHashMap<>();
+    for (String value : npyInputs) {
+      int equals = value.indexOf('=');
+      if (equals <= 0 || equals == value.length() - 1) {
+        throw new UsageException("--input-npy takes INPUT=FILE, got '" + value + "'");
+      }
+      String name = value.substring(0, equals);
+      if (files.put(name, Path.of(value.substring(equals + 1))) != null) {
+        throw new UsageException(
+            "--input-npy gives input '" + name + "' twice; give each input once");
+      }
+    }
+    return files;
   }
 }

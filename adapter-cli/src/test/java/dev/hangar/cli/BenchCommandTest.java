@@ -155,6 +155,45 @@ class BenchCommandTest {
   }
 
   @Test
+  void aServerThatGoesAwayDuringTheRunIsAFailureAfterTheTable() throws Exception {
+    RunningServer leaving = RunningServer.start(Path.of(OneShotCommandsTest.MODELS));
+    java.util.concurrent.CompletableFuture<CliRunner.Result> run;
+    try {
+      leaving
+          .hangar()
+          .manager()
+          .load("routing_classifier", dev.hangar.core.config.LoadPriority.NORMAL)
+          .join();
+      String url = leaving.url();
+      run =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () ->
+                  CliRunner.run(
+                      "bench",
+                      "routing_classifier",
+                      "--url",
+                      url,
+                      "--concurrency",
+                      "1,2,3,4,5,6",
+                      "--warmup",
+                      "100ms",
+                      "--window",
+                      "200ms",
+                      "--max-windows",
+                      "2"));
+      Thread.sleep(1200); // the first levels are measured against the server
+    } finally {
+      leaving.close();
+    }
+    CliRunner.Result result = run.get(120, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertThat(result.exitCode()).as(result.err()).isEqualTo(1);
+    assertThat(result.out()).contains("connection_refused");
+    assertThat(result.err())
+        .contains("measured requests could not reach the server, which went away during the run");
+  }
+
+  @Test
   void rateModeReportsTheSenderAndLatencyFromTheSchedule() throws IOException {
     Path json = temporary.resolve("rate.json");
     CliRunner.Result result =

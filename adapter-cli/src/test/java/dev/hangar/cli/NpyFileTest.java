@@ -264,5 +264,28 @@ class NpyFileTest {
     assertThat(unknown.err().strip().lines().toList())
         .isEqualTo(
             List.of("error: --input-npy names input 'pixels'; the model's inputs are [features]"));
+
+    // the same input twice: refused, not the last one taken
+    CliRunner.Result twice =
+        CliRunner.run(
+            "infer",
+            "quality_predictor",
+            "--input-npy",
+            "features=" + file,
+            "--input-npy",
+            "features=" + file,
+            "--repo",
+            OneShotCommandsTest.MODELS,
+            "--cache-dir",
+            OneShotCommandsTest.CACHE);
+    assertThat(twice.exitCode()).isEqualTo(2);
+    assertThat(twice.err().strip().lines().toList())
+        .isEqualTo(
+            List.of("error: --input-npy gives input 'features' twice; give each input once"));
+    CliRunner.Result noName =
+        CliRunner.run(
+            "infer", "quality_predictor", "--input-npy", file.toString(), "--repo", "unused");
+    assertThat(noName.exitCode()).isEqualTo(2);
+    assertThat(noName.err()).contains("--input-npy takes INPUT=FILE, got '" + file + "'");
   }
 }
