@@ -93,10 +93,21 @@ final class ErrorResponses {
     return prepare(context, new HttpProblem(failure.getStatus(), failure.getMessage()));
   }
 
-  /** Returns {@code {"error": message}} as bytes. */
+  /**
+   * Returns {@code {"error": message}} as bytes, the message on one line: a message of several
+   * lines (a config example, an engine's own report) has them joined by spaces.
+   */
   static byte[] body(String message) {
     ObjectNode node = JSON.createObjectNode();
-    node.put("error", message == null ? "unknown failure" : message);
+    node.put(
+        "error",
+        message == null
+            ? "unknown failure"
+            : message
+                .lines()
+                .map(String::strip)
+                .filter(line -> !line.isEmpty())
+                .collect(java.util.stream.Collectors.joining(" ")));
     try {
       return JSON.writeValueAsBytes(node);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
