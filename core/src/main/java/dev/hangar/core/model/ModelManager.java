@@ -419,7 +419,10 @@ public final class ModelManager implements AutoCloseable {
                 model.problem.category(),
                 "model '"
                     + name
-                    + "' cannot be read again, and serves what it loaded before: "
+                    + "' cannot be read again"
+                    + (model.versions.values().stream().anyMatch(v -> v.loaded != null)
+                        ? ", and serves what it loaded before: "
+                        : " (none of its versions is loaded): ")
                     + model.problem.getMessage(),
                 model.problem));
       }
@@ -1065,7 +1068,8 @@ public final class ModelManager implements AutoCloseable {
         transition(
             entry,
             ModelState.READY,
-            "reload failed, still serving the previous instance: " + failure.getMessage());
+            "reload failed, still serving the previous instance: " + failure.getMessage(),
+            Level.WARNING);
         return;
       }
       if (failure.category() == ErrorCategory.UNAVAILABLE) {
@@ -1545,15 +1549,18 @@ public final class ModelManager implements AutoCloseable {
   }
 
   private void transition(VersionEntry entry, ModelState to, String detail) {
+    transition(entry, to, detail, to == ModelState.FAILED ? Level.WARNING : Level.INFO);
+  }
+
+  private void transition(VersionEntry entry, ModelState to, String detail, Level level) {
     ModelState from = entry.state;
     entry.state = to;
     entry.reason = detail == null || detail.isEmpty() ? null : detail;
-    Level level = to == ModelState.FAILED ? Level.WARNING : Level.INFO;
     LOG.log(
         level,
         "model {0} version {1}: {2} -> {3}{4}",
         entry.key.name(),
-        entry.key.version(),
+        Long.toString(entry.key.version()), // MessageFormat would write 1,000 for 1000
         from,
         to,
         detail == null || detail.isEmpty() ? "" : " (" + detail + ")");
@@ -1724,7 +1731,9 @@ public final class ModelManager implements AutoCloseable {
       String reason = entry.reason;
       if (model.problem != null) {
         reason =
-            "changed on disk but cannot be read, serving what it read before: "
+            (loaded == null
+                    ? "changed on disk but cannot be read: "
+                    : "changed on disk but cannot be read, serving what it read before: ")
                 + model.problem.getMessage();
       }
       statuses.add(

@@ -831,6 +831,20 @@ class ModelManagerTest {
   }
 
   @Test
+  void aModelNeverLoadedWhoseEditCannotBeReadDoesNotClaimToServeWhatItLoaded() throws IOException {
+    harness.model("m", 1, 10);
+    manager().start().join();
+    harness.config("m", "max_batch_sise: 4\n");
+
+    assertThatThrownBy(() -> manager().load("m", LoadPriority.NORMAL).join())
+        .hasMessageContaining("model 'm' cannot be read again (none of its versions is loaded): ")
+        .hasMessageNotContaining("serves what it loaded before");
+    assertThat(manager().status("m").get(0).reason().orElseThrow())
+        .startsWith("changed on disk but cannot be read: ")
+        .contains("max_batch_sise");
+  }
+
+  @Test
   void aLoadReadsTheModelAgainFromDisk() throws IOException {
     harness.model("m", 1, 10);
     manager().start().join();
