@@ -242,6 +242,10 @@ final class BenchCommand implements Callable<Integer> {
     if (tolerance < 0 || Double.isNaN(tolerance)) {
       throw new UsageException("--tolerance must be zero or more");
     }
+    atLeastOne("--batch", batch);
+    atLeastOne("--max-windows", maxWindows);
+    atLeastOne("--max-outstanding", maxOutstanding);
+    VersionOption.check(version);
     LoadGenerator.Settings settings;
     try {
       settings =
@@ -724,6 +728,12 @@ final class BenchCommand implements Callable<Integer> {
         throw new CommandLine.TypeConversionException(
             "'" + value + "' is not a positive percentage such as 10%");
       }
+    }
+  }
+
+  private static void atLeastOne(String option, int value) {
+    if (value < 1) {
+      throw new UsageException(option + " must be at least 1, got " + value);
     }
   }
 }

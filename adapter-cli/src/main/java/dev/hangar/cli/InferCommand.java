@@ -85,6 +85,7 @@ final class InferCommand implements Callable<Integer> {
       throw new UsageException("give the inputs with --input or --input-npy");
     }
     Map<String, Path> npyFiles = npyFiles();
+    VersionOption.check(version);
     if (protocol != null && !remote.isRemote()) {
       throw new UsageException("--protocol applies with --url; in process there is no protocol");
     }

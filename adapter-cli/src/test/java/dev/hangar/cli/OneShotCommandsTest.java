@@ -269,6 +269,33 @@ class OneShotCommandsTest {
   }
 
   @Test
+  void inspectOfAPathThatIsNoFileIsAUsageErrorNotAnUnknownModel() {
+    CliRunner.Result missing = hangar("inspect", "/no/such/model.pt");
+    CliRunner.Result directory = hangar("inspect", MODELS);
+
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err().strip())
+        .isEqualTo("error: '/no/such/model.pt' is not a model file: no such file");
+    assertThat(directory.exitCode()).isEqualTo(2);
+    assertThat(directory.err()).contains("is not a model file: it is a directory");
+  }
+
+  @Test
+  void aModelVersionBelowOneIsAUsageError() {
+    CliRunner.Result infer =
+        hangar("infer", "quality_predictor", "--input", "{}", "--model-version", "0");
+    CliRunner.Result bench = hangar("bench", "quality_predictor", "--model-version", "-1");
+    CliRunner.Result batch = hangar("bench", "quality_predictor", "--batch", "0");
+
+    assertThat(infer.exitCode()).isEqualTo(2);
+    assertThat(infer.err()).contains("--model-version must be 1 or more").contains("got 0");
+    assertThat(bench.exitCode()).isEqualTo(2);
+    assertThat(bench.err()).contains("--model-version must be 1 or more").contains("got -1");
+    assertThat(batch.exitCode()).isEqualTo(2);
+    assertThat(batch.err()).contains("--batch must be at least 1, got 0");
+  }
+
+  @Test
   void modelsListsTheRepository() {
     CliRunner.Result result = hangar("models");
     assertThat(result.exitCode()).as(result.err()).isZero();
