@@ -291,9 +291,16 @@ public record ModelConfig(
   private static BatchingConfig batching(ConfigNode node) {
     BatchingConfig defaults = BatchingConfig.DEFAULTS;
     int levels = node.integer("priority_levels", 1, 100).orElse(defaults.priorityLevels());
+    Duration maxQueueDelay = node.duration("max_queue_delay").orElse(defaults.maxQueueDelay());
+    if (maxQueueDelay.isNegative() || maxQueueDelay.compareTo(BatchingConfig.MAX_QUEUE_DELAY) > 0) {
+      throw node.error(
+          "max_queue_delay",
+          // 1m is BatchingConfig.MAX_QUEUE_DELAY, as users write it
+          "must be from 0ms to 1m, got " + Durations.format(maxQueueDelay));
+    }
     BatchingConfig config =
         new BatchingConfig(
-            node.duration("max_queue_delay").orElse(defaults.maxQueueDelay()),
+            maxQueueDelay,
             node.ints("preferred_batch_sizes", 1, MAX_BATCH_SIZE).orElse(List.of()),
             node.integer("max_queue_size", 1, 1 << 24).orElse(defaults.maxQueueSize()),
             levels,

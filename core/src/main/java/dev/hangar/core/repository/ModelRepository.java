@@ -46,6 +46,8 @@ public final class ModelRepository {
   private static final int MAX_NAME_LENGTH = 128;
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
   static final String CONFIG_FILE = "config.yaml";
+  // the file a version directory holding several model files serves: model.onnx, model.pt, ...
+  private static final String DEFAULT_STEM = "model.";
 
   private final Path root;
   private final BackendRegistry backends;
@@ -366,6 +368,14 @@ public final class ModelRepository {
                   .map(BackendProvider::fileExtensions)
                   .orElseGet(backends::fileExtensions));
     }
+    List<Path> named =
+        candidates.stream()
+            .filter(file -> file.getFileName().toString().startsWith(DEFAULT_STEM))
+            .toList();
+    if (candidates.size() > 1 && named.size() == 1) {
+      // as Triton, whose default_model_filename is model.<the backend's extension>
+      return named.get(0);
+    }
     if (candidates.size() > 1) {
       throw new ConfigurationException(
           "model '"
@@ -374,7 +384,8 @@ public final class ModelRepository {
               + versionDirectory
               + " holds several model files "
               + candidates.stream().map(p -> p.getFileName().toString()).toList()
-              + "; keep one, or name it with default_model_filename in config.yaml");
+              + "; keep one, name the one to serve model.<extension>, or name it with"
+              + " default_model_filename in config.yaml");
     }
     return candidates.get(0);
   }

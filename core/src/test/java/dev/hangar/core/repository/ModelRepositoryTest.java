@@ -73,6 +73,9 @@ class ModelRepositoryTest {
     Files.createDirectories(root.resolve("empty/1"));
     model("twofiles/1/a.fake");
     model("twofiles/1/b.fake");
+    // Triton's default file name decides, as when default_model_filename is not set
+    model("withdefault/1/model.fake");
+    model("withdefault/1/model-old.fake");
     Files.writeString(root.resolve("noversion.yaml"), "");
     Files.createDirectories(root.resolve("noversions"));
     Files.writeString(root.resolve("noversions/config.yaml"), "");
@@ -87,6 +90,8 @@ class ModelRepositoryTest {
     assertThat(entries.get("empty").problem().orElseThrow())
         .hasMessageContaining("holds no model file")
         .hasMessageContaining(".fake");
+    assertThat(entries.get("withdefault").definition().orElseThrow().versions().get(0).file())
+        .isEqualTo(root.resolve("withdefault/1/model.fake"));
     assertThat(entries.get("twofiles").problem().orElseThrow())
         .hasMessageContaining("several model files")
         .hasMessageContaining("default_model_filename");
