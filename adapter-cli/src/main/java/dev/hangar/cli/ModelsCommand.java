@@ -74,6 +74,12 @@ final class ModelsCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     remote.checkExclusive(spec);
+    if (spec.commandLine().getParseResult().hasMatchedOption("--admin-token")
+        && !(remote.isRemote() && load)) {
+      // HANGAR_ADMIN_TOKEN in the environment is not a mistake; a token typed for nothing is
+      throw new UsageException(
+          "--admin-token applies with --url and --load, where it authorizes the server's loads");
+    }
     if (remote.isRemote()) {
       try (V2Client client = remote.client()) {
         List<String> failed = load ? loadRemote(client) : List.of();

@@ -66,6 +66,12 @@ final class RepositoryOptions {
   }
 
   ServerSettings settings() {
+    if (repository != null && !Files.isDirectory(repository)) {
+      throw new UsageException(
+          "--repo "
+              + repository
+              + (Files.exists(repository) ? " is not a directory" : ": no such directory"));
+    }
     ServerConfig file = file();
     ServerSettings settings =
         ServerSettings.defaults(

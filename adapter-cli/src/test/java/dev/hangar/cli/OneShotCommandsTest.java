@@ -281,6 +281,20 @@ class OneShotCommandsTest {
   }
 
   @Test
+  void aRepositoryThatIsNoDirectoryAndATokenForNothingAreUsageErrors() {
+    CliRunner.Result missing = CliRunner.run("models", "--repo", "/no/such/repository");
+    CliRunner.Result token = hangar("models", "--admin-token", "s3cret");
+
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err().strip())
+        .isEqualTo("error: --repo /no/such/repository: no such directory");
+    assertThat(token.exitCode()).isEqualTo(2);
+    assertThat(token.err())
+        .contains("--admin-token applies with --url and --load")
+        .doesNotContain("s3cret");
+  }
+
+  @Test
   void aModelVersionBelowOneIsAUsageError() {
     CliRunner.Result infer =
         hangar("infer", "quality_predictor", "--input", "{}", "--model-version", "0");
