@@ -47,6 +47,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -330,36 +331,59 @@ final class BenchCommand implements Callable<Integer> {
     LoadGenerator generator = new LoadGenerator(target, settings);
     List<LevelResult> results = new ArrayList<>();
     progress.start("bench " + model, (long) levels.size() * settings.maxWindows());
-    for (int i = 0; i < levels.size(); i++) {
-      long before = (long) i * settings.maxWindows();
-      LevelResult result =
-          generator.run(
-              levels.get(i),
-              new LoadGenerator.Listener() {
-                @Override
-                public void warmingUp(Level level) {
-                  progress.update(
-                      before,
-                      level.label() + ": warming up for " + Durations.format(settings.warmup()));
-                }
+    // Ctrl-C or SIGTERM stops the level in progress; the levels measured are still reported
+    Thread worker = Thread.currentThread();
+    AtomicBoolean stopping = new AtomicBoolean();
+    Runnable stop =
+        () -> {
+          if (stopping.getAndSet(true)) {
+            System.exit(130);
+          }
+          err.println(
+              "stopping: the levels measured so far are reported (a second Ctrl-C quits at once)");
+          err.flush();
+          worker.interrupt();
+        };
+    try (Signals.Handling signals = Signals.handleTermination(stop)) {
+      for (int i = 0; i < levels.size(); i++) {
+        long before = (long) i * settings.maxWindows();
+        LevelResult result =
+            generator.run(
+                levels.get(i),
+                new LoadGenerator.Listener() {
+                  @Override
+                  public void warmingUp(Level level) {
+                    progress.update(
+                        before,
+                        level.label() + ": warming up for " + Durations.format(settings.warmup()));
+                  }
 
-                @Override
-                public void window(Level level, int index, double throughput) {
-                  progress.update(
-                      before + index,
-                      String.format(
-                          Locale.ROOT,
-                          "%s: window %d/%d, %.1f infer/s",
-                          level.label(),
-                          index,
-                          settings.maxWindows(),
-                          throughput));
-                }
-              });
-      results.add(result);
-      progress.milestone(summary(result));
+                  @Override
+                  public void window(Level level, int index, double throughput) {
+                    progress.update(
+                        before + index,
+                        String.format(
+                            Locale.ROOT,
+                            "%s: window %d/%d, %.1f infer/s",
+                            level.label(),
+                            index,
+                            settings.maxWindows(),
+                            throughput));
+                  }
+                });
+        results.add(result);
+        progress.milestone(summary(result));
+      }
+    } catch (InterruptedException e) {
+      if (!stopping.get()) {
+        throw e;
+      }
     }
     progress.finish();
+    if (stopping.get() && results.isEmpty()) {
+      throw new HangarException(
+          ErrorCategory.UNAVAILABLE, "stopped by a signal before any level was measured");
+    }
 
     List<String> notes = new ArrayList<>();
     int processors = Runtime.getRuntime().availableProcessors();
@@ -393,6 +417,15 @@ final class BenchCommand implements Callable<Integer> {
     write(csv, bench.csv(), err);
     write(report, HtmlReport.render(bench), err);
 
+    if (stopping.get()) {
+      throw new HangarException(
+          ErrorCategory.UNAVAILABLE,
+          "stopped by a signal after "
+              + results.size()
+              + " of "
+              + levels.size()
+              + " levels; the table holds the levels measured");
+    }
     long mismatches =
         results.stream().mapToLong(result -> result.errors().getOrDefault("mismatch", 0L)).sum();
     if (mismatches > 0) {
