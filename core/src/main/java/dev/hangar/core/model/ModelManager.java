@@ -587,7 +587,7 @@ public final class ModelManager implements AutoCloseable {
         return started;
       }
       model.definition = scanned.definition().orElseThrow();
-      warnOfMisnamedVersions(model.definition);
+      warnOfVersionsNotServed(model.definition);
       syncVersions(model, true, started);
       LOG.log(
           Level.INFO,
@@ -629,7 +629,7 @@ public final class ModelManager implements AutoCloseable {
     ModelDefinition previous = model.definition;
     model.definition = definition;
     LOG.log(Level.INFO, "model {0} changed on disk; applying", model.name);
-    warnOfMisnamedVersions(definition);
+    warnOfVersionsNotServed(definition);
     List<Long> servedNow = definition.servedVersions();
     for (VersionEntry entry : model.versions.values()) {
       // a version the policy no longer serves is retired below, not loaded again first
@@ -657,9 +657,10 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * Says once, as a model is found or changes, which of its directories no version is read from.
+   * Says once, as a model is found or changes, which of its directories no version is read from,
+   * and which versions its policy names that are not on disk.
    */
-  private static void warnOfMisnamedVersions(ModelDefinition definition) {
+  private static void warnOfVersionsNotServed(ModelDefinition definition) {
     if (!definition.misnamedVersions().isEmpty()) {
       LOG.log(
           Level.WARNING,
@@ -667,6 +668,15 @@ public final class ModelManager implements AutoCloseable {
               + " numbers from 1, without leading zeros), so nothing is served from them",
           definition.name(),
           definition.misnamedVersions());
+    }
+    if (!definition.missingSpecificVersions().isEmpty()) {
+      LOG.log(
+          Level.WARNING,
+          "model {0}: version_policy names versions {1}, which have no version directory with a"
+              + " model file; serving {2}",
+          definition.name(),
+          definition.missingSpecificVersions(),
+          definition.servedVersions());
     }
   }
 

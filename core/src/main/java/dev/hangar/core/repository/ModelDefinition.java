@@ -3,6 +3,7 @@ package dev.hangar.core.repository;
 import static java.util.Objects.requireNonNull;
 
 import dev.hangar.core.config.ModelConfig;
+import dev.hangar.core.config.VersionPolicy;
 import dev.hangar.spi.ModelParameters;
 import dev.hangar.spi.ModelSource;
 import java.nio.file.Path;
@@ -53,6 +54,20 @@ public record ModelDefinition(
   /** Returns whether the model is a bare file in the repository's top directory. */
   public boolean isBareFile() {
     return versions.size() == 1 && versions.get(0).file().equals(location);
+  }
+
+  /**
+   * Returns the versions {@code version_policy: {specific: [...]}} names that have no version
+   * directory with a model file: none are served, and Triton reports them too.
+   */
+  public List<Long> missingSpecificVersions() {
+    if (config.versionPolicy().kind() != VersionPolicy.Kind.SPECIFIC) {
+      return List.of();
+    }
+    List<Long> onDisk = versions.stream().map(ModelVersionFile::version).toList();
+    return config.versionPolicy().specific().stream()
+        .filter(version -> !onDisk.contains(version))
+        .toList();
   }
 
   /** Returns the directory relative paths in config (warmup samples) resolve against. */

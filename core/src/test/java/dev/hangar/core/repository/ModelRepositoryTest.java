@@ -121,6 +121,21 @@ class ModelRepositoryTest {
   }
 
   @Test
+  void versionsASpecificPolicyNamesWithoutADirectoryAreKnown() throws IOException {
+    model("pinned/1/model.fake");
+    Files.writeString(root.resolve("pinned/config.yaml"), "version_policy: {specific: [1, 7]}\n");
+    model("latest/1/model.fake");
+
+    Map<String, RepositoryEntry> entries = scan();
+
+    ModelDefinition pinned = entries.get("pinned").definition().orElseThrow();
+    assertThat(pinned.missingSpecificVersions()).containsExactly(7L);
+    assertThat(pinned.servedVersions()).containsExactly(1L);
+    assertThat(entries.get("latest").definition().orElseThrow().missingSpecificVersions())
+        .isEmpty();
+  }
+
+  @Test
   void aDirectoryHoldingAModelFileButNotNamedAsAVersionIsReportedWithTheNameToUse()
       throws IOException {
     model("zero/0/model.fake");
