@@ -350,13 +350,25 @@ public final class TorchScriptBackend implements Backend {
             + example);
   }
 
-  /** Returns where the model's config.yaml goes when the file sits in a version folder. */
+  /**
+   * Returns where the model's config.yaml goes: beside its version folder, or, for a file outside a
+   * model directory (which has no config.yaml), where to move it first.
+   */
   private static String configLocation(Path file) {
     Path versionDirectory = file.toAbsolutePath().getParent();
-    if (versionDirectory == null
-        || versionDirectory.getParent() == null
-        || !versionDirectory.getFileName().toString().matches("[0-9]+")) {
+    if (versionDirectory == null) {
       return "";
+    }
+    if (versionDirectory.getParent() == null
+        || !versionDirectory.getFileName().toString().matches("[0-9]+")) {
+      String name = file.getFileName().toString();
+      int dot = name.lastIndexOf('.');
+      Path model = versionDirectory.resolve(dot > 0 ? name.substring(0, dot) : name);
+      return " (a file outside a model directory has none: move it to "
+          + model.resolve("1").resolve("model.pt")
+          + " and write "
+          + model.resolve("config.yaml")
+          + ")";
     }
     return " (" + versionDirectory.getParent().resolve("config.yaml") + ")";
   }

@@ -52,7 +52,11 @@ class TorchScriptBackendTest {
         .satisfies(e -> assertUserError(e))
         .hasMessageContaining("'difference' version 1")
         .hasMessageContaining("has no declared signature")
-        .hasMessageContaining("config.yaml")
+        // a bare file has no config.yaml: where to put it and its config
+        .hasMessageContaining(
+            "(a file outside a model directory has none: move it to "
+                + Fixtures.file("difference.pt").toAbsolutePath().getParent().resolve("difference")
+                + "/1/model.pt and write ")
         .hasMessageContaining("backend: torchscript\n")
         // forward's own argument names, read from the archive
         .hasMessageContaining("  - name: a\n    datatype: FP32\n    shape: [-1, 10]")
