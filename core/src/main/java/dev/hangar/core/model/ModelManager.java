@@ -787,18 +787,16 @@ public final class ModelManager implements AutoCloseable {
   private CompletableFuture<LoadedVersion> ensureLoading(
       ModelEntry model, VersionEntry entry, LoadPriority priority, boolean yieldsToUnload) {
     if (entry.loading != null
-        && (!entry.loadingYields || entry.loadingAfterUnloads == entry.unloadRequests)) {
+        && (entry.loadingAfterUnloads < 0 || entry.loadingAfterUnloads == entry.unloadRequests)) {
       return entry.loading;
     }
     if (entry.ready != null && !entry.reloadRequested) {
       return CompletableFuture.completedFuture(entry.ready);
     }
     CompletableFuture<LoadedVersion> future = new CompletableFuture<>();
-    long unloads = entry.unloadRequests;
+    long unloadsBefore = yieldsToUnload ? entry.unloadRequests : -1;
     entry.loading = future;
-    entry.loadingAfterUnloads = unloads;
-    entry.loadingYields = yieldsToUnload;
-    long unloadsBefore = yieldsToUnload ? unloads : -1;
+    entry.loadingAfterUnloads = unloadsBefore;
     loader.execute(
         new LoaderTask(
             priority,
@@ -1096,7 +1094,6 @@ public final class ModelManager implements AutoCloseable {
     }
   }
 
-  /** Makes room for a load, evicting as its priority allows; runs on the loader thread. */
   /**
    * Starts the format's engine for a load of {@code need} bytes; runs on the loader thread. The
    * engine's memory is the server's own, not the model's, and stays: when it and the model would
@@ -1111,20 +1108,14 @@ public final class ModelManager implements AutoCloseable {
     }
     long engine = backend.engineMemoryEstimateBytes();
     if (budget.baselineBytes() + engine + need > budget.limitBytes()) {
-      throw new InsufficientMemoryException(
-          "cannot load "
-              + target.key.describe()
-              + ": starting the "
+      throw pastTheBudget(
+          target,
+          "starting the "
               + format
               + " engine takes about "
               + DataSize.format(engine)
               + " and the model about "
-              + DataSize.format(need)
-              + ", more than the memory budget of "
-              + DataSize.format(budget.limitBytes())
-              + " leaves beside the server's own "
-              + DataSize.format(budget.baselineBytes())
-              + "; raise the budget (--memory)");
+              + DataSize.format(need));
     }
     long before = memory.residentBytes();
     backend.prepare();
@@ -1140,6 +1131,23 @@ public final class ModelManager implements AutoCloseable {
         DataSize.format(budget.limitBytes()));
   }
 
+  /**
+   * The failure of a load that would not fit beside the server's own memory: {@code what} it takes.
+   */
+  private InsufficientMemoryException pastTheBudget(VersionEntry target, String what) {
+    return new InsufficientMemoryException(
+        "cannot load "
+            + target.key.describe()
+            + ": "
+            + what
+            + ", more than the memory budget of "
+            + DataSize.format(budget.limitBytes())
+            + " leaves beside the server's own "
+            + DataSize.format(budget.baselineBytes())
+            + "; raise the budget (--memory)");
+  }
+
+  /** Makes room for a load, evicting as its priority allows; runs on the loader thread. */
   private void admit(VersionEntry target, Object account, long need, LoadPriority priority) {
     List<String> evicted = new ArrayList<>();
     while (true) {
@@ -1151,16 +1159,7 @@ public final class ModelManager implements AutoCloseable {
           return;
         }
         if (budget.baselineBytes() + need > budget.limitBytes()) {
-          throw new InsufficientMemoryException(
-              "cannot load "
-                  + target.key.describe()
-                  + ": it needs about "
-                  + DataSize.format(need)
-                  + ", more than the memory budget of "
-                  + DataSize.format(budget.limitBytes())
-                  + " leaves beside the server's own "
-                  + DataSize.format(budget.baselineBytes())
-                  + "; raise the budget (--memory)");
+          throw pastTheBudget(target, "it needs about " + DataSize.format(need));
         }
         // the most evicting can free is what the models it may evict were measured to hold: when
         // even that leaves too little room, evicting them would lose them for nothing
@@ -1869,10 +1868,9 @@ public final class ModelManager implements AutoCloseable {
     ModelVersionFile file;
     LoadedVersion loaded;
     CompletableFuture<LoadedVersion> loading;
-    // the unload requests there had been when the load in progress was asked for, and whether it
-    // gives way to a later one (a repository-API load)
+    // the unload requests there had been when the load in progress was asked for by the repository
+    // API, which gives way to a later one; -1 for a load a request needs, which does not
     long loadingAfterUnloads;
-    boolean loadingYields;
     boolean reloadRequested;
     // requests of the repository API, so that the last of a load and an unload wins
     long loadRequests;
