@@ -332,19 +332,14 @@ final class BenchCommand implements Callable<Integer> {
     List<LevelResult> results = new ArrayList<>();
     progress.start("bench " + model, (long) levels.size() * settings.maxWindows());
     // Ctrl-C or SIGTERM stops the level in progress; the levels measured are still reported
-    Thread worker = Thread.currentThread();
     AtomicBoolean stopping = new AtomicBoolean();
-    Runnable stop =
-        () -> {
-          if (stopping.getAndSet(true)) {
-            System.exit(130);
-          }
-          err.println(
-              "stopping: the levels measured so far are reported (a second Ctrl-C quits at once)");
-          err.flush();
-          worker.interrupt();
-        };
-    try (Signals.Handling signals = Signals.handleTermination(stop)) {
+    try (Signals.Handling signals =
+        Signals.interruptOnTermination(
+            Thread.currentThread(),
+            stopping,
+            err,
+            "stopping: the levels measured so far are reported (a second Ctrl-C quits at once)",
+            130)) {
       for (int i = 0; i < levels.size(); i++) {
         long before = (long) i * settings.maxWindows();
         LevelResult result =
@@ -426,39 +421,17 @@ final class BenchCommand implements Callable<Integer> {
               + levels.size()
               + " levels; the table holds the levels measured");
     }
-    long mismatches =
-        results.stream().mapToLong(result -> result.errors().getOrDefault("mismatch", 0L)).sum();
+    long mismatches = errors(results, "mismatch");
     if (mismatches > 0) {
-      String example =
-          results.stream()
-              .map(result -> result.errorExamples().get("mismatch"))
-              .filter(value -> value != null)
-              .findFirst()
-              .orElse("");
+      String example = firstExample(results, "mismatch");
       throw new HangarException(
           ErrorCategory.USER_ERROR,
           mismatches + " measured responses differed from --expect; the first: " + example);
     }
-    long unreachable =
-        results.stream()
-            .mapToLong(
-                result ->
-                    result.errors().getOrDefault("connection_refused", 0L)
-                        + result.errors().getOrDefault("connection_error", 0L))
-            .sum();
+    long unreachable = errors(results, "connection_refused", "connection_error");
     if (unreachable > 0 && !results.stream().allMatch(result -> result.requests() == 0)) {
       // the server went away during the run: the numbers above are not the server's
-      String example =
-          results.stream()
-              .map(
-                  result ->
-                      result
-                          .errorExamples()
-                          .getOrDefault(
-                              "connection_refused", result.errorExamples().get("connection_error")))
-              .filter(value -> value != null)
-              .findFirst()
-              .orElse("");
+      String example = firstExample(results, "connection_refused", "connection_error");
       throw new HangarException(
           ErrorCategory.UNAVAILABLE,
           unreachable
@@ -762,6 +735,30 @@ final class BenchCommand implements Callable<Integer> {
             "'" + value + "' is not a positive percentage such as 10%");
       }
     }
+  }
+
+  /** The measured errors of these kinds over every level. */
+  private static long errors(List<LevelResult> results, String... kinds) {
+    long count = 0;
+    for (LevelResult result : results) {
+      for (String kind : kinds) {
+        count += result.errors().getOrDefault(kind, 0L);
+      }
+    }
+    return count;
+  }
+
+  /** The first example of an error of these kinds, level by level; empty when none. */
+  private static String firstExample(List<LevelResult> results, String... kinds) {
+    for (LevelResult result : results) {
+      for (String kind : kinds) {
+        String example = result.errorExamples().get(kind);
+        if (example != null) {
+          return example;
+        }
+      }
+    }
+    return "";
   }
 
   private static void atLeastOne(String option, int value) {

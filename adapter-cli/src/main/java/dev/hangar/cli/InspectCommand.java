@@ -49,17 +49,16 @@ final class InspectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Path named = Path.of(target);
-    if (!Files.isRegularFile(named) && (target.contains("/") || Files.isDirectory(named))) {
+    Path file = Path.of(target);
+    if (!Files.isRegularFile(file) && (target.contains("/") || Files.isDirectory(file))) {
       // a path: a model in the repository is named without one
       throw new UsageException(
           "'"
               + target
               + "' is not a model file: "
-              + (Files.isDirectory(named) ? "it is a directory" : "no such file"));
+              + (Files.isDirectory(file) ? "it is a directory" : "no such file"));
     }
     try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
-      Path file = Path.of(target);
       if (Files.isRegularFile(file)) {
         spec.commandLine().getOut().print(inspectFile(hangar, file));
       } else {

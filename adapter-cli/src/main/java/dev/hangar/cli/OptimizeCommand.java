@@ -196,12 +196,17 @@ final class OptimizeCommand implements Callable<Integer> {
     MeasurementPlan plan = plan(warmup, timed, optimizeAsked);
     Optional<TuningOptions> tuningOptions = tuningOptions(warmup, timed);
     checkOut();
-    Thread worker = Thread.currentThread();
     AtomicBoolean stopping = new AtomicBoolean();
     // a signal interrupts the run, which stops at its next step: its finally blocks remove its
     // files, and the process never exits inside ONNX Runtime, whose own shutdown hook would tear
     // it down under a running call (a crash); a second signal quits at once
-    try (Signals.Handling signals = Signals.handleTermination(() -> stop(worker, stopping))) {
+    try (Signals.Handling signals =
+        Signals.interruptOnTermination(
+            Thread.currentThread(),
+            stopping,
+            spec.commandLine().getErr(),
+            "stopping at the run's next step (a second Ctrl-C quits at once)",
+            1)) {
       return run(optimizeAsked, options, plan, tuningOptions, warmup);
     } catch (RuntimeException e) {
       if (stopping.get()) {
@@ -212,17 +217,6 @@ final class OptimizeCommand implements Callable<Integer> {
       }
       throw e;
     }
-  }
-
-  /** Handles Ctrl-C or SIGTERM: the first interrupts the run, the second exits at once. */
-  private void stop(Thread worker, AtomicBoolean stopping) {
-    if (stopping.getAndSet(true)) {
-      System.exit(1);
-    }
-    PrintWriter err = spec.commandLine().getErr();
-    err.println("stopping at the run's next step (a second Ctrl-C quits at once)");
-    err.flush();
-    worker.interrupt();
   }
 
   private int run(

@@ -1,10 +1,12 @@
 package dev.hangar.cli;
 
+import java.io.PrintWriter;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Catches SIGTERM and SIGINT so that a server can shut down in order and exit 0, where the JVM's
@@ -20,6 +22,28 @@ final class Signals {
   /** Runs {@code action} (once per signal) on SIGTERM and SIGINT instead of ending the JVM. */
   static void onTermination(Runnable action) {
     handleTermination(action);
+  }
+
+  /**
+   * Until the returned handling is closed, the first SIGTERM or SIGINT sets {@code stopping}, says
+   * {@code message} on {@code err} and interrupts {@code worker}, which stops at its next step; a
+   * second exits the JVM at once with {@code secondSignalStatus}.
+   */
+  static Handling interruptOnTermination(
+      Thread worker,
+      AtomicBoolean stopping,
+      PrintWriter err,
+      String message,
+      int secondSignalStatus) {
+    return handleTermination(
+        () -> {
+          if (stopping.getAndSet(true)) {
+            System.exit(secondSignalStatus);
+          }
+          err.println(message);
+          err.flush();
+          worker.interrupt();
+        });
   }
 
   /** Handlers put in place, and a way to put back the ones before. */
