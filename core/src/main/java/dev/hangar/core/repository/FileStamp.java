@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
-import java.util.Optional;
+import java.util.Map;
 
 /**
  * What the repository poller compares to notice that a file changed: its size, modification time
@@ -34,19 +34,26 @@ public record FileStamp(long size, Instant modified, Instant changed) {
   /** Returns the stamp of a file, {@link #MISSING} when it cannot be read. */
   public static FileStamp of(Path file) {
     try {
-      BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-      Instant modified = attributes.lastModifiedTime().toInstant();
-      return new FileStamp(attributes.size(), modified, changeTime(file).orElse(modified));
+      // one stat for the three, where the file system has a status-change time
+      Map<String, Object> unix = Files.readAttributes(file, "unix:size,lastModifiedTime,ctime");
+      return new FileStamp(
+          (Long) unix.get("size"),
+          ((FileTime) unix.get("lastModifiedTime")).toInstant(),
+          ((FileTime) unix.get("ctime")).toInstant());
+    } catch (UnsupportedOperationException | IllegalArgumentException e) {
+      return basic(file); // not a POSIX file system
     } catch (IOException e) {
       return MISSING;
     }
   }
 
-  private static Optional<Instant> changeTime(Path file) throws IOException {
+  private static FileStamp basic(Path file) {
     try {
-      return Optional.of(((FileTime) Files.getAttribute(file, "unix:ctime")).toInstant());
-    } catch (UnsupportedOperationException | IllegalArgumentException e) {
-      return Optional.empty(); // not a POSIX file system
+      BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+      Instant modified = attributes.lastModifiedTime().toInstant();
+      return new FileStamp(attributes.size(), modified, modified);
+    } catch (IOException e) {
+      return MISSING;
     }
   }
 }
