@@ -8,6 +8,7 @@ import dev.hangar.core.config.LoadPriority;
 import dev.hangar.core.config.ModelConfig;
 import dev.hangar.core.config.Suggestions;
 import dev.hangar.core.health.ModelStatistics;
+import dev.hangar.core.memory.EvictionReturns;
 import dev.hangar.core.memory.MemoryBudget;
 import dev.hangar.core.memory.MemoryEstimator;
 import dev.hangar.core.memory.MemoryReclaimer;
@@ -54,6 +55,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * Keeps models loaded, warm and inside the process's memory budget.
@@ -93,6 +95,7 @@ public final class ModelManager implements AutoCloseable {
   private final BackendRegistry backends;
   private final MemoryBudget<Object> budget;
   private final MemoryEstimator estimator = new MemoryEstimator();
+  private final EvictionReturns evictionReturns = new EvictionReturns();
   // the formats whose engine a load has started; loader thread only
   private final Set<String> startedEngines = new HashSet<>();
   private final ResidentMemory memory;
@@ -1149,11 +1152,12 @@ public final class ModelManager implements AutoCloseable {
 
   /** Makes room for a load, evicting as its priority allows; runs on the loader thread. */
   private void admit(VersionEntry target, Object account, long need, LoadPriority priority) {
-    List<String> evicted = new ArrayList<>();
+    List<Eviction> evicted = new ArrayList<>();
     while (true) {
       lock.lock();
       try {
-        long used = Math.max(memory.residentBytes(), budget.accountedBytes());
+        long resident = memory.residentBytes();
+        long used = Math.max(resident, budget.accountedBytes());
         if (used + need <= budget.limitBytes()) {
           budget.account(account, need);
           return;
@@ -1161,18 +1165,21 @@ public final class ModelManager implements AutoCloseable {
         if (budget.baselineBytes() + need > budget.limitBytes()) {
           throw pastTheBudget(target, "it needs about " + DataSize.format(need));
         }
-        // the most evicting can free is what the models it may evict were measured to hold: when
-        // even that leaves too little room, evicting them would lose them for nothing
-        long evictable = evictableBytes(target, priority);
-        if (used - evictable + need > budget.limitBytes()) {
-          throw insufficient(
-              target, need, memory.residentBytes(), used, priority, evictable, evicted);
+        // when even evicting every model it may leaves too little room, evicting them would lose
+        // them for nothing
+        long afterEvicting = usedAfterEvicting(target, priority, resident);
+        if (afterEvicting + need > budget.limitBytes()) {
+          long evictable = chooseVictim(target, priority) == null ? -1 : used - afterEvicting;
+          throw insufficient(target, need, resident, used, priority, evictable, evicted);
         }
       } finally {
         lock.unlock();
       }
-      Optional<String> victim = evictOne(target, priority);
-      if (victim.isEmpty()) {
+      Optional<Eviction> eviction = evictOne(target, priority);
+      if (eviction.isEmpty() || eviction.get().fellShort()) {
+        // none left to evict, or one freed far less than planned: the plan was wrong, and evicting
+        // more by it would likely lose them for nothing too
+        eviction.ifPresent(evicted::add);
         lock.lock();
         try {
           long resident = memory.residentBytes();
@@ -1182,13 +1189,13 @@ public final class ModelManager implements AutoCloseable {
               resident,
               Math.max(resident, budget.accountedBytes()),
               priority,
-              0,
+              -1,
               evicted);
         } finally {
           lock.unlock();
         }
       }
-      evicted.add(victim.get());
+      evicted.add(eviction.get());
     }
   }
 
@@ -1216,12 +1223,14 @@ public final class ModelManager implements AutoCloseable {
    * Evicts the least recently used version the priority allows, waiting for its in-flight requests.
    * Runs on the loader thread.
    *
-   * @return the version evicted and what it held, empty when there was none to evict
+   * @return the eviction, empty when there was none to evict
    */
-  private Optional<String> evictOne(VersionEntry target, LoadPriority priority) {
+  private Optional<Eviction> evictOne(VersionEntry target, LoadPriority priority) {
     VersionEntry victim;
     LoadedVersion victimLoad;
     String evicted;
+    long usedBefore;
+    long expected;
     lock.lock();
     try {
       victim = chooseVictim(target, priority);
@@ -1230,12 +1239,37 @@ public final class ModelManager implements AutoCloseable {
       }
       victimLoad = victim.loaded;
       evicted = victim.describeMemory();
+      long resident = memory.residentBytes();
+      usedBefore = Math.max(resident, budget.accountedBytes());
+      expected =
+          usedBefore
+              - Math.max(
+                  resident
+                      - evictionReturns.expectedReturn(victimLoad.format(), victim.accountedBytes),
+                  budget.accountedBytes() - victim.accountedBytes);
       beginUnload(victim, "evicted (least recently used) to make room for " + target.key);
     } finally {
       lock.unlock();
     }
     finishUnload(victim, victimLoad, ModelState.EVICTED, "evicted to make room for " + target.key);
-    return Optional.of(evicted);
+    long usedAfter = Math.max(memory.residentBytes(), budget.accountedBytes());
+    return Optional.of(new Eviction(evicted, expected, usedBefore - usedAfter));
+  }
+
+  /**
+   * One eviction: the version and what it held, what it was expected to free of the budget's use
+   * and what it freed.
+   */
+  private record Eviction(String description, long expectedBytes, long freedBytes) {
+    /** Whether it freed less than half what it was expected to (of at least 1 MB: noise below). */
+    boolean fellShort() {
+      return expectedBytes >= 1L << 20 && freedBytes < expectedBytes / 2;
+    }
+
+    @Override
+    public String toString() {
+      return description;
+    }
   }
 
   private VersionEntry chooseVictim(VersionEntry target, LoadPriority priority) {
@@ -1251,17 +1285,23 @@ public final class ModelManager implements AutoCloseable {
     return victim;
   }
 
-  /** What the versions a load of {@code target} may evict hold together. */
-  private long evictableBytes(VersionEntry target, LoadPriority priority) {
-    long bytes = 0;
+  /**
+   * What the budget's use (the larger of resident memory and the accounted total) would be with
+   * every version a load of {@code target} may evict gone: each takes its charge off the accounted
+   * total, and off resident memory what its format was seen to give back.
+   */
+  private long usedAfterEvicting(VersionEntry target, LoadPriority priority, long resident) {
+    long charged = 0;
+    long returned = 0;
     for (ModelEntry model : models.values()) {
       for (VersionEntry entry : model.versions.values()) {
         if (mayEvict(model, entry, target, priority)) {
-          bytes += entry.accountedBytes;
+          charged += entry.accountedBytes;
+          returned += evictionReturns.expectedReturn(entry.ready.format(), entry.accountedBytes);
         }
       }
     }
-    return bytes;
+    return Math.max(resident - returned, budget.accountedBytes() - charged);
   }
 
   /**
@@ -1278,10 +1318,34 @@ public final class ModelManager implements AutoCloseable {
         && (priority == LoadPriority.HIGH || loaded.activeLeases() == 0);
   }
 
+  /** What a load that failed had evicted first, for its message. */
+  private static String evictedBefore(List<Eviction> evicted) {
+    if (evicted.isEmpty()) {
+      return "";
+    }
+    Eviction last = evicted.get(evicted.size() - 1);
+    String all = evicted.stream().map(Eviction::description).collect(Collectors.joining(", "));
+    if (last.fellShort()) {
+      return "; it evicted "
+          + all
+          + ", but evicting "
+          + last.description()
+          + " freed "
+          + DataSize.format(Math.max(0, last.freedBytes()))
+          + " of the "
+          + DataSize.format(last.expectedBytes())
+          + " it was expected to (the engine keeps memory after an unload), so no more were"
+          + " evicted";
+    }
+    return "; it evicted "
+        + all
+        + ", but resident memory did not fall by what they were measured to hold";
+  }
+
   /**
-   * The failure of a load that does not fit; {@code evictable} is what the models it could still
-   * have evicted hold, when evicting them would not have made room (0 when there are none), and
-   * {@code evicted} the versions it evicted before finding so.
+   * The failure of a load that does not fit; {@code evictable} is what evicting the models it could
+   * still have evicted would free, when that would not have made room (-1 when there are none or it
+   * does not apply), and {@code evicted} the evictions it made before finding so.
    */
   private HangarException insufficient(
       VersionEntry target,
@@ -1290,7 +1354,7 @@ public final class ModelManager implements AutoCloseable {
       long used,
       LoadPriority priority,
       long evictable,
-      List<String> evicted) {
+      List<Eviction> evicted) {
     List<String> pinned = new ArrayList<>();
     List<String> busy = new ArrayList<>();
     long busyBytes = 0;
@@ -1325,17 +1389,16 @@ public final class ModelManager implements AutoCloseable {
             + ", accounted "
             + DataSize.format(budget.accountedBytes())
             + ")"
-            + (evicted.isEmpty()
-                ? ""
-                : "; it evicted "
-                    + String.join(", ", evicted)
-                    + ", but resident memory did not fall by what they were measured to hold")
-            + (evictable > 0
+            + evictedBefore(evicted)
+            + (evictable >= 0
                 ? (evicted.isEmpty()
                         ? ", and evicting every model it may"
                         : "; evicting every model it may still")
-                    + " evict would free at most "
-                    + DataSize.format(evictable)
+                    + " evict would free "
+                    + (evictable > 0
+                        ? "at most " + DataSize.format(evictable)
+                        : "nothing (their engines were seen to keep what a model held once it"
+                            + " closed)")
                     + ", so "
                     + (evicted.isEmpty() ? "none was" : "no more were")
                     + " evicted"
@@ -1355,7 +1418,7 @@ public final class ModelManager implements AutoCloseable {
                 : "");
     if (priority == LoadPriority.NORMAL
         && busyBytes > 0
-        && used - evictable - busyBytes + need <= budget.limitBytes()) {
+        && used - Math.max(0, evictable) - busyBytes + need <= budget.limitBytes()) {
       // only requests in flight stand in the way: a retry once they end can load it (503)
       return new ModelUnavailableException(
           problem + "; the busy models hold enough: retry once their requests end");
@@ -1444,11 +1507,7 @@ public final class ModelManager implements AutoCloseable {
     if (!awaitDrained(loaded)) {
       return;
     }
-    long before = memory.residentBytes();
-    closeQuietly(loaded.model());
-    reclaimer.releaseFreedMemory();
-    long after = memory.residentBytes();
-    budget.release(loaded.account());
+    String residentChange = closeAndRelease(loaded);
     lock.lock();
     try {
       if (entry.loaded == loaded) {
@@ -1461,14 +1520,7 @@ public final class ModelManager implements AutoCloseable {
           // a version the policy no longer serves leaves the listing with its last transition
           model.versions.remove(entry.key.version(), entry);
         }
-        transition(
-            entry,
-            finalState,
-            reason
-                + "; resident memory "
-                + DataSize.format(before)
-                + " -> "
-                + DataSize.format(after));
+        transition(entry, finalState, reason + "; resident memory " + residentChange);
       }
     } finally {
       lock.unlock();
@@ -1501,20 +1553,29 @@ public final class ModelManager implements AutoCloseable {
     if (!awaitDrained(previous)) {
       return;
     }
-    long before = memory.residentBytes();
-    closeQuietly(previous.model());
-    reclaimer.releaseFreedMemory();
-    long after = memory.residentBytes();
-    budget.release(previous.account());
+    String residentChange = closeAndRelease(previous);
     LOG.log(
         Level.INFO,
-        "model {0} version {1}: closed {2}; resident memory {3} -> {4}",
+        "model {0} version {1}: closed {2}; resident memory {3}",
         entry.key.name(),
         entry.key.version(),
         what,
-        DataSize.format(before),
-        DataSize.format(after));
+        residentChange);
     unloadListeners.forEach(listener -> listener.accept(previous));
+  }
+
+  /**
+   * Closes an instance, hands the memory it freed back to the system, learns what that gave back
+   * and releases its charge; returns resident memory's change, "before -> after".
+   */
+  private String closeAndRelease(LoadedVersion loaded) {
+    long before = memory.residentBytes();
+    closeQuietly(loaded.model());
+    reclaimer.releaseFreedMemory();
+    long after = memory.residentBytes();
+    evictionReturns.record(loaded.format(), budget.accountOf(loaded.account()), before, after);
+    budget.release(loaded.account());
+    return DataSize.format(before) + " -> " + DataSize.format(after);
   }
 
   private static void closeQuietly(LoadedModel model) {

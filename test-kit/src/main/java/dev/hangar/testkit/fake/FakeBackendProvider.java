@@ -26,6 +26,7 @@ import java.util.Set;
  * input.x = FP32 -1,4        # inputs, in name order; -1 is a free dimension
  * output.y = FP32 -1,4       # outputs; output i echoes input i (doubled, for FP32)
  * memory = 52428800          # bytes the model holds while loaded (see FakeEngine)
+ * kept = 52428800            # of those, bytes the engine keeps once it closes, as allocators do
  * fail = load | warmup       # fail to load, or fail every inference (so warmup fails)
  * fail = rows                # answer several rows with one too few in output 0 (if FP32)
  * </pre>
@@ -131,8 +132,9 @@ public final class FakeBackendProvider implements BackendProvider {
     long memory = Long.parseLong(properties.getProperty("memory").trim());
     engine.allocate(memory);
     String fail = properties.getProperty("fail", "");
+    long kept = Long.parseLong(properties.getProperty("kept", "0").trim());
     return new FakeLoadedModel(
-        source.name(), signature, memory, engine, fail.equals("warmup"), fail.equals("rows"));
+        source.name(), signature, memory, kept, engine, fail.equals("warmup"), fail.equals("rows"));
   }
 
   private static List<TensorSpec> specs(Properties properties, String prefix) {

@@ -25,6 +25,7 @@ final class FakeLoadedModel implements LoadedModel {
   private final String name;
   private final ModelSignature signature;
   private final long memory;
+  private final long keptOnClose;
   private final FakeEngine engine;
   private final boolean failInference;
   private final boolean dropsARow;
@@ -34,12 +35,14 @@ final class FakeLoadedModel implements LoadedModel {
       String name,
       ModelSignature signature,
       long memory,
+      long keptOnClose,
       FakeEngine engine,
       boolean failInference,
       boolean dropsARow) {
     this.name = name;
     this.signature = signature;
     this.memory = memory;
+    this.keptOnClose = keptOnClose;
     this.engine = engine;
     this.failInference = failInference;
     this.dropsARow = dropsARow;
@@ -135,7 +138,8 @@ final class FakeLoadedModel implements LoadedModel {
   public void close() {
     if (!closed) {
       closed = true;
-      engine.allocate(-memory);
+      // what the engine keeps stays allocated, as an allocator's cache
+      engine.allocate(-(memory - keptOnClose));
       engine.closed(name);
     }
   }
