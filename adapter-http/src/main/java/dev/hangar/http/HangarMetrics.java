@@ -16,6 +16,11 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.Collector;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.Quantile;
+import io.prometheus.metrics.model.snapshots.Quantiles;
+import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +30,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -79,6 +83,8 @@ public final class HangarMetrics {
         .description("Model versions holding engine resources (warming, ready or unloading)")
         .strongReference(true)
         .register(registry);
+    // a summary's quantiles come from core's histograms: Micrometer's own summaries record here
+    registry.getPrometheusRegistry().register((Collector) this::latencySummary);
     manager.onTransition(
         transition -> {
           if (transition.to() == ModelState.EVICTED) {
@@ -116,6 +122,38 @@ public final class HangarMetrics {
   /** Returns the registry, for adapters that add their own meters. */
   public PrometheusMeterRegistry registry() {
     return registry;
+  }
+
+  /**
+   * The end-to-end latency of successful requests since start, per version, as a Prometheus
+   * summary: the 0.5, 0.9 and 0.99 quantiles, the count and the sum. Read at scrape time, under the
+   * scrape lock, from the snapshots {@link #refresh} took.
+   */
+  private SummarySnapshot latencySummary() {
+    SummarySnapshot.Builder summary =
+        SummarySnapshot.builder()
+            .name("hangar_inference_request_latency_seconds")
+            .help("End-to-end latency of successful requests since start");
+    snapshots.forEach(
+        (key, stats) -> {
+          LatencySummary latency = stats.requestLatency();
+          summary.dataPoint(
+              SummarySnapshot.SummaryDataPointSnapshot.builder()
+                  .labels(Labels.of("model", key.name(), "version", Long.toString(key.version())))
+                  .quantiles(
+                      Quantiles.of(
+                          new Quantile(0.5, seconds(latency.p50())),
+                          new Quantile(0.9, seconds(latency.p90())),
+                          new Quantile(0.99, seconds(latency.p99()))))
+                  .count(latency.count())
+                  .sum(seconds(latency.total()))
+                  .build());
+        });
+    return summary.build();
+  }
+
+  private static double seconds(Duration duration) {
+    return duration.toNanos() / 1e9;
   }
 
   private double loadedVersions() {
@@ -233,25 +271,6 @@ public final class HangarMetrics {
             "Cumulative time of response cache lookups that missed and of storing their responses,"
                 + " in microseconds",
             stats -> micros(stats.cacheMissTime())));
-    for (String quantile : List.of("0.5", "0.9", "0.99")) {
-      Function<LatencySummary, Duration> pick =
-          switch (quantile) {
-            case "0.5" -> LatencySummary::p50;
-            case "0.9" -> LatencySummary::p90;
-            default -> LatencySummary::p99;
-          };
-      registered.add(
-          Gauge.builder(
-                  "hangar_inference_request_latency_seconds",
-                  this,
-                  metrics ->
-                      metrics.read(key, stats -> pick.apply(stats.requestLatency()).toNanos())
-                          / 1e9)
-              .description("Latency quantiles of successful requests since start")
-              .tags(tags.and("quantile", quantile))
-              .strongReference(true)
-              .register(registry));
-    }
     registered.add(
         Gauge.builder(
                 "hangar_model_memory_bytes",

@@ -2,6 +2,7 @@ package dev.hangar.http;
 
 import static dev.hangar.http.Repositories.MB;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hangar.spi.BackendException;
@@ -1049,8 +1050,11 @@ class V2EndpointsTest {
         .contains("nv_cache_num_misses_per_model_total" + labels)
         .contains("hangar_model_memory_bytes" + labels)
         .contains("hangar_model_load_duration_seconds_count" + labels)
+        .contains("# TYPE hangar_inference_request_latency_seconds summary")
         .contains(
-            "hangar_inference_request_latency_seconds{model=\"quality_predictor\",quantile=\"0.99\",version=\"1\"}")
+            "hangar_inference_request_latency_seconds{model=\"quality_predictor\",version=\"1\",quantile=\"0.99\"}")
+        .contains("hangar_inference_request_latency_seconds_count" + labels)
+        .contains("hangar_inference_request_latency_seconds_sum" + labels)
         .contains("hangar_memory_budget_bytes 4.294967296E9")
         .contains("hangar_process_resident_memory_bytes")
         .contains("hangar_models_loaded")
@@ -1063,6 +1067,14 @@ class V2EndpointsTest {
         .contains("jvm_gc_collection_seconds_total{gc=")
         .contains("hangar_http_body_bytes ");
     assertThat(value(text, "jvm_threads_live_threads")).isGreaterThan(1);
+    // the latency summary counts the successes, and its quantiles are latencies of them
+    assertThat(value(text, "hangar_inference_request_latency_seconds_count" + labels))
+        .isEqualTo(value(text, "nv_inference_request_success_total" + labels))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(value(text, "hangar_inference_request_latency_seconds_sum" + labels))
+        .isPositive()
+        .isEqualTo(
+            value(text, "nv_inference_request_duration_us_total" + labels) / 1e6, within(2e-6));
     // answers by status class, those that never reach a model included
     double clientErrors = value(text, "hangar_http_responses_total{status=\"4xx\"}");
     assertThat(value(text, "hangar_http_responses_total{status=\"2xx\"}"))
