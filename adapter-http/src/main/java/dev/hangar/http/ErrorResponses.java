@@ -55,6 +55,11 @@ final class ErrorResponses {
     } else if (cause instanceof HangarException hangar) {
       status = status(hangar.category());
       message = hangar.getMessage();
+    } else if (cause instanceof OutOfMemoryError) {
+      // what the request allocated is garbage now: it alone failed, and the server goes on
+      HttpProblem problem = RequestBodies.noHeapFor("this request");
+      status = problem.status();
+      message = problem.getMessage();
     } else {
       status = 500;
       message = "internal error: " + cause.getClass().getSimpleName() + " (logged by the server)";

@@ -1,13 +1,17 @@
 package dev.hangar.core.inference;
 
 import dev.hangar.core.config.BatchingConfig;
+import dev.hangar.core.config.DataSize;
 import dev.hangar.core.config.Durations;
 import dev.hangar.core.health.ComputeTimes;
 import dev.hangar.core.health.FailureReason;
 import dev.hangar.core.model.LoadedVersion;
 import dev.hangar.core.time.TimeSource;
 import dev.hangar.spi.BackendException;
+import dev.hangar.spi.ErrorCategory;
+import dev.hangar.spi.HangarException;
 import dev.hangar.spi.Tensor;
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -46,6 +50,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * set for a delay or deadline fires.
  */
 final class ModelScheduler {
+  private static final System.Logger LOG = System.getLogger(ModelScheduler.class.getName());
   // the fewest answers worth a hand-off to another thread
   private static final int ANSWERS_PER_TASK = 8;
   private final LoadedVersion version;
@@ -202,6 +207,13 @@ final class ModelScheduler {
   }
 
   private void expireIfQueued(PendingRequest pending) {
+    long now = time.nanoTime();
+    if (!pending.isExpired(now)) {
+      // the timer's clock ran ahead of the time source's: look again at the deadline
+      timer.schedule(
+          () -> expireIfQueued(pending), pending.deadlineNanos - now, TimeUnit.NANOSECONDS);
+      return;
+    }
     boolean removed;
     lock.lock();
     try {
@@ -420,8 +432,38 @@ final class ModelScheduler {
     return batch;
   }
 
-  /** Runs one batch; returns what completes each of its requests, in the batch's order. */
+  /**
+   * Runs one batch; returns what completes each of its requests, in the batch's order. Never
+   * throws: a batch whose requests were left unanswered would keep the model's slot for good, and
+   * every later request to the model would wait forever.
+   */
   private List<Runnable> execute(List<PendingRequest> batch) {
+    try {
+      return run(batch);
+    } catch (RuntimeException | Error e) {
+      try {
+        return failAll(batch, asFailure(e, batch));
+      } catch (Error again) {
+        // the heap ran out again while failing them: fail them with the error itself, at once
+        for (PendingRequest pending : batch) {
+          failQuietly(pending, e);
+        }
+        return List.of();
+      }
+    }
+  }
+
+  /** Fails a request allocating as little as can be, and never throws. */
+  private static void failQuietly(PendingRequest pending, Throwable failure) {
+    try {
+      pending.lease.close();
+      pending.response.completeExceptionally(failure);
+    } catch (RuntimeException | Error ignored) {
+      // nothing more can be done for this request; the others and the model's slot come first
+    }
+  }
+
+  private List<Runnable> run(List<PendingRequest> batch) {
     long start = time.nanoTime();
     int rows = 0;
     for (PendingRequest pending : batch) {
@@ -433,7 +475,7 @@ final class ModelScheduler {
       List<Tensor> inputs = batch.size() == 1 ? batch.get(0).orderedInputs : concatenate(batch);
       inferStart = time.nanoTime();
       outputs = version.model().infer(inputs);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | OutOfMemoryError e) {
       if (batch.size() > 1) {
         // one request's values may be at fault (a value refused, an engine error on it): run
         // each alone so that only its request fails
@@ -443,7 +485,7 @@ final class ModelScheduler {
         }
         return answers;
       }
-      return failed(batch, rows, start, inferStart, e);
+      return failed(batch, rows, start, inferStart, asFailure(e, batch));
     }
     if (batch.size() > 1) {
       for (Tensor output : outputs) {
@@ -498,9 +540,35 @@ final class ModelScheduler {
             + " rows; is dimension 0 really a batch dimension?");
   }
 
+  /**
+   * What a batch's requests fail with: the exception itself, but for a heap that ran out (the
+   * batch's tensors were garbage once it failed), which is insufficient resources, not a fault.
+   */
+  private Throwable asFailure(Throwable e, List<PendingRequest> batch) {
+    if (!(e instanceof OutOfMemoryError)) {
+      return e;
+    }
+    long rows = 0;
+    for (PendingRequest pending : batch) {
+      rows += pending.rows;
+    }
+    return new HangarException(
+        ErrorCategory.INSUFFICIENT_RESOURCES,
+        "the server's heap ran out running model '"
+            + version.key().name()
+            + "' on "
+            + (batch.size() == 1 ? "a request" : "a batch of " + batch.size() + " requests")
+            + " of "
+            + rows
+            + " rows (the heap holds at most "
+            + DataSize.format(Runtime.getRuntime().maxMemory())
+            + "); send smaller requests, or give the server more memory (--memory, or"
+            + " HANGAR_HEAP)");
+  }
+
   /** Records an execution that failed, and fails its requests. */
   private List<Runnable> failed(
-      List<PendingRequest> batch, int rows, long start, long inferStart, RuntimeException e) {
+      List<PendingRequest> batch, int rows, long start, long inferStart, Throwable e) {
     long end = time.nanoTime();
     version
         .statistics()
@@ -508,7 +576,7 @@ final class ModelScheduler {
     return failAll(batch, e);
   }
 
-  private List<Runnable> failAll(List<PendingRequest> batch, RuntimeException failure) {
+  private List<Runnable> failAll(List<PendingRequest> batch, Throwable failure) {
     List<Runnable> answers = new ArrayList<>(batch.size());
     for (PendingRequest pending : batch) {
       answers.add(() -> fail(pending, failure));
@@ -531,20 +599,32 @@ final class ModelScheduler {
 
   private void succeed(
       PendingRequest pending, List<Tensor> outputs, long start, ComputeTimes times) {
+    InferenceResponse response;
+    try {
+      response =
+          new InferenceResponse(
+              pending.request.model(),
+              version.key().version(),
+              pending.request.id(),
+              RequestValidator.select(pending.request, outputs),
+              false);
+    } catch (RuntimeException | Error e) {
+      // the request is answered whatever happens: a client must never wait forever
+      fail(pending, asFailure(e, List.of(pending)));
+      return;
+    }
     pending.lease.close();
     version
         .statistics()
         .recordSuccess(
             start - pending.enqueuedNanos, times, time.nanoTime() - pending.submittedNanos);
-    InferenceResponse response =
-        new InferenceResponse(
-            pending.request.model(),
-            version.key().version(),
-            pending.request.id(),
-            RequestValidator.select(pending.request, outputs),
-            false);
     if (pending.response.complete(response) && pending.onSuccess != null) {
-      pending.onSuccess.accept(outputs);
+      try {
+        pending.onSuccess.accept(outputs);
+      } catch (RuntimeException | Error e) {
+        // the request has its answer; the others answered by this task must have theirs too
+        LOG.log(Level.WARNING, "after answering a request to " + version.key() + ": " + e, e);
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.hangar.core.inference;
 
 import static dev.hangar.core.testing.Harness.MB;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,6 +11,8 @@ import dev.hangar.core.health.StatisticsSnapshot;
 import dev.hangar.core.model.ModelVersionKey;
 import dev.hangar.core.testing.Harness;
 import dev.hangar.spi.BackendException;
+import dev.hangar.spi.ErrorCategory;
+import dev.hangar.spi.HangarException;
 import dev.hangar.spi.Tensor;
 import dev.hangar.testkit.fake.FakeBackendProvider;
 import dev.hangar.testkit.fake.FakeEngine.Execution;
@@ -355,6 +358,7 @@ class SchedulerTest {
     CompletableFuture<InferenceResponse> first = blocker("d", gate);
     CompletableFuture<InferenceResponse> asksForMore =
         harness.inference.submit(request("d", rows(1, 7)).withTimeout(Duration.ofHours(1)));
+    harness.time.advance(Duration.ofMillis(50));
     assertThatThrownBy(() -> asksForMore.get(30, TimeUnit.SECONDS))
         .as("a request's timeout may only shorten the model's")
         .isInstanceOf(ExecutionException.class)
@@ -587,6 +591,54 @@ class SchedulerTest {
                 .inference
                 .submit(request("r", rows(1, 5)))
                 .get(30, TimeUnit.SECONDS)
+                .outputs()
+                .get(0)
+                .toFloatArray()[0])
+        .isEqualTo(10);
+  }
+
+  @Test
+  void aHeapThatRunsOutInAnExecutionFailsItsRequestsAsInsufficientMemoryAndTheModelGoesOn()
+      throws Exception {
+    model("o", "max_batch_size: 8\n");
+    harness.manager.start().join();
+    harness.engine.failExecutions("o", new OutOfMemoryError("Java heap space"));
+    // run on the caller's thread
+    assertThatThrownBy(() -> harness.inference.submit(request("o", rows(2, 1))).get(30, SECONDS))
+        .cause()
+        .isInstanceOf(HangarException.class)
+        .hasMessageStartingWith(
+            "the server's heap ran out running model 'o' on a request of 2 rows (the heap holds at"
+                + " most ")
+        .hasMessageEndingWith(
+            "); send smaller requests, or give the server more memory (--memory, or HANGAR_HEAP)")
+        .satisfies(
+            e ->
+                assertThat(((HangarException) e).category())
+                    .isEqualTo(ErrorCategory.INSUFFICIENT_RESOURCES));
+    // and batched on a worker, behind a held execution
+    Gate gate = harness.engine.holdExecutions("o");
+    CompletableFuture<InferenceResponse> first = blocker("o", gate);
+    List<CompletableFuture<InferenceResponse>> batched = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      batched.add(harness.inference.submit(request("o", rows(1, i))));
+    }
+    gate.open();
+    assertThatThrownBy(() -> first.get(30, SECONDS)).hasMessageContaining("heap ran out");
+    for (CompletableFuture<InferenceResponse> response : batched) {
+      assertThatThrownBy(() -> response.get(30, SECONDS))
+          .hasMessageContaining("heap ran out running model 'o' on a request of 1 rows");
+    }
+    assertThat(statistics("o").failuresByReason())
+        .containsEntry(FailureReason.INSUFFICIENT_MEMORY, 5L);
+
+    // the model's slot was freed each time: it goes on serving
+    harness.engine.failExecutions("o", (Error) null);
+    assertThat(
+            harness
+                .inference
+                .submit(request("o", rows(1, 5)))
+                .get(30, SECONDS)
                 .outputs()
                 .get(0)
                 .toFloatArray()[0])

@@ -19,7 +19,7 @@ public final class FakeEngine {
   private final AtomicBoolean started = new AtomicBoolean();
   private final Map<String, Gate> gates = new ConcurrentHashMap<>();
   private final Map<String, Gate> loadGates = new ConcurrentHashMap<>();
-  private final Map<String, RuntimeException> inferFailures = new ConcurrentHashMap<>();
+  private final Map<String, Throwable> inferFailures = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> loads = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> warmedUp = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> closes = new ConcurrentHashMap<>();
@@ -77,6 +77,18 @@ public final class FakeEngine {
 
   /** Makes every later execution of {@code model} throw {@code failure}; null to stop. */
   public void failExecutions(String model, RuntimeException failure) {
+    failExecutionsWith(model, failure);
+  }
+
+  /**
+   * Makes every later execution of {@code model} throw {@code failure}, such as an {@link
+   * OutOfMemoryError}; null to stop.
+   */
+  public void failExecutions(String model, Error failure) {
+    failExecutionsWith(model, failure);
+  }
+
+  private void failExecutionsWith(String model, Throwable failure) {
     if (failure == null) {
       inferFailures.remove(model);
     } else {
@@ -141,11 +153,14 @@ public final class FakeEngine {
       if (gate != null) {
         gate.pass();
       }
-      RuntimeException failure = inferFailures.get(model);
-      if (failure != null) {
-        throw failure;
+      Throwable failure = inferFailures.get(model);
+      if (failure instanceof Error error) {
+        throw error;
       }
-    } catch (RuntimeException e) {
+      if (failure != null) {
+        throw (RuntimeException) failure;
+      }
+    } catch (RuntimeException | Error e) {
       running.decrementAndGet();
       throw e;
     }
