@@ -81,7 +81,7 @@ final class RepositoryOptions {
                     .or(file::memoryBudget)
                     .orElse(ServerSettings.DEFAULT_MEMORY_BUDGET))
             .withResponseCacheSize(
-                file.responseCacheSize().orElse(ServerSettings.DEFAULT_RESPONSE_CACHE))
+                file.responseCacheSize().orElseGet(ServerSettings::defaultResponseCache))
             .withPollInterval(file.pollInterval());
     Optional<Path> cache = Optional.ofNullable(cacheDirectory).or(file::cacheDirectory);
     return cache.isPresent() ? settings.withCacheDirectory(cache.get()) : settings;

@@ -160,6 +160,25 @@ final class ServeCommand implements Callable<Integer> {
   private final Object shutdownLock = new Object();
   private boolean shutDown;
 
+  /**
+   * Refuses a response cache and a memory for request bodies that together take more than three
+   * quarters of the heap: both live in it, and the server's own work needs the rest.
+   */
+  static void checkHeapShares(DataSize responseCache, DataSize bodyMemory) {
+    long heap = Runtime.getRuntime().maxMemory();
+    if (responseCache.bytes() + bodyMemory.bytes() > heap * 3 / 4) {
+      throw new UsageException(
+          "the response cache (response_cache_size, "
+              + DataSize.format(responseCache.bytes())
+              + ") and the memory for request bodies (--body-memory, "
+              + DataSize.format(bodyMemory.bytes())
+              + ") together pass three quarters of the "
+              + DataSize.format(heap)
+              + " heap, which the server's own work needs the rest of: lower them, or give the"
+              + " heap more (a larger --memory, or HANGAR_HEAP)");
+    }
+  }
+
   @Override
   public Integer call() {
     HttpSettings http;
@@ -190,6 +209,7 @@ final class ServeCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
+    checkHeapShares(settings.responseCacheSize(), http.bodyMemory());
     Duration interval = settings.pollInterval().orElse(null);
     // caught from here on, so that a signal while models load still shuts down in order
     Signals.onTermination(() -> stop.complete(null));

@@ -136,6 +136,8 @@ class ServeProcessTest {
     CliRunner.Result connections =
         CliRunner.run("serve", "--repo", "../models", "--max-connections", "0");
     CliRunner.Result bodies = CliRunner.run("serve", "--repo", "../models", "--body-memory", "0");
+    CliRunner.Result pastTheHeap =
+        CliRunner.run("serve", "--repo", "../models", "--body-memory", "100GB");
     CliRunner.Result rate =
         CliRunner.run("serve", "--repo", "../models", "--min-body-rate", "-1KB");
     CliRunner.Result poll = CliRunner.run("serve", "--repo", "../models", "--poll", "0s");
@@ -160,6 +162,10 @@ class ServeProcessTest {
     assertThat(bodies.exitCode()).isEqualTo(2);
     assertThat(bodies.err())
         .contains("the memory for request bodies (--body-memory) must be at least 1 byte");
+    assertThat(pastTheHeap.exitCode()).isEqualTo(2);
+    assertThat(pastTheHeap.err())
+        .contains("and the memory for request bodies (--body-memory, 100.0GB) together pass three")
+        .contains("lower them, or give the heap more (a larger --memory, or HANGAR_HEAP)");
     assertThat(connections.exitCode()).isEqualTo(2);
     assertThat(connections.err())
         .contains("the connection limit (--max-connections) must be at least 1, got 0");

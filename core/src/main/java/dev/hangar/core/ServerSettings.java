@@ -16,7 +16,8 @@ import java.util.Optional;
  * @param memoryBudget the memory the whole process may hold (default 500MB)
  * @param cacheDirectory where backends keep unpacked native libraries and derived model files
  * @param pollInterval how often the repository is rescanned for changes; empty: never
- * @param responseCacheSize the response cache's capacity (default 64MB)
+ * @param responseCacheSize the response cache's capacity (default a quarter of the heap, at most
+ *     64MB)
  */
 public record ServerSettings(
     Path repository,
@@ -27,8 +28,13 @@ public record ServerSettings(
   /** The default memory budget. */
   public static final DataSize DEFAULT_MEMORY_BUDGET = DataSize.ofMegabytes(500);
 
-  /** The default response cache capacity. */
-  public static final DataSize DEFAULT_RESPONSE_CACHE = DataSize.ofMegabytes(64);
+  /**
+   * Returns the default response cache capacity: a quarter of the heap, at most 64MB. Its entries
+   * live in the heap, beside the bodies of requests in flight (half of it by default).
+   */
+  public static DataSize defaultResponseCache() {
+    return new DataSize(Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 4));
+  }
 
   /** Validates. */
   public ServerSettings {
@@ -57,7 +63,7 @@ public record ServerSettings(
         DEFAULT_MEMORY_BUDGET,
         defaultCacheDirectory(),
         Optional.empty(),
-        DEFAULT_RESPONSE_CACHE);
+        defaultResponseCache());
   }
 
   /** Returns {@code $XDG_CACHE_HOME/hangar}, or {@code ~/.cache/hangar}. */
