@@ -245,12 +245,16 @@ final class ModelsCommand implements Callable<Integer> {
       }
       long memory = hangar.path("memory_bytes").asLong(0);
       JsonNode lastUsed = hangar.path("last_used");
+      // a version that serves but passes its health thresholds says so, and why
+      boolean degraded = extended && hangar.path("health").asText("").equals("DEGRADED");
       rows.add(
           new Row(
               entry.path("name").asText(),
               version,
               extended && hangar.path("format").isTextual() ? hangar.get("format").asText() : "-",
-              extended ? hangar.path("state").asText() : entry.path("state").asText(),
+              degraded
+                  ? "DEGRADED"
+                  : extended ? hangar.path("state").asText() : entry.path("state").asText(),
               memory == 0 ? "-" : DataSize.format(memory),
               !extended
                   ? "-"
@@ -258,9 +262,11 @@ final class ModelsCommand implements Callable<Integer> {
                       ? ago(Duration.between(Instant.ofEpochMilli(lastUsed.asLong()), now))
                       : "never",
               !extended ? "-" : hangar.path("pinned").asBoolean() ? "yes" : "no",
-              extended && hangar.path("reason").isTextual()
-                  ? hangar.get("reason").asText()
-                  : entry.path("reason").asText("")));
+              degraded
+                  ? hangar.path("health_reason").asText("")
+                  : extended && hangar.path("reason").isTextual()
+                      ? hangar.get("reason").asText()
+                      : entry.path("reason").asText("")));
     }
     return rows;
   }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.hangar.core.health.FailureReason;
 import dev.hangar.core.health.LatencySummary;
+import dev.hangar.core.health.ModelHealth;
 import dev.hangar.core.health.StatisticsSnapshot;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelState;
@@ -156,6 +157,16 @@ public final class HangarMetrics {
     return duration.toNanos() / 1e9;
   }
 
+  private double degraded(ModelVersionKey key) {
+    ModelStatus status = statuses.get(key);
+    StatisticsSnapshot stats = snapshots.get(key);
+    return status != null
+            && stats != null
+            && ModelHealth.of(status, stats).verdict() == ModelHealth.Verdict.DEGRADED
+        ? 1
+        : 0;
+  }
+
   private double loadedVersions() {
     return statuses.values().stream().filter(status -> status.state().isResident()).count();
   }
@@ -295,6 +306,14 @@ public final class HangarMetrics {
                 this,
                 metrics -> metrics.status(key, status -> status.serving() ? 1 : 0))
             .description("1 when the model version serves requests, else 0")
+            .tags(tags)
+            .strongReference(true)
+            .register(registry));
+    registered.add(
+        Gauge.builder("hangar_model_degraded", this, metrics -> metrics.degraded(key))
+            .description(
+                "1 when the version serves but passes its health thresholds (config.yaml's"
+                    + " health:), else 0")
             .tags(tags)
             .strongReference(true)
             .register(registry));

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
+import dev.hangar.core.health.HealthMonitor;
 import dev.hangar.core.inference.InferenceService;
 import dev.hangar.core.model.ModelManager;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -46,10 +47,14 @@ public final class HttpModule extends AbstractModule {
 
   @Provides
   @Singleton
-  HttpServer server(ModelManager manager, InferenceService inference, HangarMetrics metrics) {
+  HttpServer server(
+      ModelManager manager,
+      HealthMonitor health,
+      InferenceService inference,
+      HangarMetrics metrics) {
     return new HttpServer(
         settings,
-        new V2Endpoints(manager, inference, metrics, settings, serverVersion()),
+        new V2Endpoints(manager, health, inference, metrics, settings, serverVersion()),
         metrics.registry());
   }
 

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.core.config.LoadPriority;
+import dev.hangar.core.health.HealthMonitor;
+import dev.hangar.core.health.ModelHealth;
 import dev.hangar.core.inference.InferenceResponse;
 import dev.hangar.core.inference.InferenceService;
 import dev.hangar.core.model.ModelLease;
@@ -50,6 +52,7 @@ final class V2Endpoints {
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
 
   private final ModelManager manager;
+  private final HealthMonitor health;
   private final InferenceService inference;
   private final HangarMetrics metrics;
   private final RequestBodies bodies;
@@ -59,11 +62,13 @@ final class V2Endpoints {
 
   V2Endpoints(
       ModelManager manager,
+      HealthMonitor health,
       InferenceService inference,
       HangarMetrics metrics,
       HttpSettings settings,
       String serverVersion) {
     this.manager = requireNonNull(manager, "manager is null");
+    this.health = requireNonNull(health, "health is null");
     this.inference = requireNonNull(inference, "inference is null");
     this.metrics = requireNonNull(metrics, "metrics is null");
     this.bodies = new RequestBodies(requireNonNull(settings, "settings is null"));
@@ -431,9 +436,9 @@ final class V2Endpoints {
     RequestBodies.onlyFields(request, "the index request", Set.of("ready"));
     boolean readyOnly = RequestBodies.optionalBoolean(request.path("ready"), "\"ready\"");
     ArrayNode body = V2Views.JSON.createArrayNode();
-    for (ModelStatus status : manager.list()) {
-      if (!readyOnly || status.serving()) {
-        body.add(V2Views.indexEntry(status));
+    for (ModelHealth model : health.models()) {
+      if (!readyOnly || model.status().serving()) {
+        body.add(V2Views.indexEntry(model));
       }
     }
     json(context, 200, body);

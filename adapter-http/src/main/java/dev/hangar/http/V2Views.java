@@ -14,6 +14,7 @@ import dev.hangar.core.config.ModelConfig;
 import dev.hangar.core.config.TensorConfig;
 import dev.hangar.core.config.WarmupConfig;
 import dev.hangar.core.health.BatchStatistics;
+import dev.hangar.core.health.ModelHealth;
 import dev.hangar.core.health.StatisticsSnapshot;
 import dev.hangar.core.model.ModelState;
 import dev.hangar.core.model.ModelStatus;
@@ -83,9 +84,11 @@ final class V2Views {
    * Triton's repository index entry state: READY, LOADING, UNLOADING or UNAVAILABLE (with Hangar's
    * own state in the reason when that says more), and under {@code "hangar"} what {@code hangar
    * models} shows: Hangar's own state, format, memory in bytes, last use (epoch milliseconds, null
-   * when never), pinned, whether it is the default version, requests in flight, and the reason.
+   * when never), pinned, whether it is the default version, requests in flight, the reason, and the
+   * health verdict (HEALTHY, DEGRADED or NOT_READY) with why it is DEGRADED (else null).
    */
-  static ObjectNode indexEntry(ModelStatus status) {
+  static ObjectNode indexEntry(ModelHealth health) {
+    ModelStatus status = health.status();
     ObjectNode node = JSON.createObjectNode();
     node.put("name", status.name());
     if (status.version() > 0) {
@@ -127,6 +130,12 @@ final class V2Views {
       hangar.put("reason", status.reason().get());
     } else {
       hangar.putNull("reason");
+    }
+    hangar.put("health", health.verdict().name());
+    if (health.verdict() == ModelHealth.Verdict.DEGRADED) {
+      hangar.put("health_reason", health.statistics().degradedReason().orElse(""));
+    } else {
+      hangar.putNull("health_reason");
     }
     return node;
   }

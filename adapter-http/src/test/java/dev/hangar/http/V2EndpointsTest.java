@@ -43,6 +43,9 @@ class V2EndpointsTest {
     Repositories.fake(repository, "broken", MB, "fail=load");
     Repositories.fake(repository, "faulty", MB);
     Repositories.fake(repository, "failing", MB);
+    Repositories.fake(repository, "shaky", MB);
+    Repositories.config(
+        repository, "shaky", "health: {max_error_rate: 0.2, min_requests: 4, window: 1h}\n");
     // estimated at (at least) its file size: more than the 4GB budget can ever hold
     Repositories.fake(repository, "huge", 5L << 30);
     server = new TestServer(repository, http -> http);
@@ -869,6 +872,38 @@ class V2EndpointsTest {
     assertThat(engine.status()).isEqualTo(500);
     assertThat(engine.json().path("error").asText()).isEqualTo("the engine ran out of arena");
     assertThat(engine.text()).doesNotContain("at dev.hangar");
+  }
+
+  @Test
+  void aVersionPastItsHealthThresholdsIsShownDegradedAndStillServes() {
+    assertThat(server.post("/v2/models/shaky/infer", echoBody()).status()).isEqualTo(200);
+    assertThat(indexEntry("shaky").path("hangar").path("health").asText()).isEqualTo("HEALTHY");
+    assertThat(indexEntry("shaky").path("hangar").path("health_reason").isNull()).isTrue();
+    String degraded = "hangar_model_degraded{model=\"shaky\",version=\"1\"}";
+    assertThat(value(server.get("/metrics").text(), degraded)).isZero();
+
+    server.engine.failExecutions("shaky", new BackendException("the engine ran out of arena"));
+    for (int i = 0; i < 3; i++) {
+      assertThat(server.post("/v2/models/shaky/infer", echoBody()).status()).isEqualTo(500);
+    }
+
+    JsonNode hangar = indexEntry("shaky").path("hangar");
+    assertThat(hangar.path("health").asText()).isEqualTo("DEGRADED");
+    assertThat(hangar.path("health_reason").asText())
+        .isEqualTo("error rate 75.0% over the last 3600s passes 20.0%");
+    assertThat(hangar.path("state").asText()).isEqualTo("READY");
+    assertThat(server.get("/v2/models/shaky/ready").status()).isEqualTo(200);
+    assertThat(value(server.get("/metrics").text(), degraded)).isEqualTo(1);
+    server.engine.failExecutions("shaky", (RuntimeException) null);
+  }
+
+  private JsonNode indexEntry(String model) {
+    for (JsonNode entry : server.post("/v2/repository/index", "").json()) {
+      if (entry.path("name").asText().equals(model)) {
+        return entry;
+      }
+    }
+    throw new AssertionError("no index entry for " + model);
   }
 
   @Test
