@@ -1357,21 +1357,25 @@ public final class ModelManager implements AutoCloseable {
       List<Eviction> evicted) {
     List<String> pinned = new ArrayList<>();
     List<String> busy = new ArrayList<>();
-    long busyBytes = 0;
+    // what every unpinned version holds, busy or not: leases and states change under this count
+    long unpinnedCharged = 0;
+    long unpinnedReturned = 0;
     for (ModelEntry model : models.values()) {
       for (VersionEntry entry : model.versions.values()) {
-        if (entry.loaded == null || entry == target) {
+        LoadedVersion loaded = entry.loaded;
+        if (loaded == null || entry == target) {
           continue;
         }
-        String label = entry.describeMemory();
         if (model.pinned()) {
-          pinned.add(label);
-        } else if (entry.loaded.activeLeases() > 0) {
-          busy.add(entry.key + " (" + entry.loaded.activeLeases() + " requests)");
-          busyBytes += entry.accountedBytes;
+          pinned.add(entry.describeMemory());
+          continue;
+        }
+        unpinnedCharged += entry.accountedBytes;
+        unpinnedReturned += evictionReturns.expectedReturn(loaded.format(), entry.accountedBytes);
+        if (loaded.activeLeases() > 0) {
+          busy.add(entry.key + " (" + loaded.activeLeases() + " requests)");
         } else if (entry.state != ModelState.READY) {
           busy.add(entry.key + " (" + entry.state + ")");
-          busyBytes += entry.accountedBytes;
         }
       }
     }
@@ -1415,13 +1419,23 @@ public final class ModelManager implements AutoCloseable {
                     + DataSize.format(resident)
                     + " (its engines' libraries, the heap, memory the engines keep after an"
                     + " unload): raise the budget (--memory)"
+                : "")
+            + (target.loaded != null
+                ? "; the instance it would replace holds "
+                    + DataSize.format(target.accountedBytes)
+                    + " and serves until then: to load the new one in its place, unload the"
+                    + " model first"
                 : "");
-    if (priority == LoadPriority.NORMAL
-        && busyBytes > 0
-        && used - Math.max(0, evictable) - busyBytes + need <= budget.limitBytes()) {
-      // only requests in flight stand in the way: a retry once they end can load it (503)
+    long withoutUnpinned =
+        Math.max(resident - unpinnedReturned, budget.accountedBytes() - unpinnedCharged);
+    if (withoutUnpinned + need <= budget.limitBytes()) {
+      // only requests in flight or loads and unloads under way stand in the way, and they end: a
+      // retry can load it (503); 507 says that no retry will
       return new ModelUnavailableException(
-          problem + "; the busy models hold enough: retry once their requests end");
+          problem
+              + (busy.isEmpty()
+                  ? "; models that were busy a moment ago hold enough: retry"
+                  : "; the busy models hold enough: retry once their requests end"));
     }
     return new InsufficientMemoryException(problem);
   }

@@ -537,6 +537,28 @@ class ModelManagerTest {
   }
 
   @Test
+  void aReloadThatDoesNotFitBesideTheInstanceItReplacesSaysSoAndHowToReloadInItsPlace()
+      throws IOException {
+    harness.model("a", 1, 20);
+    harness.config("a", "load_at_startup: true\n");
+    manager().start().join();
+    // the new file is estimated at about 81MB: beside the 20MB instance it passes the 100MB budget
+    harness.model("a", 1, 70);
+    manager().refresh().join();
+
+    ModelStatus status = manager().status("a").get(0);
+    assertThat(status.state()).isEqualTo(ModelState.READY);
+    assertThat(status.reason().orElseThrow())
+        .startsWith("reload failed, still serving the previous instance: cannot load model 'a'")
+        .endsWith(
+            "; the instance it would replace holds 20.0MB and serves until then: to load the new"
+                + " one in its place, unload the model first");
+    manager().unload("a").join();
+    manager().load("a", LoadPriority.NORMAL).join();
+    assertThat(manager().status("a").get(0).memoryBytes()).isEqualTo(70 * MB);
+  }
+
+  @Test
   void aVersionThatFailsToLoadLeavesThePreviousOneAnsweringAndNamedByRequests() throws IOException {
     harness.model("m", 1, 10);
     harness.config("m", "load_at_startup: true\n");
