@@ -10,6 +10,7 @@ import dev.hangar.spi.HangarException;
 import dev.hangar.spi.LoadedModel;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
+import dev.hangar.spi.TensorSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,7 +60,12 @@ final class Warmup {
       requests.add(new Request("synthetic inputs " + shapes(inputs), inputs, batchSize, true));
     }
     for (String sample : config.samples()) {
-      requests.add(new Request("sample " + sample, readSample(modelDirectory, sample), 0, false));
+      requests.add(
+          new Request(
+              "sample " + sample,
+              readSample(modelDirectory, sample, signature, maxBatchSize),
+              0,
+              false));
     }
     List<Duration> durations = new ArrayList<>();
     int runs = requests.size() * config.iterations();
@@ -161,7 +167,13 @@ final class Warmup {
     return sizes;
   }
 
-  private static List<Tensor> readSample(Path modelDirectory, String sample) {
+  /**
+   * Reads a sample request file and checks it as a request to the model would be checked: a sample
+   * that requests could not send (an unknown output, more rows than max_batch_size) warms up what
+   * will never be served.
+   */
+  private static List<Tensor> readSample(
+      Path modelDirectory, String sample, ModelSignature signature, int maxBatchSize) {
     Path file = modelDirectory.resolve(sample).normalize();
     if (!file.startsWith(modelDirectory)) {
       throw new HangarException(
@@ -179,6 +191,34 @@ final class Warmup {
       List<Tensor> tensors = new ArrayList<>();
       for (JsonNode input : inputs) {
         tensors.add(V2Json.readTensor(input));
+      }
+      for (JsonNode output : root.path("outputs")) {
+        String name = output.path("name").asText();
+        if (signature.output(name).isEmpty()) {
+          throw new HangarException(
+              ErrorCategory.USER_ERROR,
+              "warmup sample "
+                  + file
+                  + " asks for output '"
+                  + name
+                  + "', which the model does not have; its outputs are "
+                  + signature.outputs().stream().map(TensorSpec::name).toList());
+        }
+      }
+      long rows =
+          signature.batched() && !tensors.isEmpty() && tensors.get(0).rank() > 0
+              ? tensors.get(0).dimension(0)
+              : 0;
+      if (rows > maxBatchSize) {
+        throw new HangarException(
+            ErrorCategory.USER_ERROR,
+            "warmup sample "
+                + file
+                + " has "
+                + rows
+                + " rows, more than the model's max_batch_size "
+                + maxBatchSize
+                + " lets a request send");
       }
       return tensors;
     } catch (IOException e) {

@@ -454,6 +454,29 @@ class ModelManagerTest {
   }
 
   @Test
+  void warmupSampleFilesAreRefusedWhereARequestWouldBe() throws IOException {
+    harness.model("s", 1, 10);
+    harness.config("s", "max_batch_size: 4\nwarmup: {iterations: 1, samples: [sample.json]}\n");
+    Files.writeString(
+        root.resolve("s/sample.json"),
+        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [8, 4], \"data\": ["
+            + "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32"
+            + "]}]}");
+    manager().start().join();
+    assertThatThrownBy(() -> use("s"))
+        .hasMessageContaining("sample.json has 8 rows, more than the model's max_batch_size 4");
+
+    Files.writeString(
+        root.resolve("s/sample.json"),
+        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 4], \"data\":"
+            + " [1,2,3,4]}], \"outputs\": [{\"name\": \"nope\"}]}");
+    assertThatThrownBy(() -> manager().load("s", LoadPriority.NORMAL).join())
+        .hasMessageContaining(
+            "sample.json asks for output 'nope', which the model does not have; its outputs are"
+                + " [y]");
+  }
+
+  @Test
   void servesTheLatestVersionByDefaultAndFollowsTheVersionPolicy() throws IOException {
     harness.model("v", 1, 10);
     harness.model("v", 2, 10);
