@@ -12,8 +12,8 @@ import java.util.Optional;
  * @param maxQueueDelay how long a free execution slot waits for a fuller batch; 0 (the default)
  *     dispatches whatever is queued at once
  * @param preferredBatchSizes batch sizes (in rows) to cut batches at when more is queued
- * @param maxQueueSize requests a model's queue holds before rejecting with queue-full (default
- *     1024)
+ * @param maxQueueSize requests each priority level's queue of a model holds before rejecting with
+ *     queue-full (default 1024)
  * @param priorityLevels how many priority levels requests may use; 1 is the highest (default 3)
  * @param defaultPriority the level of a request that names none (default 2)
  * @param defaultTimeout the deadline of a request that names none; a request's own timeout may only

@@ -45,9 +45,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * machine with no core to spare, where a hand-off costs more than it gains), the worker answers its
  * batch itself before it takes the next. A request run on its caller's thread is answered there.
  *
- * <p>Requests past their deadline are rejected without running; a full queue rejects at once. No
- * thread polls or sleeps: dispatch happens when a request arrives, an execution ends, or a timer
- * set for a delay or deadline fires.
+ * <p>Requests past their deadline are rejected without running; a full queue rejects at once, each
+ * priority level's queue holding up to {@code max_queue_size} requests, as Triton's queue policy
+ * does, so that a level kept full does not shut out the others. No thread polls or sleeps: dispatch
+ * happens when a request arrives, an execution ends, or a timer set for a delay or deadline fires.
  */
 final class ModelScheduler {
   private static final System.Logger LOG = System.getLogger(ModelScheduler.class.getName());
@@ -111,7 +112,7 @@ final class ModelScheduler {
     boolean full = false;
     lock.lock();
     try {
-      if (queued >= settings.maxQueueSize()) {
+      if (queues[pending.priority - 1].size() >= settings.maxQueueSize()) {
         full = true;
       } else if (freeSlots > 0 && queued == 0 && maxQueueDelayNanos == 0) {
         freeSlots--;
@@ -137,7 +138,9 @@ final class ModelScheduler {
               version.key().describe()
                   + " has "
                   + settings.maxQueueSize()
-                  + " requests queued (max_queue_size); retry later"));
+                  + " requests queued at priority "
+                  + pending.priority
+                  + " (max_queue_size, per priority level); retry later"));
       return;
     }
     expireAll(expired);

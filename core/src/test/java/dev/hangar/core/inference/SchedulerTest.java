@@ -389,6 +389,41 @@ class SchedulerTest {
   }
 
   @Test
+  void maxQueueSizeBoundsEachPriorityLevelsQueueApart() throws IOException {
+    model("q", "max_batch_size: 4\ndynamic_batching: {max_queue_size: 2, priority_levels: 3}\n");
+    harness.manager.start().join();
+    Gate gate = harness.engine.holdExecutions("q");
+    CompletableFuture<InferenceResponse> first = blocker("q", gate);
+    List<CompletableFuture<InferenceResponse>> admitted = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      admitted.add(harness.inference.submit(request("q", rows(1, i)).withPriority(3)));
+    }
+    CompletableFuture<InferenceResponse> lowRejected =
+        harness.inference.submit(request("q", rows(1, 2)).withPriority(3));
+
+    for (int i = 0; i < 2; i++) {
+      admitted.add(harness.inference.submit(request("q", rows(1, 10 + i)).withPriority(1)));
+    }
+    CompletableFuture<InferenceResponse> highRejected =
+        harness.inference.submit(request("q", rows(1, 12)).withPriority(1));
+
+    assertThat(admitted).as("a full level 3 leaves room at level 1").noneMatch(f -> f.isDone());
+    assertThatThrownBy(lowRejected::join)
+        .hasCauseInstanceOf(QueueFullException.class)
+        .hasMessageEndingWith(
+            "model 'q' version 1 has 2 requests queued at priority 3 (max_queue_size, per"
+                + " priority level); retry later");
+    assertThatThrownBy(highRejected::join)
+        .hasCauseInstanceOf(QueueFullException.class)
+        .hasMessageContaining("has 2 requests queued at priority 1 (max_queue_size");
+    gate.open();
+    first.join();
+    admitted.forEach(CompletableFuture::join);
+    assertThat(executions("q").get(1).firstValue()).as("level 1 runs first").isEqualTo(10f);
+    assertThat(statistics("q").failuresByReason()).containsEntry(FailureReason.QUEUE_FULL, 2L);
+  }
+
+  @Test
   void cancellingAQueuedRequestRemovesItAndReleasesItsLease() throws IOException {
     model("c", "max_batch_size: 8\n");
     harness.manager.start().join();
