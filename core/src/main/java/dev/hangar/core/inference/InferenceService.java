@@ -3,6 +3,7 @@ package dev.hangar.core.inference;
 import static java.util.Objects.requireNonNull;
 
 import dev.hangar.core.config.CacheConfig;
+import dev.hangar.core.config.Durations;
 import dev.hangar.core.config.ModelConfig;
 import dev.hangar.core.health.FailureReason;
 import dev.hangar.core.health.ModelStatistics;
@@ -27,6 +28,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -100,7 +104,8 @@ public final class InferenceService {
   /**
    * Runs a request asynchronously. When a model slot is free and nobody waits, the model runs on
    * the calling thread and the returned future is already complete. Cancelling the future before
-   * the request runs removes it from its queue.
+   * the request runs removes it from its queue. A request whose deadline passes while its model
+   * loads fails then; the load goes on, and the lease it brings is released at once.
    *
    * @return a future of the response, failing with a {@link HangarException} whose category says
    *     why
@@ -113,8 +118,18 @@ public final class InferenceService {
     }
     // the model is loading: answer through a future whose cancellation reaches the queue
     CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
+    // the first of the lease and the deadline timer takes the request, so it is counted once
+    AtomicBoolean taken = new AtomicBoolean();
+    expireWhileLoading(request, result, start, taken);
     lease.whenComplete(
         (held, failure) -> {
+          if (result.isDone() || !taken.compareAndSet(false, true)) {
+            // it timed out or was cancelled while its model loaded: the load goes on for others
+            if (held != null) {
+              held.close();
+            }
+            return;
+          }
           if (failure != null) {
             Throwable cause =
                 failure instanceof CompletionException && failure.getCause() != null
@@ -127,10 +142,6 @@ public final class InferenceService {
                     statistics ->
                         statistics.recordFailure(FailureReason.of(cause), time.nanoTime() - start));
             result.completeExceptionally(cause);
-            return;
-          }
-          if (result.isDone()) {
-            held.close();
             return;
           }
           // the wait for the load is not queue time; the deadline still counts from the start
@@ -152,6 +163,67 @@ public final class InferenceService {
               });
         });
     return result;
+  }
+
+  /**
+   * Fails a request waiting for its model to load once its deadline passes: the request's timeout,
+   * or the model's default_timeout as its config reads now (the loaded version's config sets the
+   * deadline again once it is dispatched).
+   */
+  private void expireWhileLoading(
+      InferenceRequest request,
+      CompletableFuture<InferenceResponse> result,
+      long start,
+      AtomicBoolean taken) {
+    Optional<Duration> modelDefault =
+        manager
+            .definition(request.model())
+            .flatMap(definition -> definition.config().defaultTimeout());
+    long deadline = deadline(start, request.timeout(), modelDefault);
+    if (deadline == Long.MAX_VALUE) {
+      return;
+    }
+    ScheduledFuture<?> armed =
+        timer.schedule(
+            () -> expireIfLoading(request, result, start, deadline, taken),
+            Math.max(0, deadline - time.nanoTime()),
+            TimeUnit.NANOSECONDS);
+    result.whenComplete((response, failure) -> armed.cancel(false));
+  }
+
+  private void expireIfLoading(
+      InferenceRequest request,
+      CompletableFuture<InferenceResponse> result,
+      long start,
+      long deadline,
+      AtomicBoolean taken) {
+    if (result.isDone()) {
+      return;
+    }
+    long now = time.nanoTime();
+    if (now - deadline < 0) {
+      // the timer's clock ran ahead of the time source's: look again at the deadline
+      timer.schedule(
+          () -> expireIfLoading(request, result, start, deadline, taken),
+          deadline - now,
+          TimeUnit.NANOSECONDS);
+      return;
+    }
+    if (!taken.compareAndSet(false, true)) {
+      return; // it has its lease: its queue's deadline timer takes over
+    }
+    DeadlineExceededException expired =
+        new DeadlineExceededException(
+            "request to model '"
+                + request.model()
+                + "' waited "
+                + Durations.format(Duration.ofNanos(now - start))
+                + " for the model to load, past its timeout of "
+                + Durations.format(Duration.ofNanos(deadline - start))
+                + "; it was not run");
+    statisticsOf(request)
+        .ifPresent(statistics -> statistics.recordFailure(FailureReason.of(expired), now - start));
+    result.completeExceptionally(expired);
   }
 
   /**

@@ -341,6 +341,62 @@ class SchedulerTest {
   }
 
   @Test
+  void aRequestTimesOutAtItsDeadlineWhileItsModelIsStillLoadingAndTheLoadGoesOn() throws Exception {
+    assertTimesOutWhileLoading(
+        "", Duration.ofMillis(100), "waited 1s for the model to load, past its timeout of 100ms");
+  }
+
+  @Test
+  void theModelsDefaultTimeoutAlsoBoundsTheWaitForItsLoad() throws Exception {
+    assertTimesOutWhileLoading(
+        "dynamic_batching: {default_timeout: 100ms}\n",
+        Duration.ofHours(1),
+        "past its timeout of 100ms");
+  }
+
+  /**
+   * Holds the load of model "lazy" (configured with {@code config}) while a request with {@code
+   * timeout} waits for it past its deadline: the request fails with {@code failure} before the load
+   * ends, and the model then loads and serves, and the lease the expired request got is released.
+   */
+  private void assertTimesOutWhileLoading(String config, Duration timeout, String failure)
+      throws Exception {
+    harness.model("lazy", 1, 1);
+    harness.config("lazy", "warmup: {enabled: false}\nmax_batch_size: 8\n" + config);
+    harness.manager.start().join();
+    Gate load = harness.engine.holdLoads("lazy");
+    CompletableFuture<InferenceResponse> late =
+        harness.inference.submit(request("lazy", rows(1, 7)).withTimeout(timeout));
+    load.awaitArrivals(1);
+
+    harness.time.advance(Duration.ofSeconds(1));
+
+    assertThatThrownBy(() -> late.get(30, SECONDS))
+        .isInstanceOf(ExecutionException.class)
+        .cause()
+        .isInstanceOf(DeadlineExceededException.class)
+        .hasMessageStartingWith("request to model 'lazy' ")
+        .hasMessageContaining(failure)
+        .hasMessageEndingWith("; it was not run");
+    assertThat(statistics("lazy").failuresByReason())
+        .containsEntry(FailureReason.DEADLINE_EXCEEDED, 1L);
+    load.open();
+    assertThat(
+            harness
+                .inference
+                .submit(request("lazy", rows(1, 5)))
+                .get(30, SECONDS)
+                .outputs()
+                .get(0)
+                .toFloatArray()[0])
+        .isEqualTo(10);
+    assertThat(executions("lazy")).extracting(Execution::firstValue).containsExactly(5f);
+    // an unload waits for every lease: a leaked one would hold it for good
+    harness.manager.unload("lazy").get(30, SECONDS);
+    assertThat(harness.manager.status("lazy").get(0).activeRequests()).isZero();
+  }
+
+  @Test
   void theWaitForALoadIsNotQueueTime() throws Exception {
     CompletableFuture<InferenceResponse> response =
         submitWhileItsModelLoads(request("lazy", rows(1, 7)));
