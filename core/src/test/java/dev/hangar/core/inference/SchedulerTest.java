@@ -80,6 +80,17 @@ class SchedulerTest {
     return response;
   }
 
+  /** Runs a request of one row starting at {@code first}; returns its answer's first value. */
+  private float answerTo(String model, float first) throws Exception {
+    return harness
+        .inference
+        .submit(request(model, rows(1, first)))
+        .get(30, SECONDS)
+        .outputs()
+        .get(0)
+        .toFloatArray()[0];
+  }
+
   private List<Execution> executions(String model) {
     return harness.engine.executions(model);
   }
@@ -381,15 +392,7 @@ class SchedulerTest {
     assertThat(statistics("lazy").failuresByReason())
         .containsEntry(FailureReason.DEADLINE_EXCEEDED, 1L);
     load.open();
-    assertThat(
-            harness
-                .inference
-                .submit(request("lazy", rows(1, 5)))
-                .get(30, SECONDS)
-                .outputs()
-                .get(0)
-                .toFloatArray()[0])
-        .isEqualTo(10);
+    assertThat(answerTo("lazy", 5)).isEqualTo(10);
     assertThat(executions("lazy")).extracting(Execution::firstValue).containsExactly(5f);
     // an unload waits for every lease: a leaked one would hold it for good
     harness.manager.unload("lazy").get(30, SECONDS);
@@ -677,15 +680,7 @@ class SchedulerTest {
     }
     assertThat(executions("r")).extracting(Execution::rows).containsExactly(1L, 3L);
     assertThat(statistics("r").failuresByReason()).containsEntry(FailureReason.BACKEND_FAILURE, 3L);
-    assertThat(
-            harness
-                .inference
-                .submit(request("r", rows(1, 5)))
-                .get(30, TimeUnit.SECONDS)
-                .outputs()
-                .get(0)
-                .toFloatArray()[0])
-        .isEqualTo(10);
+    assertThat(answerTo("r", 5)).isEqualTo(10);
   }
 
   @Test
@@ -725,15 +720,7 @@ class SchedulerTest {
 
     // the model's slot was freed each time: it goes on serving
     harness.engine.failExecutions("o", (Error) null);
-    assertThat(
-            harness
-                .inference
-                .submit(request("o", rows(1, 5)))
-                .get(30, SECONDS)
-                .outputs()
-                .get(0)
-                .toFloatArray()[0])
-        .isEqualTo(10);
+    assertThat(answerTo("o", 5)).isEqualTo(10);
   }
 
   @Test
