@@ -564,8 +564,13 @@ final class InferenceCodec {
           V2Views.REQUEST_READER.createParser(body, range.start(), range.end() - range.start())) {
         data.nextToken();
         return V2Json.readData(name, type, shape, data, reserve);
+      } catch (JsonProcessingException e) {
+        // the first pass skipped the data without reading its values, so their limits (a string's
+        // or a number's length) are met only now
+        throw new InvalidInputException(
+            "input '" + name + "' data is not valid JSON: " + e.getOriginalMessage());
       } catch (IOException e) {
-        throw new UncheckedIOException(e); // parsed once already: cannot fail as JSON
+        throw new UncheckedIOException(e); // read from an array: nothing else can fail
       }
     }
     return V2Json.readTensor(node, reserve);

@@ -199,6 +199,37 @@ class DataTypesOverHttpTest {
     }
   }
 
+  @Test
+  void bytesTextThatUtf8CannotCarryIsRefusedNotReplaced() {
+    // a lone surrogate escaped in JSON: String.getBytes made it '?' and answered 200
+    TestServer.Reply lone =
+        server.post(
+            "/v2/models/echo_bytes/infer",
+            "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"BYTES\", \"shape\": [1, 1],"
+                + " \"data\": [\"a\\ud800b\"]}]}");
+    assertThat(lone.status()).as(lone.text()).isEqualTo(400);
+    V2Schemas.assertValid("error_response", lone.json());
+    assertThat(lone.json().path("error").asText())
+        .isEqualTo(
+            "tensor 'x' element 0 is not valid text: character 1 is a lone UTF-16 surrogate"
+                + " (\\ud800), which UTF-8 cannot encode; send the element's bytes as binary data");
+  }
+
+  @Test
+  void aBytesStringLongerThanJsonReadingAllowsIs400NamingTheInput() {
+    // over Jackson's 20000000 characters: a 500 (UncheckedIOException) before; in "id", a 400
+    String body =
+        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"BYTES\", \"shape\": [1, 1],"
+            + " \"data\": [\""
+            + "a".repeat(20_000_001)
+            + "\"]}]}";
+    TestServer.Reply refused = server.post("/v2/models/echo_bytes/infer", body);
+    assertThat(refused.status()).as("%.300s", refused.text()).isEqualTo(400);
+    assertThat(refused.json().path("error").asText())
+        .startsWith("tensor 'x' element 0 is a string of more than the 20000000 characters")
+        .contains("binary_tensor_data");
+  }
+
   private static int halfBits(JsonNode value) {
     return HalfFloats.toFp16((float) value.asDouble()) & 0xFFFF;
   }

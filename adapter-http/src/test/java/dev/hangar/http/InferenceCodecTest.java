@@ -151,4 +151,41 @@ class InferenceCodecTest {
     assertThatThrownBy(() -> decode("{\"inputs\": []} {\"inputs\": []}"))
         .hasMessage("the request is not valid JSON: more follows the request at line 1, column 16");
   }
+
+  @Test
+  void valuesInDataPastTheParsersLimitsAreRefusedNamingTheInput() {
+    // Jackson reads strings of at most 20000000 characters; the first pass skips data unmeasured
+    String longText = "a".repeat(20_000_001);
+    assertThatThrownBy(
+            () ->
+                decode(
+                    "{\"inputs\": [{\"name\": \"s\", \"datatype\": \"BYTES\", \"shape\": [1],"
+                        + " \"data\": [\""
+                        + longText
+                        + "\"]}]}"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(
+            "tensor 's' element 0 is a string of more than the 20000000 characters this server"
+                + " reads in a JSON string; send long BYTES elements as binary data (the"
+                + " binary_tensor_data extension: \"parameters\": {\"binary_data_size\": N})");
+    // the same string where a number goes, and a number of more than 1000 digits
+    assertThatThrownBy(
+            () ->
+                decode(
+                    "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1],"
+                        + " \"data\": [\""
+                        + longText
+                        + "\"]}]}"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith("input 'x' data is not valid JSON: String value length");
+    assertThatThrownBy(
+            () ->
+                decode(
+                    "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP64\", \"shape\": [1],"
+                        + " \"data\": ["
+                        + "1".repeat(1001)
+                        + "]}]}"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("1000");
+  }
 }

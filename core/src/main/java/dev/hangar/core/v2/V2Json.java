@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hangar.spi.DataType;
@@ -37,8 +38,9 @@ import java.util.function.LongConsumer;
  *       "Infinity"} and {@code "-Infinity"}; NaN payloads are not kept.
  *   <li>UINT64 values above 2^63-1 travel as plain (big) integers.
  *   <li>BOOL travels as {@code true}/{@code false} (0 and 1 are accepted on input).
- *   <li>BYTES elements travel as strings: read strings are encoded UTF-8; written elements that are
- *       not valid UTF-8 are refused on JSON output (ask for binary output instead).
+ *   <li>BYTES elements travel as strings: read strings are encoded UTF-8, and one UTF-8 cannot
+ *       encode (a lone surrogate) is refused; written elements that are not valid UTF-8 are refused
+ *       on JSON output (ask for binary output instead).
  * </ul>
  *
  * <p>Data may be nested like the shape or flat, in row-major order; data nested any other way is
@@ -431,7 +433,7 @@ public final class V2Json {
         if (value.currentToken() != JsonToken.VALUE_STRING) {
           throw badValue(name, type, index, value);
         }
-        byte[] element = value.getText().getBytes(StandardCharsets.UTF_8);
+        byte[] element = utf8(name, index, text(name, index, value));
         reserve.accept(element.length);
         elements.add(element);
         return;
@@ -470,6 +472,51 @@ public final class V2Json {
       }
       return Tensor.of(name, type, shape, buffer.flip());
     }
+  }
+
+  /**
+   * The text of a BYTES element. The parser measures a string only when it reads it, so a string
+   * longer than its limit is found here, not where the request was parsed to find its data.
+   */
+  private static String text(String name, int index, JsonParser value) throws IOException {
+    try {
+      return value.getText();
+    } catch (StreamConstraintsException e) {
+      throw new InvalidInputException(
+          "tensor '"
+              + name
+              + "' element "
+              + index
+              + " is a string of more than the "
+              + value.streamReadConstraints().getMaxStringLength()
+              + " characters this server reads in a JSON string; send long BYTES elements as binary"
+              + " data"
+              + " (the binary_tensor_data extension: \"parameters\": {\"binary_data_size\": N})");
+    }
+  }
+
+  /**
+   * The UTF-8 bytes of a BYTES element's text, refusing a lone UTF-16 surrogate (a JSON escape of
+   * D800 to DFFF without its pair): UTF-8 cannot encode one, and {@link String#getBytes} would make
+   * it a '?'.
+   */
+  private static byte[] utf8(String name, int index, String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++; // a pair: one character beyond the first 65536
+      } else if (Character.isSurrogate(c)) {
+        throw new InvalidInputException(
+            String.format(
+                "tensor '%s' element %d is not valid text: character %d is a lone UTF-16"
+                    + " surrogate (\\u%04x), which UTF-8 cannot encode; send the element's bytes"
+                    + " as binary data",
+                name, index, i, (int) c));
+      }
+    }
+    return text.getBytes(StandardCharsets.UTF_8);
   }
 
   private static boolean readBool(String name, int index, JsonParser value) throws IOException {

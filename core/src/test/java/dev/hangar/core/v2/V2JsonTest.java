@@ -69,4 +69,23 @@ class V2JsonTest {
             "Unexpected end-of-input: expected close marker for Array (start marker at line 1,"
                 + " column 7) at line 2, column 3");
   }
+
+  @Test
+  void bytesTextWithALoneSurrogateIsRefusedNotReplaced() throws JsonProcessingException {
+    // a pair of escapes is one character, its four UTF-8 bytes kept
+    Tensor pair =
+        V2Json.readData("s", DataType.BYTES, new long[] {1}, json("[\"a\\ud83d\\ude00b\"]"));
+    assertThat(pair.byteSize()).isEqualTo(4 + 6);
+    for (String lone : new String[] {"a\\ud800b", "a\\udc00", "\\ude00\\ud83d"}) {
+      assertThatThrownBy(
+              () ->
+                  V2Json.readData(
+                      "s", DataType.BYTES, new long[] {2}, json("[\"ok\", \"" + lone + "\"]")))
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageStartingWith("tensor 's' element 1 is not valid text: character ")
+          .hasMessageContaining("is a lone UTF-16 surrogate (\\u")
+          .hasMessageEndingWith(
+              "which UTF-8 cannot encode; send the element's bytes as binary data");
+    }
+  }
 }
