@@ -39,6 +39,8 @@ import org.eclipse.jetty.server.Request;
  * arrives slower than the minimum rate (--min-body-rate) after its grace gets 408.
  */
 final class RequestBodies {
+  // the buffer of an inflated body starts this large and doubles as it fills
+  private static final int FIRST_INFLATED_BYTES = 16384;
   private final DataSize maxBody;
   private final Duration idleTimeout;
   private final DataSize bodyMemory;
@@ -120,8 +122,7 @@ final class RequestBodies {
       return sent;
     }
     String name = encoding.trim().toLowerCase(Locale.ROOT);
-    long limit = maxBody.bytes();
-    try (InputStream inflated =
+    try (InputStream inflating =
         switch (name) {
           case "gzip", "x-gzip" -> new GZIPInputStream(new ByteArrayInputStream(sent));
           case "deflate" -> new InflaterInputStream(new ByteArrayInputStream(sent));
@@ -132,20 +133,42 @@ final class RequestBodies {
                       + encoding
                       + "' is not supported; send the body as it is, or gzip or deflate it");
         }) {
-      byte[] body;
-      try {
-        body = inflated.readNBytes((int) limit + 1);
-      } catch (OutOfMemoryError e) {
-        throw noHeapFor("the inflated body (" + name + ")");
-      }
-      if (body.length > limit) {
-        throw tooLarge("more than " + limit + " bytes once inflated (" + name + ")");
-      }
-      holding.take(body.length, body.length);
-      return body;
+      return inflated(inflating, name, holding);
     } catch (IOException e) {
       throw new HttpProblem(
           400, "the request body is not valid " + name + " data: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Reads what a compressed body inflates to into a buffer that grows with it, each growth taken
+   * from {@code holding} before it is allocated: a small body that inflates to megabytes is refused
+   * once it passes the memory for bodies, not after the heap has held all of it. What was taken
+   * goes back when the request ends, as it does after the answer to a refusal.
+   */
+  private byte[] inflated(InputStream inflating, String name, Holding holding) throws IOException {
+    long limit = maxBody.bytes();
+    byte[] buffer = new byte[0];
+    int size = 0;
+    while (true) {
+      if (size == buffer.length) {
+        if (size > limit) {
+          throw tooLarge("more than " + limit + " bytes once inflated (" + name + ")");
+        }
+        int grown = (int) Math.min(Math.max(2L * size, FIRST_INFLATED_BYTES), limit + 1);
+        holding.takeInflated(grown - size);
+        try {
+          buffer = Arrays.copyOf(buffer, grown);
+        } catch (OutOfMemoryError e) {
+          // the copy failed whole: the heap is as it was, and this body is given up
+          throw noHeapFor("the inflated body (" + name + ")");
+        }
+      }
+      int read = inflating.read(buffer, size, buffer.length - size);
+      if (read < 0) {
+        return size == buffer.length ? buffer : Arrays.copyOf(buffer, size);
+      }
+      size += read;
     }
   }
 
@@ -377,6 +400,14 @@ final class RequestBodies {
     /** Takes {@code more} bytes besides the body's, refused as {@link #take(long, long)} is. */
     void takeMore(long more) {
       take(more, bytes.get() + more, "a body and its decoded tensors of ");
+    }
+
+    /**
+     * Takes {@code more} bytes for what a compressed body inflates to, besides the body's, refused
+     * as {@link #take(long, long)} is.
+     */
+    void takeInflated(long more) {
+      take(more, bytes.get() + more, "a body and its inflated bytes, of at least ");
     }
 
     /**

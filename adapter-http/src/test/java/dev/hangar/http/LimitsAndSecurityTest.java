@@ -423,6 +423,83 @@ class LimitsAndSecurityTest {
   }
 
   @Test
+  void aCompressedBodyCountsAgainstTheMemoryForBodiesAsItInflates() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    try (TestServer server =
+        new TestServer(repository, http -> http.withBodyMemory(new DataSize(100_000)))) {
+      // 48MB of JSON in about 50KB of gzip, under --max-body (64MB)
+      byte[] bomb = gzippedPadded(ECHO, 48L << 20);
+      assertThat(bomb.length).isLessThan(100_000);
+      long before = allocatedByAllThreads();
+      TestServer.Reply refused = server.post("/v2/models/echo/infer", bomb, gzipped());
+      long allocated = allocatedByAllThreads() - before;
+      assertThat(refused.status()).as(refused.text()).isEqualTo(507);
+      assertThat(refused.json().path("error").asText())
+          .startsWith("a body and its inflated bytes, of at least ")
+          .contains("bytes is more than the ")
+          .contains("--body-memory");
+      // refused once it passed the 100000 bytes: the heap never held the 48MB it inflates to
+      // (inflated whole first, it allocated more than twice that)
+      assertThat(allocated).isLessThan(8L << 20);
+      assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
+
+      byte[] fits = gzippedPadded(ECHO, 50_000);
+      byte[] slowBody = padded(ECHO, 60_000).getBytes(StandardCharsets.UTF_8);
+      try (Socket slow = new Socket("127.0.0.1", server.server.port())) {
+        slow.setSoTimeout(20_000);
+        OutputStream out = slow.getOutputStream();
+        out.write(echoHead(slowBody.length));
+        out.write(slowBody, 0, 10);
+        out.flush();
+        assertThat(heldBodyBytes(server, held -> held == slowBody.length))
+            .isEqualTo(slowBody.length);
+        // 50000 inflated bytes fit the memory, but not beside the 60000 the slow body holds
+        TestServer.Reply waiting = server.post("/v2/models/echo/infer", fits, gzipped());
+        assertThat(waiting.status()).as(waiting.text()).isEqualTo(503);
+        assertThat(waiting.header("Retry-After")).isEqualTo("1");
+        out.write(slowBody, 10, slowBody.length - 10);
+        out.flush();
+        assertThat(readResponse(slow.getInputStream())).startsWith("HTTP/1.1 200");
+      }
+      assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
+      TestServer.Reply answered = server.post("/v2/models/echo/infer", fits, gzipped());
+      assertThat(answered.status()).as(answered.text()).isEqualTo(200);
+      assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
+    }
+  }
+
+  /** The headers of a gzipped JSON body. */
+  private static String[] gzipped() {
+    return new String[] {"Content-Type", "application/json", "Content-Encoding", "gzip"};
+  }
+
+  /** The JSON padded with spaces to {@code length} bytes and gzipped, never held uncompressed. */
+  private static byte[] gzippedPadded(String json, long length) throws IOException {
+    java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+    try (OutputStream gzip = new java.util.zip.GZIPOutputStream(zipped)) {
+      gzip.write(json.getBytes(StandardCharsets.UTF_8));
+      byte[] spaces = new byte[1 << 20];
+      java.util.Arrays.fill(spaces, (byte) ' ');
+      for (long left = length - json.length(); left > 0; left -= spaces.length) {
+        gzip.write(spaces, 0, (int) Math.min(left, spaces.length));
+      }
+    }
+    return zipped.toByteArray();
+  }
+
+  /** The bytes every live thread of this JVM, the server's included, has allocated so far. */
+  private static long allocatedByAllThreads() {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long total = 0;
+    for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+      total += Math.max(0, bytes);
+    }
+    return total;
+  }
+
+  @Test
   void aBodyRefusedBeforeItArrivesIsReadAndDroppedSoThatItsClientGetsTheAnswer() throws Exception {
     Path repository = temporary.resolve("repository");
     Repositories.fake(repository, "echo", Repositories.MB);
