@@ -64,7 +64,8 @@ final class ErrorResponses {
       status = 500;
       message = "internal error: " + cause.getClass().getSimpleName() + " (logged by the server)";
     }
-    if (status >= 500 && status != 503 && status != 507) {
+    // 501 answers a transfer coding the client chose, 503 and 507 a lack of room: not failures
+    if (status >= 500 && status != 501 && status != 503 && status != 507) {
       LOG.log(
           Level.ERROR,
           context.method() + " " + context.path() + " failed with " + status + ": " + cause,
