@@ -372,10 +372,7 @@ class LimitsAndSecurityTest {
 
   @Test
   void bodiesPastTheMemoryKeptForThemWaitOrAreRefused() throws Exception {
-    Path repository = temporary.resolve("repository");
-    Repositories.fake(repository, "echo", Repositories.MB);
-    try (TestServer server =
-        new TestServer(repository, http -> http.withBodyMemory(new DataSize(100_000)))) {
+    try (TestServer server = echoKeepingForBodies(100_000)) {
       // more than all of it: 507, whatever else is in flight
       TestServer.Reply alone = server.post("/v2/models/echo/infer", padded(ECHO, 200_000));
       assertThat(alone.status()).as(alone.text()).isEqualTo(507);
@@ -383,14 +380,8 @@ class LimitsAndSecurityTest {
           .startsWith("a body of 200000 bytes is more than the ")
           .contains("--body-memory");
       byte[] first = padded(ECHO, 60_000).getBytes(StandardCharsets.UTF_8);
-      try (Socket slow = new Socket("127.0.0.1", server.server.port())) {
-        slow.setSoTimeout(20_000);
-        OutputStream out = slow.getOutputStream();
-        out.write(echoHead(first.length));
-        out.write(first, 0, 10);
-        out.flush();
-        // the slow body holds 60000 of the 100000 bytes once its request is being read
-        assertThat(heldBodyBytes(server, held -> held == first.length)).isEqualTo(first.length);
+      // the slow body holds 60000 of the 100000 bytes once its request is being read
+      try (Socket slow = slowBody(server, first)) {
         // so a 50000-byte body must wait
         String second = padded(ECHO, 50_000);
         TestServer.Reply waiting = server.post("/v2/models/echo/infer", second);
@@ -398,9 +389,7 @@ class LimitsAndSecurityTest {
         assertThat(waiting.header("Retry-After")).isEqualTo("1");
         assertThat(waiting.json().path("error").asText()).contains("retry shortly");
         // the slow body arrives and is answered; its bytes go back as its request ends
-        out.write(first, 10, first.length - 10);
-        out.flush();
-        assertThat(readResponse(slow.getInputStream())).startsWith("HTTP/1.1 200");
+        assertThat(finishSlowBody(slow, first)).startsWith("HTTP/1.1 200");
         TestServer.Reply retried = server.post("/v2/models/echo/infer", second);
         for (int poll = 0; poll < 100 && retried.status() != 200; poll++) {
           Thread.sleep(100);
@@ -424,10 +413,11 @@ class LimitsAndSecurityTest {
 
   @Test
   void aCompressedBodyCountsAgainstTheMemoryForBodiesAsItInflates() throws Exception {
-    Path repository = temporary.resolve("repository");
-    Repositories.fake(repository, "echo", Repositories.MB);
-    try (TestServer server =
-        new TestServer(repository, http -> http.withBodyMemory(new DataSize(100_000)))) {
+    try (TestServer server = echoKeepingForBodies(100_000)) {
+      // a compressed body that fits is answered (and the server and client are warm)
+      byte[] fits = gzippedPadded(ECHO, 50_000);
+      TestServer.Reply answered = server.post("/v2/models/echo/infer", fits, gzipped());
+      assertThat(answered.status()).as(answered.text()).isEqualTo(200);
       // 48MB of JSON in about 50KB of gzip, under --max-body (64MB)
       byte[] bomb = gzippedPadded(ECHO, 48L << 20);
       assertThat(bomb.length).isLessThan(100_000);
@@ -440,31 +430,18 @@ class LimitsAndSecurityTest {
           .contains("bytes is more than the ")
           .contains("--body-memory");
       // refused once it passed the 100000 bytes: the heap never held the 48MB it inflates to
-      // (inflated whole first, it allocated more than twice that)
-      assertThat(allocated).isLessThan(8L << 20);
+      // (inflated whole first, the JVM allocated 110MB; now about 1MB, whatever other threads do)
+      assertThat(allocated).isLessThan(32L << 20);
       assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
 
-      byte[] fits = gzippedPadded(ECHO, 50_000);
       byte[] slowBody = padded(ECHO, 60_000).getBytes(StandardCharsets.UTF_8);
-      try (Socket slow = new Socket("127.0.0.1", server.server.port())) {
-        slow.setSoTimeout(20_000);
-        OutputStream out = slow.getOutputStream();
-        out.write(echoHead(slowBody.length));
-        out.write(slowBody, 0, 10);
-        out.flush();
-        assertThat(heldBodyBytes(server, held -> held == slowBody.length))
-            .isEqualTo(slowBody.length);
+      try (Socket slow = slowBody(server, slowBody)) {
         // 50000 inflated bytes fit the memory, but not beside the 60000 the slow body holds
         TestServer.Reply waiting = server.post("/v2/models/echo/infer", fits, gzipped());
         assertThat(waiting.status()).as(waiting.text()).isEqualTo(503);
         assertThat(waiting.header("Retry-After")).isEqualTo("1");
-        out.write(slowBody, 10, slowBody.length - 10);
-        out.flush();
-        assertThat(readResponse(slow.getInputStream())).startsWith("HTTP/1.1 200");
+        assertThat(finishSlowBody(slow, slowBody)).startsWith("HTTP/1.1 200");
       }
-      assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
-      TestServer.Reply answered = server.post("/v2/models/echo/infer", fits, gzipped());
-      assertThat(answered.status()).as(answered.text()).isEqualTo(200);
       assertThat(heldBodyBytes(server, held -> held == 0)).isZero();
     }
   }
@@ -526,6 +503,34 @@ class LimitsAndSecurityTest {
       out.flush();
       return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
+  }
+
+  /**
+   * Opens a connection that sends the head of an echo request with {@code body} and the body's
+   * first 10 bytes; returns it once the request holds the body's length of the memory for bodies.
+   */
+  private static Socket slowBody(TestServer server, byte[] body)
+      throws IOException, InterruptedException {
+    Socket slow = new Socket("127.0.0.1", server.server.port());
+    try {
+      slow.setSoTimeout(20_000);
+      OutputStream out = slow.getOutputStream();
+      out.write(echoHead(body.length));
+      out.write(body, 0, 10);
+      out.flush();
+      assertThat(heldBodyBytes(server, held -> held == body.length)).isEqualTo(body.length);
+      return slow;
+    } catch (Throwable e) { // rethrown as it is, once the connection is closed
+      slow.close();
+      throw e;
+    }
+  }
+
+  /** Sends the rest of a {@link #slowBody} and returns its answer. */
+  private static String finishSlowBody(Socket slow, byte[] body) throws IOException {
+    slow.getOutputStream().write(body, 10, body.length - 10);
+    slow.getOutputStream().flush();
+    return readResponse(slow.getInputStream());
   }
 
   /** The headers of a gzipped JSON body. */
@@ -975,6 +980,13 @@ class LimitsAndSecurityTest {
     }
     head.append("Content-Length: ").append(contentLength).append("\r\n\r\n");
     return head.toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  /** A server with the model echo that keeps {@code bytes} for request bodies (--body-memory). */
+  private TestServer echoKeepingForBodies(long bytes) {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    return new TestServer(repository, http -> http.withBodyMemory(new DataSize(bytes)));
   }
 
   /** A server whose --min-body-rate is {@code bytesPerSecond} (0: none). */
