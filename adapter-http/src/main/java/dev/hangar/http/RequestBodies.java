@@ -63,6 +63,16 @@ final class RequestBodies {
    */
   record Body(byte[] bytes, Holding holding) {}
 
+  /**
+   * Whether the client waits for {@code 100 Continue} before it sends the body (Expect:
+   * 100-continue): Jetty sends it when the body is first read, so what can be refused without the
+   * body is refused before that.
+   */
+  static boolean expectsContinue(Context context) {
+    String expect = context.header("Expect");
+    return expect != null && expect.trim().equalsIgnoreCase("100-continue");
+  }
+
   /** Returns the bytes requests in flight hold now: bodies, decoded tensors and answers. */
   long heldBytes() {
     return held.get();
@@ -202,6 +212,11 @@ final class RequestBodies {
 
   /** Reads the body as sent, refusing one over the limit with 413 before or while reading it. */
   private CompletableFuture<byte[]> readSent(Context context, Holding holding) {
+    long declared = context.req().getContentLengthLong();
+    if (declared > maxBody.bytes() && expectsContinue(context)) {
+      // refused before reading: Jetty then never sends 100 Continue, and the client never the body
+      return CompletableFuture.failedFuture(tooLarge(declared + " bytes"));
+    }
     ServletInputStream in;
     try {
       in = context.req().getInputStream();

@@ -214,6 +214,10 @@ final class V2Endpoints {
     String model = model(context);
     OptionalLong version = version(context);
     int headerLength = headerLength(context);
+    if (RequestBodies.expectsContinue(context)) {
+      // the client sends the body only once told to: an unknown model or version is 404 first
+      status(model, version);
+    }
     withBody(
         context,
         body -> {

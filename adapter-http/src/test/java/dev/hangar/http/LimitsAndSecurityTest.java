@@ -256,6 +256,61 @@ class LimitsAndSecurityTest {
   }
 
   @Test
+  void aClientThatWaitsFor100ContinueIsRefusedFirstWhenTheBodyCannotHelp() throws Exception {
+    Path repository = temporary.resolve("repository");
+    Repositories.fake(repository, "echo", Repositories.MB);
+    try (TestServer server =
+        new TestServer(repository, http -> http.withMaxBody(new DataSize(1024)))) {
+      String tooLarge = expectingContinue("/v2/models/echo/infer", 100_000_000, server);
+      assertThat(tooLarge).startsWith("HTTP/1.1 413").contains("--max-body");
+      String unknown = expectingContinue("/v2/models/nothing/infer", 100, server);
+      assertThat(unknown).startsWith("HTTP/1.1 404").contains("nothing");
+      String noVersion = expectingContinue("/v2/models/echo/versions/9/infer", 100, server);
+      assertThat(noVersion).startsWith("HTTP/1.1 404").contains("has no version 9");
+
+      // a body that can help is asked for, then answered
+      try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+        socket.setSoTimeout(20_000);
+        byte[] content = ECHO.getBytes(StandardCharsets.UTF_8);
+        OutputStream out = socket.getOutputStream();
+        out.write(
+            ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
+                    + "Content-Type: application/json\r\nConnection: close\r\nContent-Length: "
+                    + content.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        byte[] first = new byte[25];
+        int read = socket.getInputStream().readNBytes(first, 0, first.length);
+        assertThat(new String(first, 0, read, StandardCharsets.ISO_8859_1))
+            .startsWith("HTTP/1.1 100 Continue");
+        out.write(content);
+        String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(answer).contains("HTTP/1.1 200").contains("\"outputs\"");
+      }
+    }
+  }
+
+  /** Sends the head of a request that waits for 100 Continue, and returns all that comes back. */
+  private static String expectingContinue(String path, long length, TestServer server)
+      throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+      socket.setSoTimeout(20_000);
+      socket
+          .getOutputStream()
+          .write(
+              ("POST "
+                      + path
+                      + " HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Type:"
+                      + " application/json\r\nConnection: close\r\nContent-Length: "
+                      + length
+                      + "\r\n\r\n")
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
   void aClientThatTricklesItsHeadersIsClosedAtTheHeaderTimeoutWhateverTheIdleTimeout()
       throws Exception {
     Path repository = temporary.resolve("repository");
