@@ -273,12 +273,7 @@ class LimitsAndSecurityTest {
         socket.setSoTimeout(20_000);
         byte[] content = ECHO.getBytes(StandardCharsets.UTF_8);
         OutputStream out = socket.getOutputStream();
-        out.write(
-            ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
-                    + "Content-Type: application/json\r\nConnection: close\r\nContent-Length: "
-                    + content.length
-                    + "\r\n\r\n")
-                .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(continueHead("/v2/models/echo/infer", content.length));
         out.flush();
         byte[] first = new byte[25];
         int read = socket.getInputStream().readNBytes(first, 0, first.length);
@@ -296,18 +291,20 @@ class LimitsAndSecurityTest {
       throws IOException {
     try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
       socket.setSoTimeout(20_000);
-      socket
-          .getOutputStream()
-          .write(
-              ("POST "
-                      + path
-                      + " HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Type:"
-                      + " application/json\r\nConnection: close\r\nContent-Length: "
-                      + length
-                      + "\r\n\r\n")
-                  .getBytes(StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().write(continueHead(path, length));
       return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
+  }
+
+  /** The head of a JSON request that waits for 100 Continue before it sends its body. */
+  private static byte[] continueHead(String path, long length) {
+    return ("POST "
+            + path
+            + " HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Type:"
+            + " application/json\r\nConnection: close\r\nContent-Length: "
+            + length
+            + "\r\n\r\n")
+        .getBytes(StandardCharsets.ISO_8859_1);
   }
 
   @Test
