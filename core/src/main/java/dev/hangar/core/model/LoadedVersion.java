@@ -119,6 +119,20 @@ public final class LoadedVersion {
     }
   }
 
+  /**
+   * Refuses new leases from now on when none is held, in one step: a lease taken in between cannot
+   * slip under a close meant for an idle version.
+   *
+   * @return whether it was idle and now closes; false when a lease is held
+   */
+  boolean beginClosingIfIdle() {
+    if (leases.compareAndSet(0, CLOSING)) {
+      drained.complete(null);
+      return true;
+    }
+    return false;
+  }
+
   boolean isClosing() {
     return leases.get() < 0;
   }
