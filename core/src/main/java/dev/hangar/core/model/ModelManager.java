@@ -922,7 +922,9 @@ public final class ModelManager implements AutoCloseable {
           ModelState.LOADING,
           previous == null
               ? ""
-              : "the file or config changed; the loaded instance serves until this one is ready");
+              : "the file or config changed; the loaded instance serves until this one is ready",
+          // another try after a failure: its end is logged, unless it is the same failure again
+          entry.lastLoadFailure != null ? Level.DEBUG : Level.INFO);
     } finally {
       lock.unlock();
     }
@@ -1036,6 +1038,7 @@ public final class ModelManager implements AutoCloseable {
       entry.loaded = loaded;
       entry.ready = loaded;
       entry.failure = null;
+      entry.lastLoadFailure = null;
       model.hasServed = true;
       entry.accountedBytes = accounted;
       entry.loadTime = loadTime;
@@ -1083,18 +1086,36 @@ public final class ModelManager implements AutoCloseable {
             Level.WARNING);
         return;
       }
+      // the same failure again (each request to a model that cannot load tries once more) is
+      // logged at DEBUG: the log would otherwise grow with the request rate
+      String kind = failureKind(failure);
+      boolean again = kind.equals(entry.lastLoadFailure);
+      entry.lastLoadFailure = kind;
       if (failure.category() == ErrorCategory.UNAVAILABLE) {
         // refused for now (models busy), not failed: its next request tries again
         entry.failure = null;
-        transition(entry, ModelState.AVAILABLE, "not loaded: " + failure.getMessage());
+        transition(
+            entry,
+            ModelState.AVAILABLE,
+            "not loaded: " + failure.getMessage(),
+            again ? Level.DEBUG : Level.INFO);
       } else {
         entry.failure = failure;
-        transition(entry, ModelState.FAILED, failure.getMessage());
+        transition(
+            entry, ModelState.FAILED, failure.getMessage(), again ? Level.DEBUG : Level.WARNING);
       }
       updateDefault(model);
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * What makes two load failures the same: their category and message but for the numbers in it
+   * (resident memory and the like move from one try to the next).
+   */
+  private static String failureKind(HangarException failure) {
+    return failure.category() + ": " + String.valueOf(failure.getMessage()).replaceAll("[0-9]", "");
   }
 
   /**
@@ -1233,9 +1254,16 @@ public final class ModelManager implements AutoCloseable {
     long expected;
     lock.lock();
     try {
-      victim = chooseVictim(target, priority);
-      if (victim == null) {
-        return Optional.empty();
+      while (true) {
+        victim = chooseVictim(target, priority);
+        if (victim == null) {
+          return Optional.empty();
+        }
+        // requests take leases without the lock: a normal load evicts only a version idle at the
+        // moment it stops taking them
+        if (priority == LoadPriority.HIGH || victim.loaded.beginClosingIfIdle()) {
+          break;
+        }
       }
       victimLoad = victim.loaded;
       evicted = victim.describeMemory();
@@ -1940,6 +1968,8 @@ public final class ModelManager implements AutoCloseable {
     ModelState state = ModelState.AVAILABLE;
     String reason;
     HangarException failure;
+    // the kind of the last load's failure or refusal (failureKind); null once a load succeeds
+    String lastLoadFailure;
     ModelVersionFile file;
     LoadedVersion loaded;
     CompletableFuture<LoadedVersion> loading;

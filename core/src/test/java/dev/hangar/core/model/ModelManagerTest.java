@@ -1036,6 +1036,69 @@ class ModelManagerTest {
         .containsEntry(dev.hangar.core.health.FailureReason.UNAVAILABLE, 2L);
   }
 
+  @Test
+  void aVersionClosesForANormalEvictionOnlyWhileNoLeaseIsHeldInOneStep() throws IOException {
+    harness.model("a", 1, 10);
+    manager().start().join();
+    ModelLease lease = manager().acquire("a", OptionalLong.empty()).join();
+    LoadedVersion version = lease.version();
+
+    assertThat(version.beginClosingIfIdle()).as("a lease is held").isFalse();
+    assertThat(version.isClosing()).isFalse();
+    assertThat(version.tryAcquire()).as("still leased out").isTrue();
+    version.release();
+    lease.close();
+
+    assertThat(version.beginClosingIfIdle()).isTrue();
+    assertThat(version.tryAcquire()).as("no lease once closing").isFalse();
+    assertThat(version.drained()).isDone();
+  }
+
+  @Test
+  void theSameLoadFailureAgainIsLoggedOnlyAtDebug() throws IOException {
+    // 200MB: more than the 100MB budget holds; each request tries the load again
+    harness.model("big", 1, 200);
+    manager().start().join();
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger(ModelManager.class.getName());
+    List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler handler =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord record) {
+            String line =
+                java.text.MessageFormat.format(record.getMessage(), record.getParameters());
+            if (record.getLevel().intValue() >= java.util.logging.Level.INFO.intValue()
+                && line.startsWith("model big ")) {
+              logged.add(record.getLevel() + " " + line);
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    log.addHandler(handler);
+    try {
+      for (int i = 0; i < 3; i++) {
+        // the server's own memory moves between tries: the numbers in the message change
+        harness.memory.setBaselineBytes((10 + i) * MB);
+        assertThatThrownBy(() -> infer("big")).isInstanceOf(InsufficientMemoryException.class);
+      }
+    } finally {
+      log.removeHandler(handler);
+    }
+
+    assertThat(harness.engine.loads("big")).isZero();
+    assertThat(transitions.count("big", ModelState.FAILED)).as("every try fails").isEqualTo(3);
+    assertThat(logged)
+        .as("the first failure only")
+        .hasSize(2)
+        .anyMatch(line -> line.startsWith("INFO model big version 1: AVAILABLE -> LOADING"))
+        .anyMatch(line -> line.startsWith("WARNING model big version 1: LOADING -> FAILED"));
+  }
+
   private java.util.Map<dev.hangar.core.health.FailureReason, Long> failures(String model) {
     return manager()
         .statistics(new ModelVersionKey(model, 1))
