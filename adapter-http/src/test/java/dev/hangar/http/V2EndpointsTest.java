@@ -890,7 +890,7 @@ class V2EndpointsTest {
     JsonNode hangar = indexEntry("shaky").path("hangar");
     assertThat(hangar.path("health").asText()).isEqualTo("DEGRADED");
     assertThat(hangar.path("health_reason").asText())
-        .isEqualTo("error rate 75.0% over the last 3600s passes 20.0%");
+        .isEqualTo("error rate 75.0% over the last 1h passes 20.0%");
     assertThat(hangar.path("state").asText()).isEqualTo("READY");
     assertThat(server.get("/v2/models/shaky/ready").status()).isEqualTo(200);
     assertThat(value(server.get("/metrics").text(), degraded)).isEqualTo(1);

@@ -46,11 +46,19 @@ public final class Durations {
   }
 
   /**
-   * Formats a duration compactly, such as {@code 1.25ms} or {@code 3s}; a whole number of
-   * milliseconds or microseconds below a second as it would be written, such as {@code 100ms}.
+   * Formats a duration compactly, such as {@code 1.25ms} or {@code 3s}; a whole number of hours or
+   * minutes, or of milliseconds or microseconds below a second, as it would be written, such as
+   * {@code 1h}, {@code 5m} or {@code 100ms}.
    */
   public static String format(Duration duration) {
     long nanos = duration.toNanos();
+    // whole hours and minutes as a config would write them: "1h", not "3600s"
+    if (nanos != 0 && nanos % 3_600_000_000_000L == 0) {
+      return nanos / 3_600_000_000_000L + "h";
+    }
+    if (nanos != 0 && nanos % 60_000_000_000L == 0) {
+      return nanos / 60_000_000_000L + "m";
+    }
     if (nanos % 1_000_000_000L == 0) {
       return nanos / 1_000_000_000L + "s";
     }

@@ -1293,11 +1293,6 @@ public final class ModelManager implements AutoCloseable {
     boolean fellShort() {
       return expectedBytes >= 1L << 20 && freedBytes < expectedBytes / 2;
     }
-
-    @Override
-    public String toString() {
-      return description;
-    }
   }
 
   private VersionEntry chooseVictim(VersionEntry target, LoadPriority priority) {
