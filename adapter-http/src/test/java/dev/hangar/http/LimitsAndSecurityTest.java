@@ -537,22 +537,24 @@ class LimitsAndSecurityTest {
    */
   private static String sendChunked(TestServer server, String path, String codings, byte[] body)
       throws IOException {
+    java.io.ByteArrayOutputStream request = new java.io.ByteArrayOutputStream();
+    request.writeBytes(
+        ("POST "
+                + path
+                + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                + "Content-Type: application/json\r\nTransfer-Encoding: "
+                + codings
+                + "\r\n\r\n"
+                + Integer.toHexString(body.length)
+                + "\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+    request.writeBytes(body);
+    request.writeBytes("\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
     try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
       socket.setSoTimeout(20_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(
-          ("POST "
-                  + path
-                  + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                  + "Content-Type: application/json\r\nTransfer-Encoding: "
-                  + codings
-                  + "\r\n\r\n"
-                  + Integer.toHexString(body.length)
-                  + "\r\n")
-              .getBytes(StandardCharsets.ISO_8859_1));
-      out.write(body);
-      out.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
+      // in one write: the server may answer and close before reading the body, and a second write
+      // after its close would fail with a broken pipe
+      socket.getOutputStream().write(request.toByteArray());
       return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
   }
