@@ -3,7 +3,6 @@ package dev.hangar.core.inference;
 import static java.util.Objects.requireNonNull;
 
 import dev.hangar.core.config.CacheConfig;
-import dev.hangar.core.config.Durations;
 import dev.hangar.core.config.ModelConfig;
 import dev.hangar.core.health.FailureReason;
 import dev.hangar.core.health.ModelStatistics;
@@ -213,14 +212,11 @@ public final class InferenceService {
       return; // it has its lease: its queue's deadline timer takes over
     }
     DeadlineExceededException expired =
-        new DeadlineExceededException(
-            "request to model '"
-                + request.model()
-                + "' waited "
-                + Durations.format(Duration.ofNanos(now - start))
-                + " for the model to load, past its timeout of "
-                + Durations.format(Duration.ofNanos(deadline - start))
-                + "; it was not run");
+        DeadlineExceededException.notRun(
+            request.model(),
+            Duration.ofNanos(now - start),
+            " for the model to load",
+            Duration.ofNanos(deadline - start));
     statisticsOf(request)
         .ifPresent(statistics -> statistics.recordFailure(FailureReason.of(expired), now - start));
     result.completeExceptionally(expired);

@@ -2,7 +2,6 @@ package dev.hangar.core.inference;
 
 import dev.hangar.core.config.BatchingConfig;
 import dev.hangar.core.config.DataSize;
-import dev.hangar.core.config.Durations;
 import dev.hangar.core.health.ComputeTimes;
 import dev.hangar.core.health.FailureReason;
 import dev.hangar.core.model.LoadedVersion;
@@ -645,15 +644,11 @@ final class ModelScheduler {
     for (PendingRequest pending : expired) {
       fail(
           pending,
-          new DeadlineExceededException(
-              "request to model '"
-                  + version.key().name()
-                  + "' waited "
-                  + Durations.format(Duration.ofNanos(now - pending.submittedNanos))
-                  + ", past its timeout of "
-                  + Durations.format(
-                      Duration.ofNanos(pending.deadlineNanos - pending.submittedNanos))
-                  + "; it was not run"));
+          DeadlineExceededException.notRun(
+              version.key().name(),
+              Duration.ofNanos(now - pending.submittedNanos),
+              "",
+              Duration.ofNanos(pending.deadlineNanos - pending.submittedNanos)));
     }
   }
 }

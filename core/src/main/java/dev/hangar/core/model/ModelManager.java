@@ -1178,7 +1178,7 @@ public final class ModelManager implements AutoCloseable {
       lock.lock();
       try {
         long resident = memory.residentBytes();
-        long used = Math.max(resident, budget.accountedBytes());
+        long used = used(resident);
         if (used + need <= budget.limitBytes()) {
           budget.account(account, need);
           return;
@@ -1204,14 +1204,7 @@ public final class ModelManager implements AutoCloseable {
         lock.lock();
         try {
           long resident = memory.residentBytes();
-          throw insufficient(
-              target,
-              need,
-              resident,
-              Math.max(resident, budget.accountedBytes()),
-              priority,
-              -1,
-              evicted);
+          throw insufficient(target, need, resident, used(resident), priority, -1, evicted);
         } finally {
           lock.unlock();
         }
@@ -1268,19 +1261,19 @@ public final class ModelManager implements AutoCloseable {
       victimLoad = victim.loaded;
       evicted = victim.describeMemory();
       long resident = memory.residentBytes();
-      usedBefore = Math.max(resident, budget.accountedBytes());
+      usedBefore = used(resident);
       expected =
           usedBefore
-              - Math.max(
-                  resident
-                      - evictionReturns.expectedReturn(victimLoad.format(), victim.accountedBytes),
-                  budget.accountedBytes() - victim.accountedBytes);
+              - usedWithout(
+                  resident,
+                  victim.accountedBytes,
+                  evictionReturns.expectedReturn(victimLoad.format(), victim.accountedBytes));
       beginUnload(victim, "evicted (least recently used) to make room for " + target.key);
     } finally {
       lock.unlock();
     }
     finishUnload(victim, victimLoad, ModelState.EVICTED, "evicted to make room for " + target.key);
-    long usedAfter = Math.max(memory.residentBytes(), budget.accountedBytes());
+    long usedAfter = used(memory.residentBytes());
     return Optional.of(new Eviction(evicted, expected, usedBefore - usedAfter));
   }
 
@@ -1324,6 +1317,19 @@ public final class ModelManager implements AutoCloseable {
         }
       }
     }
+    return usedWithout(resident, charged, returned);
+  }
+
+  /** The budget's use: the larger of resident memory and the accounted total. */
+  private long used(long resident) {
+    return Math.max(resident, budget.accountedBytes());
+  }
+
+  /**
+   * The budget's use with versions charged {@code charged} gone, which give {@code returned} of
+   * resident memory back.
+   */
+  private long usedWithout(long resident, long charged, long returned) {
     return Math.max(resident - returned, budget.accountedBytes() - charged);
   }
 
@@ -1449,9 +1455,7 @@ public final class ModelManager implements AutoCloseable {
                     + " and serves until then: to load the new one in its place, unload the"
                     + " model first"
                 : "");
-    long withoutUnpinned =
-        Math.max(resident - unpinnedReturned, budget.accountedBytes() - unpinnedCharged);
-    if (withoutUnpinned + need <= budget.limitBytes()) {
+    if (usedWithout(resident, unpinnedCharged, unpinnedReturned) + need <= budget.limitBytes()) {
       // only requests in flight or loads and unloads under way stand in the way, and they end: a
       // retry can load it (503); 507 says that no retry will
       return new ModelUnavailableException(
