@@ -8,11 +8,7 @@ import dev.hangar.core.config.LoadPriority;
 import dev.hangar.core.config.ModelConfig;
 import dev.hangar.core.config.Suggestions;
 import dev.hangar.core.health.ModelStatistics;
-import dev.hangar.core.memory.EvictionReturns;
-import dev.hangar.core.memory.MemoryBudget;
-import dev.hangar.core.memory.MemoryEstimator;
 import dev.hangar.core.memory.MemoryReclaimer;
-import dev.hangar.core.memory.PeakSampler;
 import dev.hangar.core.memory.ResidentMemory;
 import dev.hangar.core.repository.BackendRegistry;
 import dev.hangar.core.repository.ModelDefinition;
@@ -42,7 +38,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,7 +50,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 
 /**
  * Keeps models loaded, warm and inside the process's memory budget.
@@ -74,7 +68,8 @@ import java.util.stream.Collectors;
  * fails with an {@link InsufficientMemoryException}. When evicting all of those would still not
  * make room (what they hold is known), it fails at once and evicts none. After load and warmup the
  * estimate is replaced by the measured growth, or the backend's own figure when that is larger.
- * After each unload, freed native memory is handed back to the OS.
+ * After each unload, freed native memory is handed back to the OS. {@link MemoryAdmission} keeps
+ * these accounts and makes these decisions; the manager owns the states they change.
  *
  * <p><b>Versions</b> follow each model's version policy; requests without a version go to the
  * highest served version that is READY, or else the highest served one. {@link #refresh()} applies
@@ -93,13 +88,7 @@ public final class ModelManager implements AutoCloseable {
 
   private final ModelRepository repository;
   private final BackendRegistry backends;
-  private final MemoryBudget<Object> budget;
-  private final MemoryEstimator estimator = new MemoryEstimator();
-  private final EvictionReturns evictionReturns = new EvictionReturns();
-  // the formats whose engine a load has started; loader thread only
-  private final Set<String> startedEngines = new HashSet<>();
-  private final ResidentMemory memory;
-  private final MemoryReclaimer reclaimer;
+  private final MemoryAdmission admission;
   private final TimeSource time;
   private final Executor completions;
   private final Warmup warmup;
@@ -129,9 +118,26 @@ public final class ModelManager implements AutoCloseable {
       Executor completions) {
     this.repository = requireNonNull(repository, "repository is null");
     this.backends = requireNonNull(backends, "backends is null");
-    this.budget = new MemoryBudget<>(memoryBudget);
-    this.memory = requireNonNull(memory, "memory is null");
-    this.reclaimer = requireNonNull(reclaimer, "reclaimer is null");
+    this.admission =
+        new MemoryAdmission(
+            backends,
+            requireNonNull(memoryBudget, "memoryBudget is null"),
+            memory,
+            reclaimer,
+            lock,
+            models,
+            new MemoryAdmission.Unloading() {
+              @Override
+              public void begin(VersionEntry entry, String reason) {
+                beginUnload(entry, reason);
+              }
+
+              @Override
+              public void finish(
+                  VersionEntry entry, LoadedVersion loaded, ModelState finalState, String reason) {
+                finishUnload(entry, loaded, finalState, reason);
+              }
+            });
     this.time = requireNonNull(time, "time is null");
     this.completions = requireNonNull(completions, "completions is null");
     this.warmup = new Warmup(time);
@@ -165,19 +171,18 @@ public final class ModelManager implements AutoCloseable {
    */
   public CompletableFuture<Void> start(boolean loadStartupModels) {
     preload = loadStartupModels;
-    long baseline = memory.residentBytes();
-    budget.setBaseline(baseline);
+    long baseline = admission.measureBaseline();
     LOG.log(
         Level.INFO,
         "memory budget {0}, of which the server itself holds {1}",
-        DataSize.format(budget.limitBytes()),
+        DataSize.format(admission.limitBytes()),
         DataSize.format(baseline));
-    if (baseline >= budget.limitBytes()) {
+    if (baseline >= admission.limitBytes()) {
       LOG.log(
           Level.WARNING,
           "the server alone ({0}) already fills the memory budget ({1}); no model will fit",
           DataSize.format(baseline),
-          DataSize.format(budget.limitBytes()));
+          DataSize.format(admission.limitBytes()));
     }
     return refresh();
   }
@@ -197,17 +202,17 @@ public final class ModelManager implements AutoCloseable {
 
   /** Returns the memory budget in bytes. */
   public long budgetBytes() {
-    return budget.limitBytes();
+    return admission.limitBytes();
   }
 
   /** Returns the baseline plus every model's account, in bytes. */
   public long accountedBytes() {
-    return budget.accountedBytes();
+    return admission.accountedBytes();
   }
 
   /** Returns the process's resident memory now, in bytes. */
   public long residentBytes() {
-    return memory.residentBytes();
+    return admission.residentBytes();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -930,9 +935,9 @@ public final class ModelManager implements AutoCloseable {
     }
     Object account = new Object();
     long weightBytes = weightBytes(definition, file);
-    long need = estimator.estimate(definition.format(), weightBytes);
+    long need = admission.estimate(definition.format(), weightBytes);
     try {
-      startEngine(entry, definition.format(), need);
+      admission.startEngine(entry, definition.format(), need);
     } catch (HangarException e) {
       failLoad(model, entry, previous, e);
       throw e;
@@ -942,14 +947,12 @@ public final class ModelManager implements AutoCloseable {
       throw failure;
     }
     try {
-      admit(entry, account, need, priority);
+      admission.admit(entry, account, need, priority);
     } catch (HangarException e) {
       failLoad(model, entry, previous, e);
       throw e;
     }
-    long residentBefore = memory.residentBytes();
-    // engines hold several copies of a model for a moment while loading: estimates follow the peak
-    PeakSampler sampler = PeakSampler.start(memory);
+    MemoryAdmission.LoadMeasurement measurement = admission.startMeasuring();
     long start = time.nanoTime();
     LoadedModel loadedModel;
     try {
@@ -964,9 +967,8 @@ public final class ModelManager implements AutoCloseable {
       }
       loadedModel = backend.load(source);
     } catch (RuntimeException e) {
-      sampler.close();
-      budget.release(account);
-      reclaimer.releaseFreedMemory();
+      measurement.close();
+      admission.abandon(account);
       HangarException failure = asHangar(e, "loading");
       failLoad(model, entry, previous, failure);
       throw failure;
@@ -1004,31 +1006,26 @@ public final class ModelManager implements AutoCloseable {
               () -> loadsStopped);
       loadedModel.warmedUp();
     } catch (RuntimeException e) {
-      sampler.close();
+      measurement.close();
       closeQuietly(loadedModel);
-      budget.release(account);
-      reclaimer.releaseFreedMemory();
+      admission.abandon(account);
       HangarException failure = asHangar(e, "warming up");
       failLoad(model, entry, previous, failure);
       throw failure;
     }
     warmupTimes.forEach(entry.statistics::recordWarmup);
-    sampler.close();
-    long measured = memory.residentBytes() - residentBefore;
-    // never less than what the backend knows it holds (its weights): a reload reuses the pages the
-    // previous instance freed, and resident memory then grows by next to nothing
-    long accounted = Math.max(measured, loadedModel.memoryEstimateBytes());
-    estimator.learn(
-        definition.format(),
-        weightBytes,
-        Math.max(accounted, sampler.peakBytes() - residentBefore));
-    budget.account(account, accounted);
+    long accounted =
+        admission.charge(
+            account,
+            definition.format(),
+            weightBytes,
+            measurement,
+            loadedModel.memoryEstimateBytes());
     try {
-      settle(entry, priority, accounted, need);
+      admission.settle(entry, priority, accounted, need);
     } catch (HangarException e) {
       closeQuietly(loadedModel);
-      budget.release(account);
-      reclaimer.releaseFreedMemory();
+      admission.abandon(account);
       failLoad(model, entry, previous, e);
       throw e;
     }
@@ -1118,355 +1115,6 @@ public final class ModelManager implements AutoCloseable {
     return failure.category() + ": " + String.valueOf(failure.getMessage()).replaceAll("[0-9]", "");
   }
 
-  /**
-   * Starts the format's engine for a load of {@code need} bytes; runs on the loader thread. The
-   * engine's memory is the server's own, not the model's, and stays: when it and the model would
-   * not fit beside the server's own memory even with every model evicted, the engine is not
-   * started. Once started, what it took is added to the server's own memory.
-   */
-  private void startEngine(VersionEntry target, String format, long need) {
-    Backend backend = backends.backend(format);
-    if (startedEngines.contains(format)) {
-      backend.prepare();
-      return;
-    }
-    long engine = backend.engineMemoryEstimateBytes();
-    if (budget.baselineBytes() + engine + need > budget.limitBytes()) {
-      throw pastTheBudget(
-          target,
-          "starting the "
-              + format
-              + " engine takes about "
-              + DataSize.format(engine)
-              + " and the model about "
-              + DataSize.format(need));
-    }
-    long before = memory.residentBytes();
-    backend.prepare();
-    long grown = Math.max(0, memory.residentBytes() - before);
-    startedEngines.add(format);
-    budget.setBaseline(budget.baselineBytes() + grown);
-    LOG.log(
-        Level.INFO,
-        "started the {0} engine ({1}); the server itself now holds {2} of the {3} memory budget",
-        format,
-        DataSize.format(grown),
-        DataSize.format(budget.baselineBytes()),
-        DataSize.format(budget.limitBytes()));
-  }
-
-  /**
-   * The failure of a load that would not fit beside the server's own memory: {@code what} it takes.
-   */
-  private InsufficientMemoryException pastTheBudget(VersionEntry target, String what) {
-    return new InsufficientMemoryException(
-        "cannot load "
-            + target.key.describe()
-            + ": "
-            + what
-            + ", more than the memory budget of "
-            + DataSize.format(budget.limitBytes())
-            + " leaves beside the server's own "
-            + DataSize.format(budget.baselineBytes())
-            + "; raise the budget (--memory)");
-  }
-
-  /** Makes room for a load, evicting as its priority allows; runs on the loader thread. */
-  private void admit(VersionEntry target, Object account, long need, LoadPriority priority) {
-    List<Eviction> evicted = new ArrayList<>();
-    while (true) {
-      lock.lock();
-      try {
-        long resident = memory.residentBytes();
-        long used = used(resident);
-        if (used + need <= budget.limitBytes()) {
-          budget.account(account, need);
-          return;
-        }
-        if (budget.baselineBytes() + need > budget.limitBytes()) {
-          throw pastTheBudget(target, "it needs about " + DataSize.format(need));
-        }
-        // when even evicting every model it may leaves too little room, evicting them would lose
-        // them for nothing
-        long afterEvicting = usedAfterEvicting(target, priority, resident);
-        if (afterEvicting + need > budget.limitBytes()) {
-          long evictable = chooseVictim(target, priority) == null ? -1 : used - afterEvicting;
-          throw insufficient(target, need, resident, used, priority, evictable, evicted);
-        }
-      } finally {
-        lock.unlock();
-      }
-      Optional<Eviction> eviction = evictOne(target, priority);
-      if (eviction.isEmpty() || eviction.get().fellShort()) {
-        // none left to evict, or one freed far less than planned: the plan was wrong, and evicting
-        // more by it would likely lose them for nothing too
-        eviction.ifPresent(evicted::add);
-        lock.lock();
-        try {
-          long resident = memory.residentBytes();
-          throw insufficient(target, need, resident, used(resident), priority, -1, evicted);
-        } finally {
-          lock.unlock();
-        }
-      }
-      evicted.add(eviction.get());
-    }
-  }
-
-  /**
-   * Brings the accounted total back under the budget when a load measured more than its estimate,
-   * evicting as the load's priority allows; runs on the loader thread.
-   */
-  private void settle(VersionEntry target, LoadPriority priority, long measured, long estimated) {
-    while (budget.accountedBytes() > budget.limitBytes()) {
-      if (evictOne(target, priority).isEmpty()) {
-        throw new InsufficientMemoryException(
-            target.key.describe()
-                + " holds "
-                + DataSize.format(measured)
-                + " once loaded (estimated "
-                + DataSize.format(estimated)
-                + "), which passes the "
-                + DataSize.format(budget.limitBytes())
-                + " memory budget with nothing left to evict; it was unloaded");
-      }
-    }
-  }
-
-  /**
-   * Evicts the least recently used version the priority allows, waiting for its in-flight requests.
-   * Runs on the loader thread.
-   *
-   * @return the eviction, empty when there was none to evict
-   */
-  private Optional<Eviction> evictOne(VersionEntry target, LoadPriority priority) {
-    VersionEntry victim;
-    LoadedVersion victimLoad;
-    String evicted;
-    long usedBefore;
-    long expected;
-    lock.lock();
-    try {
-      while (true) {
-        victim = chooseVictim(target, priority);
-        if (victim == null) {
-          return Optional.empty();
-        }
-        // requests take leases without the lock: a normal load evicts only a version idle at the
-        // moment it stops taking them
-        if (priority == LoadPriority.HIGH || victim.loaded.beginClosingIfIdle()) {
-          break;
-        }
-      }
-      victimLoad = victim.loaded;
-      evicted = victim.describeMemory();
-      long resident = memory.residentBytes();
-      usedBefore = used(resident);
-      expected =
-          usedBefore
-              - usedWithout(
-                  resident,
-                  victim.accountedBytes,
-                  evictionReturns.expectedReturn(victimLoad.format(), victim.accountedBytes));
-      beginUnload(victim, "evicted (least recently used) to make room for " + target.key);
-    } finally {
-      lock.unlock();
-    }
-    finishUnload(victim, victimLoad, ModelState.EVICTED, "evicted to make room for " + target.key);
-    long usedAfter = used(memory.residentBytes());
-    return Optional.of(new Eviction(evicted, expected, usedBefore - usedAfter));
-  }
-
-  /**
-   * One eviction: the version and what it held, what it was expected to free of the budget's use
-   * and what it freed.
-   */
-  private record Eviction(String description, long expectedBytes, long freedBytes) {
-    /** Whether it freed less than half what it was expected to (of at least 1 MB: noise below). */
-    boolean fellShort() {
-      return expectedBytes >= 1L << 20 && freedBytes < expectedBytes / 2;
-    }
-  }
-
-  private VersionEntry chooseVictim(VersionEntry target, LoadPriority priority) {
-    VersionEntry victim = null;
-    for (ModelEntry model : models.values()) {
-      for (VersionEntry entry : model.versions.values()) {
-        if (mayEvict(model, entry, target, priority)
-            && (victim == null || entry.lastUsedNanos < victim.lastUsedNanos)) {
-          victim = entry;
-        }
-      }
-    }
-    return victim;
-  }
-
-  /**
-   * What the budget's use (the larger of resident memory and the accounted total) would be with
-   * every version a load of {@code target} may evict gone: each takes its charge off the accounted
-   * total, and off resident memory what its format was seen to give back.
-   */
-  private long usedAfterEvicting(VersionEntry target, LoadPriority priority, long resident) {
-    long charged = 0;
-    long returned = 0;
-    for (ModelEntry model : models.values()) {
-      for (VersionEntry entry : model.versions.values()) {
-        if (mayEvict(model, entry, target, priority)) {
-          charged += entry.accountedBytes;
-          returned += evictionReturns.expectedReturn(entry.ready.format(), entry.accountedBytes);
-        }
-      }
-    }
-    return usedWithout(resident, charged, returned);
-  }
-
-  /** The budget's use: the larger of resident memory and the accounted total. */
-  private long used(long resident) {
-    return Math.max(resident, budget.accountedBytes());
-  }
-
-  /**
-   * The budget's use with versions charged {@code charged} gone, which give {@code returned} of
-   * resident memory back.
-   */
-  private long usedWithout(long resident, long charged, long returned) {
-    return Math.max(resident - returned, budget.accountedBytes() - charged);
-  }
-
-  /**
-   * Whether a load of {@code target} at {@code priority} may evict {@code entry}: a READY version
-   * of an unpinned model, and an idle one for a normal load.
-   */
-  private static boolean mayEvict(
-      ModelEntry model, VersionEntry entry, VersionEntry target, LoadPriority priority) {
-    LoadedVersion loaded = entry.ready;
-    return !model.pinned()
-        && entry != target
-        && loaded != null
-        && entry.state == ModelState.READY
-        && (priority == LoadPriority.HIGH || loaded.activeLeases() == 0);
-  }
-
-  /** What a load that failed had evicted first, for its message. */
-  private static String evictedBefore(List<Eviction> evicted) {
-    if (evicted.isEmpty()) {
-      return "";
-    }
-    Eviction last = evicted.get(evicted.size() - 1);
-    String all = evicted.stream().map(Eviction::description).collect(Collectors.joining(", "));
-    if (last.fellShort()) {
-      return "; it evicted "
-          + all
-          + ", but evicting "
-          + last.description()
-          + " freed "
-          + DataSize.format(Math.max(0, last.freedBytes()))
-          + " of the "
-          + DataSize.format(last.expectedBytes())
-          + " it was expected to (the engine keeps memory after an unload), so no more were"
-          + " evicted";
-    }
-    return "; it evicted "
-        + all
-        + ", but resident memory did not fall by what they were measured to hold";
-  }
-
-  /**
-   * The failure of a load that does not fit; {@code evictable} is what evicting the models it could
-   * still have evicted would free, when that would not have made room (-1 when there are none or it
-   * does not apply), and {@code evicted} the evictions it made before finding so.
-   */
-  private HangarException insufficient(
-      VersionEntry target,
-      long need,
-      long resident,
-      long used,
-      LoadPriority priority,
-      long evictable,
-      List<Eviction> evicted) {
-    List<String> pinned = new ArrayList<>();
-    List<String> busy = new ArrayList<>();
-    // what every unpinned version holds, busy or not: leases and states change under this count
-    long unpinnedCharged = 0;
-    long unpinnedReturned = 0;
-    for (ModelEntry model : models.values()) {
-      for (VersionEntry entry : model.versions.values()) {
-        LoadedVersion loaded = entry.loaded;
-        if (loaded == null || entry == target) {
-          continue;
-        }
-        if (model.pinned()) {
-          pinned.add(entry.describeMemory());
-          continue;
-        }
-        unpinnedCharged += entry.accountedBytes;
-        unpinnedReturned += evictionReturns.expectedReturn(loaded.format(), entry.accountedBytes);
-        if (loaded.activeLeases() > 0) {
-          busy.add(entry.key + " (" + loaded.activeLeases() + " requests)");
-        } else if (entry.state != ModelState.READY) {
-          busy.add(entry.key + " (" + entry.state + ")");
-        }
-      }
-    }
-    String problem =
-        "cannot load "
-            + target.key.describe()
-            + ": it needs about "
-            + DataSize.format(need)
-            + " but only "
-            + DataSize.format(Math.max(0, budget.limitBytes() - used))
-            + " of the "
-            + DataSize.format(budget.limitBytes())
-            + " memory budget is free (resident "
-            + DataSize.format(resident)
-            + ", accounted "
-            + DataSize.format(budget.accountedBytes())
-            + ")"
-            + evictedBefore(evicted)
-            + (evictable >= 0
-                ? (evicted.isEmpty()
-                        ? ", and evicting every model it may"
-                        : "; evicting every model it may still")
-                    + " evict would free "
-                    + (evictable > 0
-                        ? "at most " + DataSize.format(evictable)
-                        : "nothing (their engines were seen to keep what a model held once it"
-                            + " closed)")
-                    + ", so "
-                    + (evicted.isEmpty() ? "none was" : "no more were")
-                    + " evicted"
-                : "")
-            + "; pinned: "
-            + (pinned.isEmpty() ? "none" : String.join(", ", pinned))
-            + "; busy: "
-            + (busy.isEmpty() ? "none" : String.join(", ", busy))
-            + (priority == LoadPriority.NORMAL && !busy.isEmpty()
-                ? "; a high-priority load may evict busy models"
-                : "")
-            + (budget.modelBytes() == 0 && resident + need > budget.limitBytes()
-                ? "; with no model loaded the server alone holds "
-                    + DataSize.format(resident)
-                    + " (its engines' libraries, the heap, memory the engines keep after an"
-                    + " unload): raise the budget (--memory)"
-                : "")
-            + (target.loaded != null
-                ? "; the instance it would replace holds "
-                    + DataSize.format(target.accountedBytes)
-                    + " and serves until then: to load the new one in its place, unload the"
-                    + " model first"
-                : "");
-    if (usedWithout(resident, unpinnedCharged, unpinnedReturned) + need <= budget.limitBytes()) {
-      // only requests in flight or loads and unloads under way stand in the way, and they end: a
-      // retry can load it (503); 507 says that no retry will
-      return new ModelUnavailableException(
-          problem
-              + (busy.isEmpty()
-                  ? "; models that were busy a moment ago hold enough: retry"
-                  : "; the busy models hold enough: retry once their requests end"));
-    }
-    return new InsufficientMemoryException(problem);
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Unloading
 
@@ -1548,7 +1196,7 @@ public final class ModelManager implements AutoCloseable {
     if (!awaitDrained(loaded)) {
       return;
     }
-    String residentChange = closeAndRelease(loaded);
+    String residentChange = admission.closeAndRelease(loaded);
     lock.lock();
     try {
       if (entry.loaded == loaded) {
@@ -1594,7 +1242,7 @@ public final class ModelManager implements AutoCloseable {
     if (!awaitDrained(previous)) {
       return;
     }
-    String residentChange = closeAndRelease(previous);
+    String residentChange = admission.closeAndRelease(previous);
     LOG.log(
         Level.INFO,
         "model {0} version {1}: closed {2}; resident memory {3}",
@@ -1605,21 +1253,7 @@ public final class ModelManager implements AutoCloseable {
     unloadListeners.forEach(listener -> listener.accept(previous));
   }
 
-  /**
-   * Closes an instance, hands the memory it freed back to the system, learns what that gave back
-   * and releases its charge; returns resident memory's change, "before -> after".
-   */
-  private String closeAndRelease(LoadedVersion loaded) {
-    long before = memory.residentBytes();
-    closeQuietly(loaded.model());
-    reclaimer.releaseFreedMemory();
-    long after = memory.residentBytes();
-    evictionReturns.record(loaded.format(), budget.accountOf(loaded.account()), before, after);
-    budget.release(loaded.account());
-    return DataSize.format(before) + " -> " + DataSize.format(after);
-  }
-
-  private static void closeQuietly(LoadedModel model) {
+  static void closeQuietly(LoadedModel model) {
     try {
       model.close();
     } catch (RuntimeException e) {
@@ -1918,82 +1552,6 @@ public final class ModelManager implements AutoCloseable {
       loader.awaitTermination(1, TimeUnit.MINUTES);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // State
-
-  /** One model name: its definition (or the problem reading it) and its versions. */
-  private final class ModelEntry {
-    final String name;
-    final TreeMap<Long, VersionEntry> versions = new TreeMap<>();
-    volatile ModelDefinition definition;
-    HangarException problem;
-    Boolean pinnedOverride;
-    volatile Map<Long, VersionEntry> served = Map.of();
-    volatile VersionEntry defaultVersion;
-    // once a version has served, readiness no longer waits for the model to load: unloaded on
-    // request or evicted, it loads again at its next request
-    boolean hasServed;
-    // when a settled refresh first found it gone from the repository, -1 while it is there
-    long missingSinceMillis = -1;
-
-    ModelEntry(String name) {
-      this.name = name;
-    }
-
-    boolean pinned() {
-      if (pinnedOverride != null) {
-        return pinnedOverride;
-      }
-      return definition != null && definition.config().pinned();
-    }
-
-    LoadPriority loadPriority() {
-      return pinned()
-          ? LoadPriority.HIGH
-          : definition == null ? LoadPriority.NORMAL : definition.config().loadPriority();
-    }
-  }
-
-  /**
-   * One version number of one model, across its loads. Fields are guarded by the lock but for the
-   * volatile ones.
-   */
-  private static final class VersionEntry {
-    final ModelVersionKey key;
-    final ModelStatistics statistics;
-    ModelState state = ModelState.AVAILABLE;
-    String reason;
-    HangarException failure;
-    // the kind of the last load's failure or refusal (failureKind); null once a load succeeds
-    String lastLoadFailure;
-    ModelVersionFile file;
-    LoadedVersion loaded;
-    CompletableFuture<LoadedVersion> loading;
-    // the unload requests there had been when the load in progress was asked for by the repository
-    // API, which gives way to a later one; -1 for a load a request needs, which does not
-    long loadingAfterUnloads;
-    boolean reloadRequested;
-    // requests of the repository API, so that the last of a load and an unload wins
-    long loadRequests;
-    long unloadRequests;
-    long accountedBytes;
-    Duration loadTime;
-    Duration warmupTime;
-    volatile LoadedVersion ready;
-    volatile long lastUsedNanos;
-    volatile boolean used;
-
-    VersionEntry(ModelVersionKey key, ModelStatistics statistics) {
-      this.key = key;
-      this.statistics = statistics;
-    }
-
-    /** The version and what it holds, as failures name it: {@code m v1 (20.0MB)}. */
-    String describeMemory() {
-      return key + " (" + DataSize.format(accountedBytes) + ")";
     }
   }
 
