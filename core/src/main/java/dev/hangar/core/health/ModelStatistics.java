@@ -92,6 +92,18 @@ public final class ModelStatistics {
     batchOutputNanos.addAndGet(slot, compute.outputNanos());
   }
 
+  /**
+   * Returns how many executions ran and requests failed so far: a count that grows whenever the
+   * model runs anything, read cheaply (the memory manager's test of a load measured in quiet).
+   */
+  public long workCount() {
+    long work = executions.sum();
+    for (LongAdder failed : failures.values()) {
+      work += failed.sum();
+    }
+    return work;
+  }
+
   /** Records a response served from the cache, and how long the lookup took. */
   public void recordCacheHit(long lookupNanos) {
     cacheHits.increment();

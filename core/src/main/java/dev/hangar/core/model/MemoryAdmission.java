@@ -105,15 +105,17 @@ final class MemoryAdmission {
   }
 
   /**
-   * Starts measuring a load that was admitted: resident memory's growth over it, and the peak
-   * within (engines hold several copies of a model for a moment while loading).
+   * Starts measuring a load that was admitted: resident memory's growth over it, the peak within
+   * (engines hold several copies of a model for a moment while loading), and whether requests ran
+   * meanwhile.
    */
   LoadMeasurement startMeasuring() {
-    return new LoadMeasurement(memory.residentBytes(), PeakSampler.start(memory));
+    return new LoadMeasurement(memory.residentBytes(), PeakSampler.start(memory), serving());
   }
 
-  /** Resident memory when a load began, and its peak since. */
-  record LoadMeasurement(long residentBefore, PeakSampler sampler) implements AutoCloseable {
+  /** Resident memory when a load began, its peak since, and what the models had served then. */
+  record LoadMeasurement(long residentBefore, PeakSampler sampler, Serving servingBefore)
+      implements AutoCloseable {
     @Override
     public void close() {
       sampler.close();
@@ -121,26 +123,68 @@ final class MemoryAdmission {
   }
 
   /**
-   * Charges a load that finished what it was measured to take, or what its backend knows it holds
-   * when that is larger, and learns the format's factor from it; returns the charge.
+   * What the models had run at one moment (executions and failed requests, a count that only grows)
+   * and whether any held a request then: two readings that differ, or either busy, mean that
+   * requests ran in between.
    */
-  long charge(
+  private record Serving(long work, boolean busy) {
+    boolean quietUntil(Serving after) {
+      return !busy && !after.busy && work == after.work;
+    }
+  }
+
+  private Serving serving() {
+    lock.lock();
+    try {
+      long work = 0;
+      boolean busy = false;
+      for (ModelEntry model : models.values()) {
+        for (VersionEntry entry : model.versions.values()) {
+          work += entry.statistics.workCount();
+          LoadedVersion loaded = entry.loaded;
+          busy |= loaded != null && loaded.activeLeases() > 0;
+        }
+      }
+      return new Serving(work, busy);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * What a load was charged; {@code measuredBytes} is resident memory's growth over it, which was
+   * not charged when {@code measuredUnderTraffic}.
+   */
+  record Charge(long bytes, long measuredBytes, boolean measuredUnderTraffic) {}
+
+  /**
+   * Charges a load that finished what it was measured to take, or what its backend knows it holds
+   * when that is larger, and learns the format's factor from it. Requests that ran meanwhile grew
+   * resident memory too (their engines' arenas, their buffers), so a load measured under traffic is
+   * charged no more than its estimate, and nothing is learned from it.
+   */
+  Charge charge(
       Object account,
       String format,
       long weightBytes,
+      long estimated,
       LoadMeasurement measurement,
       long backendEstimate) {
     measurement.close();
     long measured = memory.residentBytes() - measurement.residentBefore();
+    boolean underTraffic = !measurement.servingBefore().quietUntil(serving());
     // never less than what the backend knows it holds (its weights): a reload reuses the pages the
     // previous instance freed, and resident memory then grows by next to nothing
-    long accounted = Math.max(measured, backendEstimate);
-    estimator.learn(
-        format,
-        weightBytes,
-        Math.max(accounted, measurement.sampler().peakBytes() - measurement.residentBefore()));
+    long accounted =
+        Math.max(underTraffic ? Math.min(measured, estimated) : measured, backendEstimate);
+    if (!underTraffic) {
+      estimator.learn(
+          format,
+          weightBytes,
+          Math.max(accounted, measurement.sampler().peakBytes() - measurement.residentBefore()));
+    }
     budget.account(account, accounted);
-    return accounted;
+    return new Charge(accounted, measured, underTraffic);
   }
 
   /** Gives up a load's charge, admitted or measured, and hands what it freed back to the system. */

@@ -67,9 +67,10 @@ import java.util.function.Consumer;
  * load, busy ones too for a {@link LoadPriority#HIGH} one, until the load fits; otherwise the load
  * fails with an {@link InsufficientMemoryException}. When evicting all of those would still not
  * make room (what they hold is known), it fails at once and evicts none. After load and warmup the
- * estimate is replaced by the measured growth, or the backend's own figure when that is larger.
- * After each unload, freed native memory is handed back to the OS. {@link MemoryAdmission} keeps
- * these accounts and makes these decisions; the manager owns the states they change.
+ * estimate is replaced by the measured growth (capped at the estimate when requests ran meanwhile,
+ * as their memory grew too), or the backend's own figure when that is larger. After each unload,
+ * freed native memory is handed back to the OS. {@link MemoryAdmission} keeps these accounts and
+ * makes these decisions; the manager owns the states they change.
  *
  * <p><b>Versions</b> follow each model's version policy; requests without a version go to the
  * highest served version that is READY, or else the highest served one. {@link #refresh()} applies
@@ -1014,13 +1015,15 @@ public final class ModelManager implements AutoCloseable {
       throw failure;
     }
     warmupTimes.forEach(entry.statistics::recordWarmup);
-    long accounted =
+    MemoryAdmission.Charge charge =
         admission.charge(
             account,
             definition.format(),
             weightBytes,
+            need,
             measurement,
             loadedModel.memoryEstimateBytes());
+    long accounted = charge.bytes();
     try {
       admission.settle(entry, priority, accounted, need);
     } catch (HangarException e) {
@@ -1054,6 +1057,11 @@ public final class ModelManager implements AutoCloseable {
               + DataSize.format(accounted)
               + " (estimated "
               + DataSize.format(need)
+              + (charge.measuredUnderTraffic()
+                  ? "; resident memory grew "
+                      + DataSize.format(charge.measuredBytes())
+                      + " while requests ran, which counts their memory too"
+                  : "")
               + ")");
       if (previous != null) {
         previous.beginClosing();

@@ -742,6 +742,51 @@ class ModelManagerTest {
   }
 
   @Test
+  void aLoadMeasuredWhileRequestsRunIsChargedNoMoreThanItsEstimate() throws Exception {
+    harness.model("busy", 1, 10);
+    harness.model("m", 1, 10);
+    manager().start().join();
+    use("busy");
+    long baseline = harness.memory.residentBytes() - harness.engine.allocatedBytes();
+    ModelLease inFlight = manager().acquire("busy", OptionalLong.empty()).join();
+    Gate loads = harness.engine.holdLoads("m");
+    CompletableFuture<Void> loading = manager().load("m", LoadPriority.NORMAL);
+    loads.awaitArrivals(1);
+    // the busy model's request grows its engine's arena by 60MB while m loads
+    harness.memory.setBaselineBytes(baseline + 60 * MB);
+    loads.open();
+    loading.join();
+    inFlight.close();
+
+    ModelStatus status = manager().status("m").get(0);
+    assertThat(status.memoryBytes())
+        .as("what m holds (10MB) up to its estimate, not the 70MB resident memory grew")
+        .isBetween(10 * MB, 30 * MB);
+    assertThat(status.reason().orElseThrow())
+        .contains("resident memory grew 70.0MB while requests ran");
+  }
+
+  @Test
+  void aLoadMeasuredInQuietIsChargedAllThatResidentMemoryGrew() throws Exception {
+    harness.model("idle", 1, 10);
+    harness.model("m", 1, 10);
+    manager().start().join();
+    use("idle");
+    long baseline = harness.memory.residentBytes() - harness.engine.allocatedBytes();
+    Gate loads = harness.engine.holdLoads("m");
+    CompletableFuture<Void> loading = manager().load("m", LoadPriority.NORMAL);
+    loads.awaitArrivals(1);
+    // nothing else runs: the growth is the load's own (its engine's arena, its copies)
+    harness.memory.setBaselineBytes(baseline + 60 * MB);
+    loads.open();
+    loading.join();
+
+    ModelStatus status = manager().status("m").get(0);
+    assertThat(status.memoryBytes()).isEqualTo(70 * MB);
+    assertThat(status.reason().orElseThrow()).doesNotContain("while requests ran");
+  }
+
+  @Test
   void aLoadWhoseResidentMemoryBarelyGrowsIsChargedWhatTheBackendSaysItHolds() throws Exception {
     harness.model("m", 1, 10);
     manager().start().join();
