@@ -54,6 +54,8 @@ public final class HangarMetrics {
   private final Map<ModelVersionKey, StatisticsSnapshot> snapshots = new ConcurrentHashMap<>();
   private final Map<ModelVersionKey, ModelStatus> statuses = new ConcurrentHashMap<>();
   private final Map<ModelVersionKey, List<Meter>> meters = new HashMap<>();
+  // models whose files or config cannot be read: they have no version to label
+  private final Map<String, Meter> unreadable = new HashMap<>();
   // guards meters and makes refresh-then-scrape one step
   private final Object scrapeLock = new Object();
 
@@ -138,14 +140,16 @@ public final class HangarMetrics {
     snapshots.forEach(
         (key, stats) -> {
           LatencySummary latency = stats.requestLatency();
+          // no requests yet: a quantile of 0 would read as a real latency
+          boolean none = latency.count() == 0;
           summary.dataPoint(
               SummarySnapshot.SummaryDataPointSnapshot.builder()
                   .labels(Labels.of("model", key.name(), "version", Long.toString(key.version())))
                   .quantiles(
                       Quantiles.of(
-                          new Quantile(0.5, seconds(latency.p50())),
-                          new Quantile(0.9, seconds(latency.p90())),
-                          new Quantile(0.99, seconds(latency.p99()))))
+                          new Quantile(0.5, none ? Double.NaN : seconds(latency.p50())),
+                          new Quantile(0.9, none ? Double.NaN : seconds(latency.p90())),
+                          new Quantile(0.99, none ? Double.NaN : seconds(latency.p99()))))
                   .count(latency.count())
                   .sum(seconds(latency.total()))
                   .build());
@@ -173,10 +177,30 @@ public final class HangarMetrics {
 
   private void refresh() {
     Map<ModelVersionKey, ModelStatus> current = new HashMap<>();
+    Map<String, ModelStatus> cannotBeRead = new HashMap<>();
     for (ModelStatus status : manager.list()) {
       if (status.version() > 0) {
         current.put(status.key(), status);
+      } else {
+        cannotBeRead.put(status.name(), status);
       }
+    }
+    for (String name : List.copyOf(unreadable.keySet())) {
+      if (!cannotBeRead.containsKey(name)) {
+        registry.remove(unreadable.remove(name));
+      }
+    }
+    for (String name : cannotBeRead.keySet()) {
+      unreadable.computeIfAbsent(
+          name,
+          model ->
+              Gauge.builder("hangar_model_unreadable", () -> 1)
+                  .description(
+                      "1 while the model's files or config.yaml cannot be read (the repository"
+                          + " index says why); the model cannot be served")
+                  .tags("model", model)
+                  .strongReference(true)
+                  .register(registry));
     }
     for (ModelVersionKey key : List.copyOf(meters.keySet())) {
       if (!current.containsKey(key)) {
@@ -321,15 +345,28 @@ public final class HangarMetrics {
         FunctionTimer.builder(
                 "hangar_model_load_duration",
                 this,
-                metrics -> (long) metrics.read(key, stats -> stats.loadTimes().size()),
-                metrics ->
-                    metrics.read(
-                        key,
-                        stats -> stats.loadTimes().stream().mapToLong(Duration::toNanos).sum()),
+                metrics -> (long) metrics.read(key, stats -> stats.loadTimes().count()),
+                metrics -> metrics.read(key, stats -> stats.loadTimes().total().toNanos()),
                 TimeUnit.NANOSECONDS)
-            .description("Loads of the model version and their total time")
+            .description("Loads of the model version and their total time, warmup excluded")
             .tags(tags)
             .register(registry));
+    registered.add(
+        FunctionTimer.builder(
+                "hangar_model_warmup_duration",
+                this,
+                metrics -> (long) metrics.read(key, stats -> stats.warmupTimes().count()),
+                metrics -> metrics.read(key, stats -> stats.warmupTimes().total().toNanos()),
+                TimeUnit.NANOSECONDS)
+            .description("Warmup inferences of the model version's loads and their total time")
+            .tags(tags)
+            .register(registry));
+    registered.add(
+        counter(
+            key,
+            "hangar_model_load_failures",
+            "Loads of the model version that failed or were refused (the index's reason says why)",
+            StatisticsSnapshot::loadFailures));
     return registered;
   }
 

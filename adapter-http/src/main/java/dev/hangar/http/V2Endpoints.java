@@ -14,7 +14,6 @@ import dev.hangar.core.model.ModelLease;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelNotFoundException;
 import dev.hangar.core.model.ModelStatus;
-import dev.hangar.core.model.ModelVersionKey;
 import dev.hangar.core.repository.ModelDefinition;
 import dev.hangar.core.repository.ModelRepository;
 import dev.hangar.spi.InvalidInputException;
@@ -394,7 +393,7 @@ final class V2Endpoints {
     ObjectNode body = V2Views.JSON.createObjectNode();
     ArrayNode stats = body.putArray("model_stats");
     for (ModelStatus status : manager.list()) {
-      addStatistics(stats, status.key());
+      addStatistics(stats, status);
     }
     json(context, 200, body);
   }
@@ -406,21 +405,24 @@ final class V2Endpoints {
     ArrayNode stats = body.putArray("model_stats");
     List<ModelStatus> statuses = manager.status(model);
     if (version.isPresent()) {
-      ModelStatus status = status(model, version);
-      addStatistics(stats, status.key());
+      addStatistics(stats, status(model, version));
     } else {
-      statuses.forEach(status -> addStatistics(stats, status.key()));
+      statuses.forEach(status -> addStatistics(stats, status));
     }
     json(context, 200, body);
   }
 
-  private void addStatistics(ArrayNode stats, ModelVersionKey key) {
+  private void addStatistics(ArrayNode stats, ModelStatus status) {
     manager
-        .statistics(key)
+        .statistics(status.key())
         .ifPresent(
             statistics ->
                 stats.add(
-                    V2Views.modelStatistics(key.name(), key.version(), statistics.snapshot())));
+                    V2Views.modelStatistics(
+                        status.name(),
+                        status.version(),
+                        statistics.snapshot(),
+                        status.memoryBytes())));
   }
 
   void metrics(Context context) {

@@ -140,8 +140,12 @@ final class V2Views {
     return node;
   }
 
-  /** One entry of Triton's {@code model_stats}. */
-  static ObjectNode modelStatistics(String name, long version, StatisticsSnapshot stats) {
+  /**
+   * One entry of Triton's {@code model_stats}; {@code memoryBytes} is what the loaded version holds
+   * (0 when not loaded).
+   */
+  static ObjectNode modelStatistics(
+      String name, long version, StatisticsSnapshot stats, long memoryBytes) {
     ObjectNode node = JSON.createObjectNode();
     node.put("name", name);
     node.put("version", Long.toString(version));
@@ -169,7 +173,14 @@ final class V2Views {
       duration(batch, "compute_infer", count, entry.getValue().computeTime());
       duration(batch, "compute_output", count, entry.getValue().outputTime());
     }
-    node.putArray("memory_usage");
+    ArrayNode memory = node.putArray("memory_usage");
+    if (memoryBytes > 0) {
+      // Triton's MemoryUsage: what the model holds, measured when it loaded; Hangar runs on CPU
+      ObjectNode usage = memory.addObject();
+      usage.put("type", "CPU");
+      usage.put("id", 0);
+      usage.put("byte_size", memoryBytes);
+    }
     return node;
   }
 
@@ -224,14 +235,14 @@ final class V2Views {
     node.put("instances", config.instances());
     BatchingConfig batching = config.batching();
     ObjectNode scheduling = node.putObject("dynamic_batching");
-    scheduling.put("max_queue_delay_us", batching.maxQueueDelay().toNanos() / 1000);
+    putDuration(scheduling, "max_queue_delay_us", batching.maxQueueDelay(), 1_000);
     ArrayNode preferred = scheduling.putArray("preferred_batch_sizes");
     batching.preferredBatchSizes().forEach(preferred::add);
     scheduling.put("max_queue_size", batching.maxQueueSize());
     scheduling.put("priority_levels", batching.priorityLevels());
     scheduling.put("default_priority", batching.defaultPriority());
     if (batching.defaultTimeout().isPresent()) {
-      scheduling.put("default_timeout_us", batching.defaultTimeout().get().toNanos() / 1000);
+      putDuration(scheduling, "default_timeout_us", batching.defaultTimeout().get(), 1_000);
     } else {
       scheduling.putNull("default_timeout_us");
     }
@@ -248,7 +259,7 @@ final class V2Views {
     ObjectNode cacheNode = node.putObject("response_cache");
     cacheNode.put("enabled", cache.enabled());
     if (cache.ttl().isPresent()) {
-      cacheNode.put("ttl_ms", cache.ttl().get().toMillis());
+      putDuration(cacheNode, "ttl_ms", cache.ttl().get(), 1_000_000);
     } else {
       cacheNode.putNull("ttl_ms");
     }
@@ -266,13 +277,26 @@ final class V2Views {
     ObjectNode healthNode = node.putObject("health");
     healthNode.put("max_error_rate", health.maxErrorRate());
     if (health.maxP99Latency().isPresent()) {
-      healthNode.put("max_p99_latency_ms", health.maxP99Latency().get().toMillis());
+      putDuration(healthNode, "max_p99_latency_ms", health.maxP99Latency().get(), 1_000_000);
     } else {
       healthNode.putNull("max_p99_latency_ms");
     }
-    healthNode.put("window_ms", health.window().toMillis());
+    putDuration(healthNode, "window_ms", health.window(), 1_000_000);
     healthNode.put("min_requests", health.minRequests());
     return node;
+  }
+
+  /**
+   * Puts a duration in the unit of {@code unitNanos}: a whole number when it is one, else a
+   * fraction (a config may say 1us where the key counts milliseconds; 0 would misread it).
+   */
+  private static void putDuration(ObjectNode node, String field, Duration value, long unitNanos) {
+    long nanos = value.toNanos();
+    if (nanos % unitNanos == 0) {
+      node.put(field, nanos / unitNanos);
+    } else {
+      node.put(field, nanos / (double) unitNanos);
+    }
   }
 
   private static ArrayNode declared(List<TensorConfig> tensors) {

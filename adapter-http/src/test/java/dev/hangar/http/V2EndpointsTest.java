@@ -952,6 +952,12 @@ class V2EndpointsTest {
     JsonNode batch = stats.path("batch_stats").get(0);
     assertThat(batch.path("batch_size").asInt()).isEqualTo(1);
     assertThat(batch.path("compute_input").path("count").asLong()).isPositive();
+    JsonNode memory = stats.path("memory_usage");
+    assertThat(memory.size()).as("what the loaded version holds").isEqualTo(1);
+    assertThat(memory.get(0).path("type").asText()).isEqualTo("CPU");
+    assertThat(memory.get(0).path("byte_size").asLong())
+        .isEqualTo(server.manager.status("quality_predictor").get(0).memoryBytes())
+        .isPositive();
     TestServer.Reply versioned = server.get("/v2/models/quality_predictor/versions/1/stats");
     assertThat(versioned.status()).isEqualTo(200);
     assertThat(versioned.json()).as("nothing ran in between").isEqualTo(one.json());
@@ -1134,6 +1140,61 @@ class V2EndpointsTest {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  @Test
+  void metricsNameUnreadableModelsCountFailedLoadsAndWarmupAndGiveNoQuantileBeforeARequest(
+      @TempDir Path repository) {
+    Repositories.fake(repository, "m", MB);
+    Repositories.config(repository, "m", "load_at_startup: true\n");
+    Repositories.fake(repository, "broken", MB, "fail=load");
+    Repositories.fake(repository, "misspelt", MB);
+    Repositories.config(repository, "misspelt", "max_batch_sise: 4\n");
+    try (TestServer metered = new TestServer(repository)) {
+      assertThat(metered.post("/v2/models/broken/infer", LimitsAndSecurityTest.ECHO).status())
+          .isGreaterThanOrEqualTo(500);
+      String text = metered.get("/metrics").text();
+      String m = "{model=\"m\",version=\"1\"}";
+
+      assertThat(value(text, "hangar_model_unreadable{model=\"misspelt\"}")).isEqualTo(1);
+      assertThat(value(text, "hangar_model_load_failures_total{model=\"broken\",version=\"1\"}"))
+          .isEqualTo(1);
+      assertThat(value(text, "hangar_model_load_failures_total" + m)).isZero();
+      assertThat(value(text, "hangar_model_warmup_duration_seconds_count" + m)).isPositive();
+      assertThat(value(text, "hangar_model_load_duration_seconds_count" + m)).isEqualTo(1);
+      assertThat(
+              text.lines()
+                  .filter(line -> line.startsWith("hangar_inference_request_latency_seconds{"))
+                  .filter(line -> line.contains("model=\"m\""))
+                  .toList())
+          .as("no request yet: no latency to report")
+          .hasSize(3)
+          .allMatch(line -> line.endsWith(" NaN"));
+
+      Repositories.config(repository, "misspelt", "max_batch_size: 4\n");
+      metered.manager.refresh().join();
+
+      assertThat(metered.get("/metrics").text()).doesNotContain("hangar_model_unreadable{");
+    }
+  }
+
+  @Test
+  void configWritesDurationsInTheUnitsOfTheirKeysWithoutRoundingToZero(@TempDir Path repository) {
+    Repositories.fake(repository, "m", MB);
+    Repositories.config(
+        repository,
+        "m",
+        "dynamic_batching: {max_queue_delay: 1500ns}\n"
+            + "health: {max_p99_latency: 250us, window: 2m}\n");
+    try (TestServer configured = new TestServer(repository)) {
+      JsonNode config = configured.get("/v2/models/m/config").json();
+
+      assertThat(config.path("dynamic_batching").path("max_queue_delay_us").asDouble())
+          .isEqualTo(1.5);
+      assertThat(config.path("health").path("max_p99_latency_ms").asDouble()).isEqualTo(0.25);
+      assertThat(config.path("health").path("window_ms").isIntegralNumber()).isTrue();
+      assertThat(config.path("health").path("window_ms").asLong()).isEqualTo(120_000);
+    }
+  }
 
   static double value(String metrics, String series) {
     return metrics

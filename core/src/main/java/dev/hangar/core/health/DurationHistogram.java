@@ -13,20 +13,33 @@ final class DurationHistogram {
   // one hour at three significant digits covers every request duration that matters
   private static final long HIGHEST_NANOS = 3_600_000_000_000L;
 
-  // auto-resizing: a histogram sized for an hour up front holds about 256KB, and every version the
-  // repository lists has several, served or not; these grow with the durations recorded
-  private final Recorder recorder = new Recorder(3);
-  private final Histogram cumulative = new Histogram(3);
+  // created at the first record, and auto-resizing: every version the repository lists has
+  // several, served or not, and a histogram sized for an hour up front holds about 256KB
+  private volatile Recorder recorder;
   private final LongAdder totalNanos = new LongAdder();
+  // guarded by this object's monitor
+  private Histogram cumulative;
   private Histogram recycled;
 
   void record(long nanos) {
     long clamped = Math.max(0, Math.min(nanos, HIGHEST_NANOS));
-    recorder.recordValue(clamped);
+    Recorder writing = recorder;
+    (writing != null ? writing : created()).recordValue(clamped);
     totalNanos.add(clamped);
   }
 
+  private synchronized Recorder created() {
+    if (recorder == null) {
+      recorder = new Recorder(3);
+      cumulative = new Histogram(3);
+    }
+    return recorder;
+  }
+
   synchronized LatencySummary summary() {
+    if (recorder == null) {
+      return LatencySummary.EMPTY;
+    }
     recycled = recorder.getIntervalHistogram(recycled);
     cumulative.add(recycled);
     return LatencySummary.of(cumulative, totalNanos.sum());

@@ -1,16 +1,17 @@
 package dev.hangar.core.health;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.hangar.core.config.HealthConfig;
 import dev.hangar.core.time.TimeSource;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -22,7 +23,7 @@ public final class ModelStatistics {
   private static final int MAX_TRACKED_BATCH = 4096;
 
   private final TimeSource time;
-  private final HealthConfig thresholds;
+  private volatile HealthConfig thresholds;
   private final LongAdder successes = new LongAdder();
   private final EnumMap<FailureReason, LongAdder> failures = new EnumMap<>(FailureReason.class);
   private final LongAdder executions = new LongAdder();
@@ -37,20 +38,19 @@ public final class ModelStatistics {
   private final LongAdder computeInputNanos = new LongAdder();
   private final LongAdder computeOutputNanos = new LongAdder();
   private final DurationHistogram cacheHitLatency = new DurationHistogram();
-  private final AtomicLongArray batchSizes = new AtomicLongArray(MAX_TRACKED_BATCH + 1);
-  private final AtomicLongArray batchInputNanos = new AtomicLongArray(MAX_TRACKED_BATCH + 1);
-  private final AtomicLongArray batchComputeNanos = new AtomicLongArray(MAX_TRACKED_BATCH + 1);
-  private final AtomicLongArray batchOutputNanos = new AtomicLongArray(MAX_TRACKED_BATCH + 1);
-  private final List<Duration> loadTimes = new CopyOnWriteArrayList<>();
-  private final List<Duration> warmupTimes = new CopyOnWriteArrayList<>();
-  private final RecentWindow recent;
+  // by rows, only the sizes that ran: every version the repository lists has statistics
+  private final ConcurrentHashMap<Integer, BatchCounters> batches = new ConcurrentHashMap<>();
+  private final DurationHistogram loadTimes = new DurationHistogram();
+  private final DurationHistogram warmupTimes = new DurationHistogram();
+  private final LongAdder loadFailures = new LongAdder();
+  // created at the first request the window counts, and again when its length changes
+  private volatile RecentWindow recent;
   private volatile Instant lastInference;
 
   /** Creates empty statistics judged against {@code thresholds}. */
   public ModelStatistics(TimeSource time, HealthConfig thresholds) {
     this.time = time;
-    this.thresholds = thresholds;
-    this.recent = new RecentWindow(time, thresholds.window());
+    this.thresholds = requireNonNull(thresholds, "thresholds is null");
     for (FailureReason reason : FailureReason.values()) {
       failures.put(reason, new LongAdder());
     }
@@ -64,17 +64,48 @@ public final class ModelStatistics {
     computeTime.record(compute.inferNanos());
     computeOutputNanos.add(compute.outputNanos());
     requestLatency.record(totalNanos);
-    recent.record(totalNanos, false);
+    recent().record(totalNanos, false);
     lastInference = time.now();
   }
 
-  /** Records a request that failed or was rejected. */
+  /**
+   * Records a request that failed or was rejected. Only the model's own failures (its engine's and
+   * Hangar's) count against its health: a client's bad input or too short a deadline, a full queue,
+   * a model that is not loaded or does not fit say nothing of the model, and are counted under
+   * their own reasons.
+   */
   public void recordFailure(FailureReason reason, long totalNanos) {
     failures.get(reason).increment();
     failureLatency.record(totalNanos);
-    // a caller's cancellation says nothing about the model's health
-    if (reason != FailureReason.CANCELLED) {
-      recent.record(totalNanos, true);
+    if (reason == FailureReason.BACKEND_FAILURE || reason == FailureReason.INTERNAL) {
+      recent().record(totalNanos, true);
+    }
+  }
+
+  /**
+   * Judges health by {@code thresholds} from now on (the model's config changed); a new window
+   * length starts the window afresh.
+   */
+  public void setThresholds(HealthConfig thresholds) {
+    requireNonNull(thresholds, "thresholds is null");
+    synchronized (this) {
+      if (!thresholds.window().equals(this.thresholds.window())) {
+        recent = null;
+      }
+      this.thresholds = thresholds;
+    }
+  }
+
+  private RecentWindow recent() {
+    RecentWindow window = recent;
+    if (window != null) {
+      return window;
+    }
+    synchronized (this) {
+      if (recent == null) {
+        recent = new RecentWindow(time, thresholds.window());
+      }
+      return recent;
     }
   }
 
@@ -85,11 +116,12 @@ public final class ModelStatistics {
   public void recordExecution(int batchSize, ComputeTimes compute) {
     executions.increment();
     inferences.add(batchSize);
-    int slot = Math.min(Math.max(batchSize, 0), MAX_TRACKED_BATCH);
-    batchSizes.incrementAndGet(slot);
-    batchInputNanos.addAndGet(slot, compute.inputNanos());
-    batchComputeNanos.addAndGet(slot, compute.inferNanos());
-    batchOutputNanos.addAndGet(slot, compute.outputNanos());
+    int size = Math.min(Math.max(batchSize, 0), MAX_TRACKED_BATCH);
+    BatchCounters counters = batches.get(size);
+    if (counters == null) {
+      counters = batches.computeIfAbsent(size, s -> new BatchCounters());
+    }
+    counters.record(compute);
   }
 
   /**
@@ -127,12 +159,17 @@ public final class ModelStatistics {
 
   /** Records a load's duration. */
   public void recordLoad(Duration duration) {
-    loadTimes.add(duration);
+    loadTimes.record(duration.toNanos());
+  }
+
+  /** Records a load that failed or was refused. */
+  public void recordLoadFailure() {
+    loadFailures.increment();
   }
 
   /** Records one warmup inference's duration. */
   public void recordWarmup(Duration duration) {
-    warmupTimes.add(duration);
+    warmupTimes.record(duration.toNanos());
   }
 
   /** Returns an immutable snapshot, with the health verdict over the recent window. */
@@ -146,20 +183,12 @@ public final class ModelStatistics {
         failureCounts.put(entry.getKey(), count);
       }
     }
-    Map<Integer, BatchStatistics> batches = new LinkedHashMap<>();
-    for (int size = 0; size <= MAX_TRACKED_BATCH; size++) {
-      long count = batchSizes.get(size);
-      if (count > 0) {
-        batches.put(
-            size,
-            new BatchStatistics(
-                count,
-                Duration.ofNanos(batchInputNanos.get(size)),
-                Duration.ofNanos(batchComputeNanos.get(size)),
-                Duration.ofNanos(batchOutputNanos.get(size))));
-      }
+    Map<Integer, BatchStatistics> bySize = new LinkedHashMap<>();
+    for (Map.Entry<Integer, BatchCounters> entry : new TreeMap<>(batches).entrySet()) {
+      bySize.put(entry.getKey(), entry.getValue().statistics());
     }
-    RecentWindow.View view = recent.view();
+    RecentWindow window = recent;
+    RecentWindow.View view = window == null ? RecentWindow.View.NONE : window.view();
     return new StatisticsSnapshot(
         successes.sum(),
         failed,
@@ -176,9 +205,10 @@ public final class ModelStatistics {
         Duration.ofNanos(computeOutputNanos.sum()),
         cacheHitLatency.summary(),
         Duration.ofNanos(cacheMissNanos.sum()),
-        batches,
-        List.copyOf(loadTimes),
-        List.copyOf(warmupTimes),
+        bySize,
+        loadTimes.summary(),
+        warmupTimes.summary(),
+        loadFailures.sum(),
         Optional.ofNullable(lastInference),
         view.requests(),
         view.errorRate(),
@@ -187,6 +217,7 @@ public final class ModelStatistics {
   }
 
   private Optional<String> degradedReason(RecentWindow.View view) {
+    HealthConfig thresholds = this.thresholds;
     if (view.requests() < thresholds.minRequests()) {
       return Optional.empty();
     }
@@ -210,5 +241,28 @@ public final class ModelStatistics {
               + dev.hangar.core.config.Durations.format(thresholds.maxP99Latency().get()));
     }
     return Optional.empty();
+  }
+
+  /** The executions of one batch size. */
+  private static final class BatchCounters {
+    private final LongAdder count = new LongAdder();
+    private final LongAdder inputNanos = new LongAdder();
+    private final LongAdder computeNanos = new LongAdder();
+    private final LongAdder outputNanos = new LongAdder();
+
+    void record(ComputeTimes compute) {
+      count.increment();
+      inputNanos.add(compute.inputNanos());
+      computeNanos.add(compute.inferNanos());
+      outputNanos.add(compute.outputNanos());
+    }
+
+    BatchStatistics statistics() {
+      return new BatchStatistics(
+          count.sum(),
+          Duration.ofNanos(inputNanos.sum()),
+          Duration.ofNanos(computeNanos.sum()),
+          Duration.ofNanos(outputNanos.sum()));
+    }
   }
 }

@@ -40,6 +40,9 @@ final class RecentWindow {
 
   /** What the window holds now. */
   record View(long requests, long failures, Duration p99) {
+    /** A window nothing was recorded in. */
+    static final View NONE = new View(0, 0, Duration.ZERO);
+
     double errorRate() {
       return requests == 0 ? 0 : failures / (double) requests;
     }

@@ -2,7 +2,6 @@ package dev.hangar.core.health;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -26,8 +25,9 @@ import java.util.Optional;
  * @param cacheHitLatency time of cache lookups that hit
  * @param cacheMissTime total time of cache lookups that missed and of storing those responses
  * @param batches executions by batch size (rows)
- * @param loadTimes the durations of this version's loads, oldest first
- * @param warmupTimes the durations of warmup inferences, oldest first
+ * @param loadTimes the durations of this version's loads
+ * @param warmupTimes the durations of its warmup inferences
+ * @param loadFailures loads of the version that failed or were refused
  * @param lastInference when a request last succeeded
  * @param recentRequests requests in the health window
  * @param recentErrorRate the share of them that failed
@@ -51,8 +51,9 @@ public record StatisticsSnapshot(
     LatencySummary cacheHitLatency,
     Duration cacheMissTime,
     Map<Integer, BatchStatistics> batches,
-    List<Duration> loadTimes,
-    List<Duration> warmupTimes,
+    LatencySummary loadTimes,
+    LatencySummary warmupTimes,
+    long loadFailures,
     Optional<Instant> lastInference,
     long recentRequests,
     double recentErrorRate,
@@ -62,8 +63,6 @@ public record StatisticsSnapshot(
   public StatisticsSnapshot {
     failuresByReason = Map.copyOf(failuresByReason);
     batches = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(batches));
-    loadTimes = List.copyOf(loadTimes);
-    warmupTimes = List.copyOf(warmupTimes);
   }
 
   /** Returns the number of requests, successful or not. */

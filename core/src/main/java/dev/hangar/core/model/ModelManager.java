@@ -702,6 +702,8 @@ public final class ModelManager implements AutoCloseable {
                   new VersionEntry(
                       new ModelVersionKey(model.name, v),
                       new ModelStatistics(time, config.health())));
+      // a changed health: block judges the versions it already had from now on
+      entry.statistics.setThresholds(config.health());
       served.put(version, entry);
       boolean wanted = preload && (config.loadAtStartup() || model.pinned());
       if (entry.loaded == null
@@ -1079,6 +1081,7 @@ public final class ModelManager implements AutoCloseable {
 
   private void failLoad(
       ModelEntry model, VersionEntry entry, LoadedVersion previous, HangarException failure) {
+    entry.statistics.recordLoadFailure();
     lock.lock();
     try {
       if (previous != null && !previous.isClosing()) {

@@ -67,7 +67,60 @@ class ModelStatisticsTest {
     System.gc();
     long held = runtime.totalMemory() - runtime.freeMemory() - before;
     assertThat(many).hasSize(200);
-    // about 420KB each (sized for an hour up front, their histograms held over 3MB)
-    assertThat(held).as("bytes held by 200 unwritten statistics").isLessThan(120L << 20);
+    // nothing is allocated before it is written: their histograms and per-batch-size counters
+    // held about 560KB each (300 listed models filled the default heap)
+    assertThat(held).as("bytes held by 200 unwritten statistics").isLessThan(4L << 20);
+  }
+
+  @Test
+  void onlyTheModelsOwnFailuresCountAgainstItsHealth() {
+    ComputeTimes compute = new ComputeTimes(0, 1_000, 0);
+    for (int i = 0; i < 10; i++) {
+      statistics.recordSuccess(0, compute, 1_000);
+    }
+    for (FailureReason notTheModels :
+        List.of(
+            FailureReason.INVALID_INPUT,
+            FailureReason.DEADLINE_EXCEEDED,
+            FailureReason.QUEUE_FULL,
+            FailureReason.CANCELLED,
+            FailureReason.UNAVAILABLE,
+            FailureReason.INSUFFICIENT_MEMORY)) {
+      for (int i = 0; i < 10; i++) {
+        statistics.recordFailure(notTheModels, 1_000);
+      }
+    }
+
+    StatisticsSnapshot clientsErrors = statistics.snapshot();
+    assertThat(clientsErrors.failures()).as("still counted").isEqualTo(60);
+    assertThat(clientsErrors.degradedReason()).isEmpty();
+
+    for (int i = 0; i < 10; i++) {
+      statistics.recordFailure(FailureReason.BACKEND_FAILURE, 1_000);
+    }
+    assertThat(statistics.snapshot().degradedReason())
+        .hasValueSatisfying(reason -> assertThat(reason).startsWith("error rate 50.0%"));
+  }
+
+  @Test
+  void newThresholdsJudgeWhatTheWindowAlreadyHolds() {
+    ComputeTimes compute = new ComputeTimes(0, 1_000, 0);
+    for (int i = 0; i < 30; i++) {
+      statistics.recordSuccess(0, compute, 2_000_000);
+    }
+    assertThat(statistics.snapshot().degradedReason()).isEmpty();
+
+    statistics.setThresholds(
+        new HealthConfig(
+            0.1, java.util.Optional.of(Duration.ofMillis(1)), Duration.ofMinutes(1), 20));
+
+    assertThat(statistics.snapshot().degradedReason())
+        .hasValueSatisfying(reason -> assertThat(reason).startsWith("p99 latency 2.0"));
+
+    statistics.setThresholds(
+        new HealthConfig(
+            0.1, java.util.Optional.of(Duration.ofMillis(1)), Duration.ofMinutes(5), 20));
+
+    assertThat(statistics.snapshot().degradedReason()).as("a new window starts empty").isEmpty();
   }
 }

@@ -402,8 +402,9 @@ class ModelManagerTest {
                 .statistics(new ModelVersionKey("w", 1))
                 .orElseThrow()
                 .snapshot()
-                .warmupTimes())
-        .hasSize(6);
+                .warmupTimes()
+                .count())
+        .isEqualTo(6);
   }
 
   @Test
@@ -739,6 +740,26 @@ class ModelManagerTest {
     Files.setLastModifiedTime(
         file,
         java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - ago.toMillis()));
+  }
+
+  @Test
+  void aChangedHealthBlockJudgesTheVersionAlreadyServed() throws IOException {
+    harness.model("m", 1, 10);
+    harness.config("m", "health: {max_error_rate: 1.0, min_requests: 1}\n");
+    manager().start().join();
+    use("m");
+    harness.engine.failExecutions("m", new IllegalStateException("the engine broke"));
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> infer("m")).hasMessageContaining("the engine broke");
+    }
+    ModelVersionKey key = new ModelVersionKey("m", 1);
+    assertThat(manager().statistics(key).orElseThrow().snapshot().degradedReason()).isEmpty();
+
+    harness.config("m", "health: {max_error_rate: 0.1, min_requests: 1}\n");
+    manager().refresh().join();
+
+    assertThat(manager().statistics(key).orElseThrow().snapshot().degradedReason())
+        .hasValueSatisfying(reason -> assertThat(reason).startsWith("error rate 100.0%"));
   }
 
   @Test
