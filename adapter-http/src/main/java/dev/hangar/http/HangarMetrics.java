@@ -77,6 +77,13 @@ public final class HangarMetrics {
         .description("The server's baseline plus the memory accounted to every loaded model")
         .strongReference(true)
         .register(registry);
+    // the accounted total keeps the baseline measured at start, and the server grows after it
+    Gauge.builder("hangar_memory_used_bytes", manager, m -> m.usedBytes())
+        .description(
+            "The budget's use: the larger of resident memory and the accounted total; a load"
+                + " fits when this plus its estimate stays within the budget")
+        .strongReference(true)
+        .register(registry);
     answersUndelivered =
         Counter.builder("hangar_http_answers_undelivered")
             .description(

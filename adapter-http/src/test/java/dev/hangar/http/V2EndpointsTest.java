@@ -1097,6 +1097,7 @@ class V2EndpointsTest {
         .contains("hangar_inference_request_latency_seconds_count" + labels)
         .contains("hangar_inference_request_latency_seconds_sum" + labels)
         .contains("hangar_memory_budget_bytes 4.294967296E9")
+        .contains("hangar_memory_used_bytes ")
         .contains("hangar_process_resident_memory_bytes")
         .contains("hangar_models_loaded")
         // the JVM's own: the budget covers the heap too
@@ -1108,6 +1109,9 @@ class V2EndpointsTest {
         .contains("jvm_gc_collection_seconds_total{gc=")
         .contains("hangar_http_body_bytes ");
     assertThat(value(text, "jvm_threads_live_threads")).isGreaterThan(1);
+    assertThat(value(text, "hangar_memory_used_bytes"))
+        .as("the larger of resident memory and the accounted total")
+        .isGreaterThanOrEqualTo(value(text, "hangar_memory_accounted_bytes"));
     // the latency summary counts the successes, and its quantiles are latencies of them
     assertThat(value(text, "hangar_inference_request_latency_seconds_count" + labels))
         .isEqualTo(value(text, "nv_inference_request_success_total" + labels))

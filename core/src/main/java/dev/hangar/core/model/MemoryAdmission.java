@@ -99,6 +99,11 @@ final class MemoryAdmission {
     return memory.residentBytes();
   }
 
+  /** The budget's use now, what admission weighs a load against. */
+  long usedBytes() {
+    return used(memory.residentBytes());
+  }
+
   /** What a load of {@code weightBytes} of files of the format is expected to take. */
   long estimate(String format, long weightBytes) {
     return estimator.estimate(format, weightBytes);

@@ -216,6 +216,14 @@ public final class ModelManager implements AutoCloseable {
     return admission.residentBytes();
   }
 
+  /**
+   * Returns the budget's use now, in bytes: the larger of resident memory and the accounted total,
+   * which a load's estimate is added to when it is admitted.
+   */
+  public long usedBytes() {
+    return admission.usedBytes();
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Leases
 
