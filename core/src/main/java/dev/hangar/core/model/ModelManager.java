@@ -28,7 +28,6 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -90,6 +89,7 @@ public final class ModelManager implements AutoCloseable {
   private final ModelRepository repository;
   private final BackendRegistry backends;
   private final MemoryAdmission admission;
+  private final ModelStatuses statuses;
   private final TimeSource time;
   private final Executor completions;
   private final Warmup warmup;
@@ -142,6 +142,7 @@ public final class ModelManager implements AutoCloseable {
     this.time = requireNonNull(time, "time is null");
     this.completions = requireNonNull(completions, "completions is null");
     this.warmup = new Warmup(time);
+    this.statuses = new ModelStatuses(lock, models, this.time);
     this.loader =
         new ThreadPoolExecutor(
             1,
@@ -1342,19 +1343,7 @@ public final class ModelManager implements AutoCloseable {
    * Returns the status of every model version known, sorted by name and version (highest first).
    */
   public List<ModelStatus> list() {
-    lock.lock();
-    try {
-      List<ModelStatus> statuses = new ArrayList<>();
-      for (ModelEntry model :
-          models.values().stream()
-              .sorted(Comparator.comparing((ModelEntry m) -> m.name))
-              .toList()) {
-        statuses.addAll(statusesOf(model));
-      }
-      return statuses;
-    } finally {
-      lock.unlock();
-    }
+    return statuses.list();
   }
 
   /**
@@ -1363,16 +1352,7 @@ public final class ModelManager implements AutoCloseable {
    * @throws ModelNotFoundException when there is no such model
    */
   public List<ModelStatus> status(String name) {
-    lock.lock();
-    try {
-      ModelEntry model = models.get(name);
-      if (model == null) {
-        throw unknownModel(name);
-      }
-      return statusesOf(model);
-    } finally {
-      lock.unlock();
-    }
+    return statuses.of(name).orElseThrow(() -> unknownModel(name));
   }
 
   /** Returns the definition of a model, when it is in the repository and readable. */
@@ -1436,89 +1416,7 @@ public final class ModelManager implements AutoCloseable {
    *     with their state; empty when ready
    */
   public List<String> notReady() {
-    lock.lock();
-    try {
-      List<String> waiting = new ArrayList<>();
-      for (ModelEntry model : models.values()) {
-        if (model.definition == null) {
-          // whether it was meant to load at start-up is in what cannot be read: as Triton, a
-          // model the server cannot serve keeps it from being ready
-          waiting.add(model.name + " (cannot be served: " + model.problem.getMessage() + ")");
-          continue;
-        }
-        boolean required = model.pinned() || model.definition.config().loadAtStartup();
-        VersionEntry entry = model.defaultVersion;
-        if (required
-            && (entry == null
-                || (entry.ready == null
-                    && (entry.state == ModelState.FAILED || !model.hasServed)))) {
-          waiting.add(
-              model.name
-                  + (entry == null
-                      ? ""
-                      : " ("
-                          + entry.state
-                          + (entry.reason == null ? "" : ": " + entry.reason)
-                          + ")"));
-        }
-      }
-      waiting.sort(null);
-      return waiting;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private List<ModelStatus> statusesOf(ModelEntry model) {
-    if (model.definition == null) {
-      return List.of(
-          new ModelStatus(
-              model.name,
-              0,
-              Optional.empty(),
-              ModelState.FAILED,
-              false,
-              Optional.of(model.problem.getMessage()),
-              0,
-              Optional.empty(),
-              model.pinned(),
-              false,
-              0,
-              Optional.empty(),
-              Optional.empty()));
-    }
-    long nowNanos = time.nanoTime();
-    Instant now = time.now();
-    List<ModelStatus> statuses = new ArrayList<>();
-    for (VersionEntry entry : model.versions.descendingMap().values()) {
-      LoadedVersion loaded = entry.loaded;
-      String reason = entry.reason;
-      if (model.problem != null) {
-        reason =
-            (loaded == null
-                    ? "changed on disk but cannot be read: "
-                    : "changed on disk but cannot be read, serving what it read before: ")
-                + model.problem.getMessage();
-      }
-      statuses.add(
-          new ModelStatus(
-              model.name,
-              entry.key.version(),
-              Optional.of(model.definition.format()),
-              entry.state,
-              entry.ready != null,
-              Optional.ofNullable(reason),
-              entry.accountedBytes,
-              entry.used
-                  ? Optional.of(now.minusNanos(nowNanos - entry.lastUsedNanos))
-                  : Optional.empty(),
-              model.pinned(),
-              entry == model.defaultVersion,
-              loaded == null ? 0 : loaded.activeLeases(),
-              Optional.ofNullable(entry.loadTime),
-              Optional.ofNullable(entry.warmupTime)));
-    }
-    return statuses;
+    return statuses.notReady();
   }
 
   /**
