@@ -31,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -349,25 +350,17 @@ public final class HangarMetrics {
             .strongReference(true)
             .register(registry));
     registered.add(
-        FunctionTimer.builder(
-                "hangar_model_load_duration",
-                this,
-                metrics -> (long) metrics.read(key, stats -> stats.loadTimes().count()),
-                metrics -> metrics.read(key, stats -> stats.loadTimes().total().toNanos()),
-                TimeUnit.NANOSECONDS)
-            .description("Loads of the model version and their total time, warmup excluded")
-            .tags(tags)
-            .register(registry));
+        timer(
+            key,
+            "hangar_model_load_duration",
+            "Loads of the model version and their total time, warmup excluded",
+            StatisticsSnapshot::loadTimes));
     registered.add(
-        FunctionTimer.builder(
-                "hangar_model_warmup_duration",
-                this,
-                metrics -> (long) metrics.read(key, stats -> stats.warmupTimes().count()),
-                metrics -> metrics.read(key, stats -> stats.warmupTimes().total().toNanos()),
-                TimeUnit.NANOSECONDS)
-            .description("Warmup inferences of the model version's loads and their total time")
-            .tags(tags)
-            .register(registry));
+        timer(
+            key,
+            "hangar_model_warmup_duration",
+            "Warmup inferences of the model version's loads and their total time",
+            StatisticsSnapshot::warmupTimes));
     registered.add(
         counter(
             key,
@@ -383,6 +376,23 @@ public final class HangarMetrics {
       String description,
       ToDoubleFunction<StatisticsSnapshot> fn) {
     return FunctionCounter.builder(name, this, metrics -> metrics.read(key, fn))
+        .description(description)
+        .tags(tags(key))
+        .register(registry);
+  }
+
+  /** A count and total time read from one of the snapshot's summaries. */
+  private FunctionTimer timer(
+      ModelVersionKey key,
+      String name,
+      String description,
+      Function<StatisticsSnapshot, LatencySummary> summary) {
+    return FunctionTimer.builder(
+            name,
+            this,
+            metrics -> (long) metrics.read(key, stats -> summary.apply(stats).count()),
+            metrics -> metrics.read(key, stats -> summary.apply(stats).total().toNanos()),
+            TimeUnit.NANOSECONDS)
         .description(description)
         .tags(tags(key))
         .register(registry);

@@ -762,21 +762,26 @@ class ModelManagerTest {
         .hasValueSatisfying(reason -> assertThat(reason).startsWith("error rate 100.0%"));
   }
 
+  /** Loads the model while the server's own resident memory grows by {@code bytes}. */
+  private void loadWhileResidentMemoryGrows(String name, long bytes) {
+    long baseline = harness.memory.residentBytes() - harness.engine.allocatedBytes();
+    Gate loads = harness.engine.holdLoads(name);
+    CompletableFuture<Void> loading = manager().load(name, LoadPriority.NORMAL);
+    loads.awaitArrivals(1);
+    harness.memory.setBaselineBytes(baseline + bytes);
+    loads.open();
+    loading.join();
+  }
+
   @Test
   void aLoadMeasuredWhileRequestsRunIsChargedNoMoreThanItsEstimate() throws Exception {
     harness.model("busy", 1, 10);
     harness.model("m", 1, 10);
     manager().start().join();
     use("busy");
-    long baseline = harness.memory.residentBytes() - harness.engine.allocatedBytes();
     ModelLease inFlight = manager().acquire("busy", OptionalLong.empty()).join();
-    Gate loads = harness.engine.holdLoads("m");
-    CompletableFuture<Void> loading = manager().load("m", LoadPriority.NORMAL);
-    loads.awaitArrivals(1);
     // the busy model's request grows its engine's arena by 60MB while m loads
-    harness.memory.setBaselineBytes(baseline + 60 * MB);
-    loads.open();
-    loading.join();
+    loadWhileResidentMemoryGrows("m", 60 * MB);
     inFlight.close();
 
     ModelStatus status = manager().status("m").get(0);
@@ -793,14 +798,8 @@ class ModelManagerTest {
     harness.model("m", 1, 10);
     manager().start().join();
     use("idle");
-    long baseline = harness.memory.residentBytes() - harness.engine.allocatedBytes();
-    Gate loads = harness.engine.holdLoads("m");
-    CompletableFuture<Void> loading = manager().load("m", LoadPriority.NORMAL);
-    loads.awaitArrivals(1);
     // nothing else runs: the growth is the load's own (its engine's arena, its copies)
-    harness.memory.setBaselineBytes(baseline + 60 * MB);
-    loads.open();
-    loading.join();
+    loadWhileResidentMemoryGrows("m", 60 * MB);
 
     ModelStatus status = manager().status("m").get(0);
     assertThat(status.memoryBytes()).isEqualTo(70 * MB);
