@@ -6,6 +6,7 @@ import dev.hangar.core.health.FailureReason;
 import dev.hangar.core.health.LatencySummary;
 import dev.hangar.core.health.ModelHealth;
 import dev.hangar.core.health.StatisticsSnapshot;
+import dev.hangar.core.inference.InferenceService;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelState;
 import dev.hangar.core.model.ModelStatus;
@@ -49,6 +50,7 @@ import java.util.function.ToDoubleFunction;
  */
 public final class HangarMetrics {
   private final ModelManager manager;
+  private final InferenceService inference;
   private final PrometheusMeterRegistry registry;
   private final Counter answersUndelivered;
   // the latest snapshots, read by the meters; written only under scrapeLock
@@ -62,8 +64,10 @@ public final class HangarMetrics {
 
   /** Registers the process-wide meters and listens for evictions. */
   @Inject
-  public HangarMetrics(ModelManager manager, PrometheusMeterRegistry registry) {
+  public HangarMetrics(
+      ModelManager manager, InferenceService inference, PrometheusMeterRegistry registry) {
     this.manager = requireNonNull(manager, "manager is null");
+    this.inference = requireNonNull(inference, "inference is null");
     this.registry = requireNonNull(registry, "registry is null");
     JvmMeters.bindTo(registry);
     Gauge.builder("hangar_process_resident_memory_bytes", manager, m -> m.residentBytes())
@@ -329,6 +333,15 @@ public final class HangarMetrics {
                 this,
                 metrics -> metrics.status(key, status -> (double) status.activeRequests()))
             .description("Requests queued or running on the model version")
+            .tags(tags)
+            .strongReference(true)
+            .register(registry));
+    registered.add(
+        Gauge.builder(
+                "nv_inference_pending_request_count",
+                this,
+                metrics -> metrics.inference.queuedRequests(key))
+            .description("Requests waiting in the version's queues, not yet running")
             .tags(tags)
             .strongReference(true)
             .register(registry));

@@ -41,8 +41,9 @@ public final class HttpModule extends AbstractModule {
 
   @Provides
   @Singleton
-  HangarMetrics metrics(ModelManager manager, PrometheusMeterRegistry registry) {
-    return new HangarMetrics(manager, registry);
+  HangarMetrics metrics(
+      ModelManager manager, InferenceService inference, PrometheusMeterRegistry registry) {
+    return new HangarMetrics(manager, inference, registry);
   }
 
   @Provides

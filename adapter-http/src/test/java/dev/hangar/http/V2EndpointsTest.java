@@ -1090,6 +1090,7 @@ class V2EndpointsTest {
         .contains("nv_cache_num_hits_per_model_total" + labels)
         .contains("nv_cache_num_misses_per_model_total" + labels)
         .contains("hangar_model_memory_bytes" + labels)
+        .contains("nv_inference_pending_request_count" + labels + " 0.0")
         .contains("hangar_model_load_duration_seconds_count" + labels)
         .contains("# TYPE hangar_inference_request_latency_seconds summary")
         .contains(

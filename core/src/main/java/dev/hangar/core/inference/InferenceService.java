@@ -9,6 +9,7 @@ import dev.hangar.core.health.ModelStatistics;
 import dev.hangar.core.model.LoadedVersion;
 import dev.hangar.core.model.ModelLease;
 import dev.hangar.core.model.ModelManager;
+import dev.hangar.core.model.ModelVersionKey;
 import dev.hangar.core.time.TimeSource;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
@@ -343,10 +344,18 @@ public final class InferenceService {
     return timeout.map(value -> start + value.toNanos()).orElse(Long.MAX_VALUE);
   }
 
-  /** Returns how many requests wait in the queues of a loaded version; 0 when it has no queue. */
-  public int queuedRequests(LoadedVersion version) {
-    ModelScheduler scheduler = schedulers.get(version);
-    return scheduler == null ? 0 : scheduler.queuedRequests();
+  /**
+   * Returns how many requests wait in the queues of a model version, not yet running (Triton's
+   * pending requests); while it reloads, those of both instances.
+   */
+  public int queuedRequests(ModelVersionKey key) {
+    int queued = 0;
+    for (Map.Entry<LoadedVersion, ModelScheduler> entry : schedulers.entrySet()) {
+      if (entry.getKey().key().equals(key)) {
+        queued += entry.getValue().queuedRequests();
+      }
+    }
+    return queued;
   }
 
   private static RuntimeException rethrow(Throwable cause) {

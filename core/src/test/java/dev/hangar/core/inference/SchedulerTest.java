@@ -120,6 +120,9 @@ class SchedulerTest {
       queued.add(harness.inference.submit(request("m", rows(1, i * 100))));
     }
     assertThat(queued).noneMatch(CompletableFuture::isDone);
+    assertThat(harness.inference.queuedRequests(new ModelVersionKey("m", 1)))
+        .as("waiting, not the one running")
+        .isEqualTo(5);
 
     gate.open();
 
@@ -133,6 +136,7 @@ class SchedulerTest {
     assertThat(snapshot.inferences()).isEqualTo(6);
     assertThat(snapshot.batches()).containsOnlyKeys(1, 5);
     assertThat(snapshot.queueTime().count()).isEqualTo(6);
+    assertThat(harness.inference.queuedRequests(new ModelVersionKey("m", 1))).isZero();
   }
 
   @Test
