@@ -795,6 +795,15 @@ class V2EndpointsTest {
       assertThat(wrongTwice.status()).isEqualTo(404);
       assertThat(wrongTwice.json().path("error").asText()).contains("did you mean");
     }
+    // a timeout too short for anything: still the unknown model, not a deadline of a load that
+    // never was (the deadline's timer raced the refusal)
+    String timed =
+        "{\"parameters\": {\"timeout\": 1}, \"inputs\": [{\"name\": \"x\", \"datatype\":"
+            + " \"FP32\", \"shape\": [1, 1], \"data\": [0]}]}";
+    for (int i = 0; i < 50; i++) {
+      TestServer.Reply timedOut = server.post("/v2/models/quality_predicter/infer", timed);
+      assertThat(timedOut.status()).as(timedOut.text()).isEqualTo(404);
+    }
     assertThat(server.post("/v2/models/quality_predictor/infer", "{}").status()).isEqualTo(400);
     assertThat(
             server

@@ -120,7 +120,11 @@ public final class InferenceService {
     CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
     // the first of the lease and the deadline timer takes the request, so it is counted once
     AtomicBoolean taken = new AtomicBoolean();
-    expireWhileLoading(request, result, start, taken);
+    if (!lease.isDone()) {
+      // a lease refused at once (an unknown model, one that cannot be served) has no wait to time
+      // out: its own failure answers, not a deadline of the load it never waited for
+      expireWhileLoading(request, result, start, taken);
+    }
     lease.whenComplete(
         (held, failure) -> {
           if (result.isDone() || !taken.compareAndSet(false, true)) {

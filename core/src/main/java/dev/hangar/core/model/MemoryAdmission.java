@@ -164,15 +164,15 @@ final class MemoryAdmission {
 
   /**
    * Charges a load that finished what it was measured to take, or what its backend knows it holds
-   * when that is larger, and learns the format's factor from it. Requests that ran meanwhile grew
+   * when that is larger, and learns the format's factors from it. Requests that ran meanwhile grew
    * resident memory too (their engines' arenas, their buffers), so a load measured under traffic is
-   * charged no more than its estimate, and nothing is learned from it.
+   * charged no more than what loads of its format were seen to keep (not their peak), and nothing
+   * is learned from it.
    */
   Charge charge(
       Object account,
       String format,
       long weightBytes,
-      long estimated,
       LoadMeasurement measurement,
       long backendEstimate) {
     measurement.close();
@@ -181,12 +181,17 @@ final class MemoryAdmission {
     // never less than what the backend knows it holds (its weights): a reload reuses the pages the
     // previous instance freed, and resident memory then grows by next to nothing
     long accounted =
-        Math.max(underTraffic ? Math.min(measured, estimated) : measured, backendEstimate);
+        Math.max(
+            underTraffic
+                ? Math.min(measured, estimator.keptEstimate(format, weightBytes))
+                : measured,
+            backendEstimate);
     if (!underTraffic) {
       estimator.learn(
           format,
           weightBytes,
-          Math.max(accounted, measurement.sampler().peakBytes() - measurement.residentBefore()));
+          Math.max(accounted, measurement.sampler().peakBytes() - measurement.residentBefore()),
+          accounted);
     }
     budget.account(account, accounted);
     return new Charge(accounted, measured, underTraffic);

@@ -1031,7 +1031,6 @@ public final class ModelManager implements AutoCloseable {
             account,
             definition.format(),
             weightBytes,
-            need,
             measurement,
             loadedModel.memoryEstimateBytes());
     long accounted = charge.bytes();
@@ -1128,10 +1127,15 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * What makes two load failures the same: their category and message but for the numbers in it
-   * (resident memory and the like move from one try to the next).
+   * What makes two load failures the same: a refusal for memory or for now is the same as the last
+   * of its kind (its figures and the busy models it names move from one try to the next); any other
+   * failure, its category and message but for the numbers in it.
    */
   private static String failureKind(HangarException failure) {
+    if (failure instanceof InsufficientMemoryException
+        || failure.category() == ErrorCategory.UNAVAILABLE) {
+      return failure.category() + ": " + failure.getClass().getName();
+    }
     return failure.category() + ": " + String.valueOf(failure.getMessage()).replaceAll("[0-9]", "");
   }
 

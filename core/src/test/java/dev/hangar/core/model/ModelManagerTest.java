@@ -1124,6 +1124,72 @@ class ModelManagerTest {
     // 200MB: more than the 100MB budget holds; each request tries the load again
     harness.model("big", 1, 200);
     manager().start().join();
+
+    List<String> logged =
+        loggedAtInfo(
+            "model big ",
+            () -> {
+              for (int i = 0; i < 3; i++) {
+                // the server's own memory moves between tries: the numbers in the message change
+                harness.memory.setBaselineBytes((10 + i) * MB);
+                assertThatThrownBy(() -> infer("big"))
+                    .isInstanceOf(InsufficientMemoryException.class);
+              }
+            });
+
+    assertThat(harness.engine.loads("big")).isZero();
+    assertThat(transitions.count("big", ModelState.FAILED)).as("every try fails").isEqualTo(3);
+    assertThat(logged)
+        .as("the first failure only")
+        .hasSize(2)
+        .anyMatch(line -> line.startsWith("INFO model big version 1: AVAILABLE -> LOADING"))
+        .anyMatch(line -> line.startsWith("WARNING model big version 1: LOADING -> FAILED"));
+  }
+
+  @Test
+  void aRefusalForMemoryAgainIsLoggedOnlyAtDebugWhateverModelsItNames() throws IOException {
+    harness.model("a", 1, 30);
+    harness.model("b", 1, 30);
+    // needs about 69MB: room once a and b are gone, but they are busy
+    harness.model("big", 1, 65);
+    manager().start().join();
+    use("a");
+    use("b");
+    ModelLease busyA = manager().acquire("a", OptionalLong.empty()).join();
+    ModelLease busyB = manager().acquire("b", OptionalLong.empty()).join();
+
+    List<String> logged =
+        loggedAtInfo(
+            "model big ",
+            () -> {
+              // the refusal names the busy models: a and b, then a alone
+              assertThatThrownBy(() -> infer("big"))
+                  .isInstanceOf(ModelUnavailableException.class)
+                  .hasMessageContaining("busy: a v1 (1 requests), b v1 (1 requests)");
+              try (ModelLease again = manager().acquire("a", OptionalLong.empty()).join()) {
+                assertThatThrownBy(() -> infer("big"))
+                    .isInstanceOf(ModelUnavailableException.class)
+                    .hasMessageContaining("busy: a v1 (2 requests), b v1 (1 requests)");
+              }
+              busyB.close();
+              // b idle now, and evictable: still not room enough with a busy
+              assertThatThrownBy(() -> infer("big"))
+                  .isInstanceOf(ModelUnavailableException.class)
+                  .hasMessageContaining("busy: a v1 (1 requests);");
+            });
+    busyA.close();
+
+    assertThat(logged)
+        .as("the first refusal only: the rest differ in the models they name, not in kind")
+        .hasSize(2)
+        .anyMatch(line -> line.startsWith("INFO model big version 1: AVAILABLE -> LOADING"))
+        .anyMatch(line -> line.startsWith("INFO model big version 1: LOADING -> AVAILABLE"));
+  }
+
+  /**
+   * The manager's lines at INFO or above that start with {@code prefix} while {@code action} runs.
+   */
+  private static List<String> loggedAtInfo(String prefix, Runnable action) {
     java.util.logging.Logger log = java.util.logging.Logger.getLogger(ModelManager.class.getName());
     List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
     java.util.logging.Handler handler =
@@ -1133,7 +1199,7 @@ class ModelManagerTest {
             String line =
                 java.text.MessageFormat.format(record.getMessage(), record.getParameters());
             if (record.getLevel().intValue() >= java.util.logging.Level.INFO.intValue()
-                && line.startsWith("model big ")) {
+                && line.startsWith(prefix)) {
               logged.add(record.getLevel() + " " + line);
             }
           }
@@ -1146,22 +1212,11 @@ class ModelManagerTest {
         };
     log.addHandler(handler);
     try {
-      for (int i = 0; i < 3; i++) {
-        // the server's own memory moves between tries: the numbers in the message change
-        harness.memory.setBaselineBytes((10 + i) * MB);
-        assertThatThrownBy(() -> infer("big")).isInstanceOf(InsufficientMemoryException.class);
-      }
+      action.run();
     } finally {
       log.removeHandler(handler);
     }
-
-    assertThat(harness.engine.loads("big")).isZero();
-    assertThat(transitions.count("big", ModelState.FAILED)).as("every try fails").isEqualTo(3);
-    assertThat(logged)
-        .as("the first failure only")
-        .hasSize(2)
-        .anyMatch(line -> line.startsWith("INFO model big version 1: AVAILABLE -> LOADING"))
-        .anyMatch(line -> line.startsWith("WARNING model big version 1: LOADING -> FAILED"));
+    return logged;
   }
 
   private java.util.Map<dev.hangar.core.health.FailureReason, Long> failures(String model) {
