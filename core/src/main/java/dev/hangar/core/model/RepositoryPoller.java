@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * been gone for less than that, is applied at a later scan: a file still being written is not
  * loaded half-written, and a directory deleted and put back at once is not unloaded. A scan that
  * fails (the repository directory vanished, say) is logged and tried again at the next tick;
- * serving goes on.
+ * serving goes on. So is one that throws an {@link Error}, logged at ERROR with its stack trace.
  */
 public final class RepositoryPoller implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(RepositoryPoller.class.getName());
@@ -61,6 +61,15 @@ public final class RepositoryPoller implements AutoCloseable {
           "scanning the model repository failed; trying again in {0}: {1}",
           Durations.format(interval),
           e.getMessage());
+    } catch (Throwable e) {
+      // an Error escaping would end scheduleWithFixedDelay's task silently: polling would stop
+      LOG.log(
+          Level.ERROR,
+          "scanning the model repository failed with "
+              + e
+              + "; trying again in "
+              + Durations.format(interval),
+          e);
     }
   }
 

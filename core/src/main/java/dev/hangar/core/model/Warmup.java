@@ -1,7 +1,10 @@
 package dev.hangar.core.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hangar.core.config.ConfigFiles;
+import dev.hangar.core.config.DataSize;
 import dev.hangar.core.config.WarmupConfig;
 import dev.hangar.core.time.TimeSource;
 import dev.hangar.core.v2.V2Json;
@@ -12,6 +15,8 @@ import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
 import dev.hangar.spi.TensorSpec;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +33,9 @@ import java.util.function.BooleanSupplier;
  */
 final class Warmup {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The largest sample file read: the HTTP adapter's default request body limit. */
+  static final long MAX_SAMPLE_BYTES = 64L << 20;
 
   private final TimeSource time;
 
@@ -180,50 +188,92 @@ final class Warmup {
           ErrorCategory.USER_ERROR,
           "warmup sample " + sample + " lies outside the model directory " + modelDirectory);
     }
+    JsonNode root;
     try {
-      JsonNode root = JSON.readTree(file.toFile());
-      JsonNode inputs = root == null ? null : root.get("inputs");
-      if (inputs == null || !inputs.isArray()) {
-        throw new HangarException(
-            ErrorCategory.USER_ERROR,
-            "warmup sample " + file + " needs an \"inputs\" list, as in a v2 inference request");
-      }
-      List<Tensor> tensors = new ArrayList<>();
-      for (JsonNode input : inputs) {
-        tensors.add(V2Json.readTensor(input));
-      }
-      for (JsonNode output : root.path("outputs")) {
-        String name = output.path("name").asText();
-        if (signature.output(name).isEmpty()) {
-          throw new HangarException(
-              ErrorCategory.USER_ERROR,
-              "warmup sample "
-                  + file
-                  + " asks for output '"
-                  + name
-                  + "', which the model does not have; its outputs are "
-                  + signature.outputs().stream().map(TensorSpec::name).toList());
-        }
-      }
-      long rows =
-          signature.batched() && !tensors.isEmpty() && tensors.get(0).rank() > 0
-              ? tensors.get(0).dimension(0)
-              : 0;
-      if (rows > maxBatchSize) {
-        throw new HangarException(
-            ErrorCategory.USER_ERROR,
-            "warmup sample "
-                + file
-                + " has "
-                + rows
-                + " rows, more than the model's max_batch_size "
-                + maxBatchSize
-                + " lets a request send");
-      }
-      return tensors;
+      root = JSON.readTree(readBounded(file));
+    } catch (JsonProcessingException e) {
+      throw new HangarException(
+          ErrorCategory.USER_ERROR,
+          "warmup sample " + file + ConfigFiles.parseProblem(e) + "; fix the JSON",
+          e);
     } catch (IOException e) {
       throw new HangarException(
           ErrorCategory.USER_ERROR, "cannot read warmup sample " + file + ": " + e.getMessage(), e);
     }
+    JsonNode inputs = root == null ? null : root.get("inputs");
+    if (inputs == null || !inputs.isArray()) {
+      throw new HangarException(
+          ErrorCategory.USER_ERROR,
+          "warmup sample " + file + " needs an \"inputs\" list, as in a v2 inference request");
+    }
+    List<Tensor> tensors = new ArrayList<>();
+    for (JsonNode input : inputs) {
+      tensors.add(V2Json.readTensor(input));
+    }
+    for (JsonNode output : root.path("outputs")) {
+      String name = output.path("name").asText();
+      if (signature.output(name).isEmpty()) {
+        throw new HangarException(
+            ErrorCategory.USER_ERROR,
+            "warmup sample "
+                + file
+                + " asks for output '"
+                + name
+                + "', which the model does not have; its outputs are "
+                + signature.outputs().stream().map(TensorSpec::name).toList());
+      }
+    }
+    long rows =
+        signature.batched() && !tensors.isEmpty() && tensors.get(0).rank() > 0
+            ? tensors.get(0).dimension(0)
+            : 0;
+    if (rows > maxBatchSize) {
+      throw new HangarException(
+          ErrorCategory.USER_ERROR,
+          "warmup sample "
+              + file
+              + " has "
+              + rows
+              + " rows, more than the model's max_batch_size "
+              + maxBatchSize
+              + " lets a request send");
+    }
+    return tensors;
+  }
+
+  /**
+   * Reads a sample file whole, refusing one larger than {@link #MAX_SAMPLE_BYTES} before reading
+   * it: a huge file would end the process with an OutOfMemoryError naming no file.
+   */
+  private static byte[] readBounded(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new HangarException(
+          ErrorCategory.USER_ERROR,
+          "warmup sample "
+              + file
+              + (Files.exists(file)
+                  ? " is not a regular file; make it a JSON file"
+                  : " does not exist; fix warmup.samples in config.yaml"));
+    }
+    long size = Files.size(file);
+    if (size <= MAX_SAMPLE_BYTES) {
+      try (InputStream in = Files.newInputStream(file)) {
+        // bounded as well: the file may have grown since its size was taken
+        byte[] bytes = in.readNBytes((int) MAX_SAMPLE_BYTES + 1);
+        if (bytes.length <= MAX_SAMPLE_BYTES) {
+          return bytes;
+        }
+        size = bytes.length;
+      }
+    }
+    throw new HangarException(
+        ErrorCategory.USER_ERROR,
+        "warmup sample "
+            + file
+            + " is "
+            + DataSize.format(size)
+            + ", more than the "
+            + DataSize.format(MAX_SAMPLE_BYTES)
+            + " a sample may be (a request body's default limit); give a smaller request");
   }
 }

@@ -5,14 +5,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hangar.core.config.DataSize;
+import dev.hangar.core.memory.MemoryReclaimer;
+import dev.hangar.core.repository.BackendRegistry;
+import dev.hangar.core.repository.ModelRepository;
+import dev.hangar.core.testing.FakeTime;
 import dev.hangar.core.testing.Harness;
+import dev.hangar.spi.Backend;
+import dev.hangar.spi.BackendContext;
+import dev.hangar.spi.BackendProvider;
+import dev.hangar.testkit.fake.FakeBackendProvider;
+import dev.hangar.testkit.fake.FakeEngine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,6 +60,62 @@ class RepositoryPollerTest {
       assertThat(harness.manager.status("first")).as("a failed scan changes nothing").hasSize(1);
     } finally {
       timer.shutdownNow();
+    }
+  }
+
+  @Test
+  void anErrorThrownByOneScanIsLoggedAndPollingGoesOn() throws Exception {
+    CountDownLatch scansThatThrew = new CountDownLatch(3);
+    FakeBackendProvider fake = new FakeBackendProvider(new FakeEngine());
+    // an Error from deep in a scan, as an OutOfMemoryError from a huge file was
+    BackendProvider failing =
+        new BackendProvider() {
+          @Override
+          public String format() {
+            return fake.format();
+          }
+
+          @Override
+          public List<String> fileExtensions() {
+            return fake.fileExtensions();
+          }
+
+          @Override
+          public boolean accepts(Path file) {
+            scansThatThrew.countDown();
+            throw new OutOfMemoryError("Java heap space (thrown by the test)");
+          }
+
+          @Override
+          public Backend create(BackendContext context) {
+            return fake.create(context);
+          }
+        };
+    Path repository = root.resolve("repo");
+    Files.createDirectories(repository);
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    ExecutorService workers = Executors.newCachedThreadPool();
+    try (BackendRegistry backends =
+            new BackendRegistry(List.of(failing), new BackendContext(root.resolve("cache")));
+        ModelManager manager =
+            new ModelManager(
+                new ModelRepository(repository, backends),
+                backends,
+                DataSize.ofMegabytes(100),
+                () -> 0,
+                MemoryReclaimer.NONE,
+                new FakeTime(),
+                workers);
+        RepositoryPoller poller = new RepositoryPoller(manager, timer, Duration.ofMillis(1))) {
+      Files.writeString(repository.resolve("bare.fake"), "a file the provider is asked about");
+      poller.start();
+
+      assertThat(scansThatThrew.await(30, TimeUnit.SECONDS))
+          .as("the scheduled scans go on after one threw an Error")
+          .isTrue();
+    } finally {
+      timer.shutdownNow();
+      workers.shutdownNow();
     }
   }
 }
