@@ -12,6 +12,7 @@ import dev.hangar.spi.HangarException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,7 +40,8 @@ import java.util.stream.Stream;
  * a model when a backend accepts it. A directory holding a file a backend accepts, but neither, is
  * reported as a model without a version directory (the file belongs in {@code 1/}). Anything else
  * (READMEs, scripts, hidden files) is ignored. A problem in one model is reported for that model
- * alone.
+ * alone: a config.yaml that is not a file (a directory, a broken link), or a config under another
+ * name ({@code config.yml}), is a problem, never "no config".
  */
 public final class ModelRepository {
   private static final System.Logger LOG = System.getLogger(ModelRepository.class.getName());
@@ -184,10 +186,13 @@ public final class ModelRepository {
     String name = directory.getFileName().toString();
     Path configFile = directory.resolve(CONFIG_FILE);
     List<Path> versionDirectories = versionDirectories(directory);
-    boolean hasConfig = Files.isRegularFile(configFile);
+    // whatever stands at config.yaml (a directory, a broken link) makes this a model to report
+    boolean hasConfig = Files.exists(configFile, LinkOption.NOFOLLOW_LINKS);
+    List<Path> misnamedConfigs = misnamedConfigFiles(directory, configFile);
     // a model file put in the directory itself instead of a version directory is the commonest
     // slip: such a directory goes on as a model, and define() reports where the file belongs
     if (!hasConfig
+        && misnamedConfigs.isEmpty()
         && versionDirectories.isEmpty()
         && fileABackendReads(directory).isEmpty()
         && misnamedVersionDirectories(directory).isEmpty()) {
@@ -201,6 +206,12 @@ public final class ModelRepository {
       return Optional.of(RepositoryEntry.broken(name, directory, badName(name, directory)));
     }
     try {
+      if (hasConfig) {
+        checkIsAFile(configFile);
+      }
+      if (!misnamedConfigs.isEmpty()) {
+        throw misnamedConfig(misnamedConfigs.get(0), hasConfig);
+      }
       ModelConfig config =
           hasConfig ? ModelConfig.from(ConfigFiles.read(configFile)) : ModelConfig.DEFAULTS;
       return Optional.of(
@@ -420,6 +431,78 @@ public final class ModelRepository {
                     file ->
                         "move " + file.getFileName() + " to " + version.resolve(file.getFileName()))
                 .orElse("put the model file in " + version));
+  }
+
+  /**
+   * Refuses a config.yaml that is not a regular file (a link to one is): read as "no config", the
+   * model would be served with defaults, and a served one reloaded with them.
+   */
+  private static void checkIsAFile(Path configFile) {
+    if (Files.isRegularFile(configFile)) {
+      return;
+    }
+    String problem;
+    if (Files.isDirectory(configFile)) {
+      problem = "is a directory, not a file; put the model's settings in a config.yaml file";
+    } else if (Files.isSymbolicLink(configFile)) {
+      problem =
+          "is a broken link to " + linkTarget(configFile) + "; point it at a file or delete it";
+    } else {
+      problem = "is not a regular file (a pipe, socket or device); make it a plain file";
+    }
+    throw new ConfigurationException(configFile + ": " + CONFIG_FILE + " " + problem);
+  }
+
+  private static String linkTarget(Path link) {
+    try {
+      return Files.readSymbolicLink(link).toString();
+    } catch (IOException e) {
+      return "a file that cannot be read (" + e.getMessage() + ")";
+    }
+  }
+
+  /** A config file under another name (config.yml, Config.yaml), which nothing reads. */
+  private static ConfigurationException misnamedConfig(Path misnamed, boolean hasConfig) {
+    String name = misnamed.getFileName().toString();
+    return new ConfigurationException(
+        misnamed
+            + ": "
+            + name
+            + (hasConfig
+                ? " is not read beside "
+                    + CONFIG_FILE
+                    + "; merge it into "
+                    + CONFIG_FILE
+                    + " and delete "
+                    + name
+                : " is not read; rename " + name + " to " + CONFIG_FILE));
+  }
+
+  /** The files in {@code directory} named config.yaml or config.yml in another spelling. */
+  private static List<Path> misnamedConfigFiles(Path directory, Path configFile) {
+    try (Stream<Path> list = Files.list(directory)) {
+      return list.filter(
+              path -> {
+                String name = path.getFileName().toString();
+                String lower = name.toLowerCase(Locale.ROOT);
+                return !name.equals(CONFIG_FILE)
+                    && (lower.equals(CONFIG_FILE) || lower.equals("config.yml"))
+                    && !isSameFile(path, configFile);
+              })
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      return List.of(); // listed a moment ago; the version check reports what is wrong
+    }
+  }
+
+  /** Whether two names are one file: on a case-insensitive file system Config.yaml is read. */
+  private static boolean isSameFile(Path a, Path b) {
+    try {
+      return Files.exists(b) && Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** The directories in {@code directory} not named as a version but holding a model file. */

@@ -64,6 +64,36 @@ class RepositoryPollerTest {
   }
 
   @Test
+  void aConfigReplacedByADirectoryKeepsTheServedModelOnWhatItRead() throws IOException {
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    try (Harness harness = new Harness(root.resolve("repo"), DataSize.ofMegabytes(100), 10 * MB);
+        RepositoryPoller poller =
+            new RepositoryPoller(harness.manager, timer, Duration.ofHours(1))) {
+      Path model = harness.model("m", 1, 1);
+      harness.config("m", "max_batch_size: 8\n");
+      harness.manager.start().join();
+      Path config = root.resolve("repo/m/config.yaml");
+      Files.delete(config);
+      Files.createDirectories(config);
+      FileTime settled =
+          FileTime.fromMillis(
+              System.currentTimeMillis() - RepositoryPoller.QUIET.toMillis() - 1000);
+      Files.setLastModifiedTime(config, settled);
+      Files.setLastModifiedTime(config.getParent(), settled);
+      Files.setLastModifiedTime(model, settled);
+
+      poller.poll();
+
+      assertThat(harness.manager.definition("m").orElseThrow().config().maxBatchSize())
+          .as("not reloaded with the defaults")
+          .contains(8);
+      assertThat(harness.manager.status("m")).hasSize(1);
+    } finally {
+      timer.shutdownNow();
+    }
+  }
+
+  @Test
   void anErrorThrownByOneScanIsLoggedAndPollingGoesOn() throws Exception {
     CountDownLatch scansThatThrew = new CountDownLatch(3);
     FakeBackendProvider fake = new FakeBackendProvider(new FakeEngine());

@@ -287,4 +287,97 @@ class ModelRepositoryTest {
     HangarException problem = scan().get("typo").problem().orElseThrow();
     assertThat(problem.category()).isEqualTo(dev.hangar.spi.ErrorCategory.USER_ERROR);
   }
+
+  @Test
+  void aConfigLargerThanOneMegabyteIsThatModelsProblemAloneAndIsNotRead() throws IOException {
+    model("huge/1/model.fake");
+    model("fine/1/model.fake");
+    Path config = root.resolve("huge/config.yaml");
+    try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(config.toFile(), "rw")) {
+      // sparse: the size is what is refused, before a byte is read
+      file.setLength(60_000_000);
+    }
+
+    Map<String, RepositoryEntry> entries = scan();
+
+    assertThat(entries.get("huge").problem().orElseThrow())
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessage(
+            config
+                + ": config.yaml is 57.2MB, more than the 1.0MB a config may be; is it the right"
+                + " file?");
+    assertThat(entries.get("fine").definition()).isPresent();
+  }
+
+  @Test
+  void aConfigThatIsNotAFileIsAProblemNotAModelWithDefaults() throws IOException {
+    model("directory/1/model.fake");
+    Files.createDirectories(root.resolve("directory/config.yaml"));
+    model("dangling/1/model.fake");
+    Files.createSymbolicLink(root.resolve("dangling/config.yaml"), Path.of("shared/config.yaml"));
+    model("linked/1/model.fake");
+    Files.writeString(root.resolve("linked/shared.yaml"), "max_batch_size: 4\n");
+    Files.createSymbolicLink(root.resolve("linked/config.yaml"), Path.of("shared.yaml"));
+    Files.createDirectories(root.resolve("onlyaconfig/config.yaml"));
+
+    Map<String, RepositoryEntry> entries = scan();
+
+    assertThat(entries.get("directory").problem().orElseThrow())
+        .hasMessage(
+            root.resolve("directory/config.yaml")
+                + ": config.yaml is a directory, not a file; put the model's settings in a"
+                + " config.yaml file");
+    assertThat(entries.get("dangling").problem().orElseThrow())
+        .hasMessage(
+            root.resolve("dangling/config.yaml")
+                + ": config.yaml is a broken link to shared/config.yaml; point it at a file or"
+                + " delete it");
+    assertThat(entries.get("linked").definition().orElseThrow().config().maxBatchSize())
+        .as("a link to a file is read")
+        .contains(4);
+    assertThat(entries.get("onlyaconfig").problem().orElseThrow())
+        .hasMessageContaining("config.yaml is a directory");
+  }
+
+  @Test
+  void aConfigThatIsAPipeIsAProblemAndIsNotOpened() throws Exception {
+    model("piped/1/model.fake");
+    Path fifo = root.resolve("piped/config.yaml");
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo is available");
+
+    // opening a pipe nobody writes to would block the scan forever
+    assertThat(scan().get("piped").problem().orElseThrow())
+        .hasMessage(
+            fifo
+                + ": config.yaml is not a regular file (a pipe, socket or device); make it a plain"
+                + " file");
+  }
+
+  @Test
+  void aConfigUnderAnotherNameIsAProblemNamingTheRename() throws IOException {
+    model("yml/1/model.fake");
+    Files.writeString(root.resolve("yml/config.yml"), "max_batch_size: 4\n");
+    model("upper/1/model.fake");
+    Files.writeString(root.resolve("upper/config.YAML"), "max_batch_size: 4\n");
+    model("both/1/model.fake");
+    Files.writeString(root.resolve("both/config.yaml"), "max_batch_size: 4\n");
+    Files.writeString(root.resolve("both/config.yml"), "pinned: true\n");
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Files.exists(root.resolve("upper/config.yaml")), "a case-sensitive file system");
+
+    Map<String, RepositoryEntry> entries = scan();
+
+    assertThat(entries.get("yml").problem().orElseThrow())
+        .hasMessage(
+            root.resolve("yml/config.yml")
+                + ": config.yml is not read; rename config.yml to config.yaml");
+    assertThat(entries.get("upper").problem().orElseThrow())
+        .hasMessageEndingWith("config.YAML is not read; rename config.YAML to config.yaml");
+    assertThat(entries.get("both").problem().orElseThrow())
+        .hasMessage(
+            root.resolve("both/config.yml")
+                + ": config.yml is not read beside config.yaml; merge it into config.yaml and"
+                + " delete config.yml");
+  }
 }
