@@ -42,31 +42,37 @@ public record BatchingConfig(
     if (maxQueueDelay.isNegative() || maxQueueDelay.compareTo(MAX_QUEUE_DELAY) > 0) {
       // a request alone waits this long for company: past a minute it looks hung
       throw new IllegalArgumentException(
-          "max_queue_delay must be from 0ms to 1m, got " + Durations.format(maxQueueDelay));
+          "'dynamic_batching.max_queue_delay' must be from 0ms to 1m, got "
+              + Durations.format(maxQueueDelay));
     }
     if (maxQueueSize < 1) {
-      throw new IllegalArgumentException("max_queue_size must be at least 1, got " + maxQueueSize);
+      throw new IllegalArgumentException(
+          "'dynamic_batching.max_queue_size' must be at least 1, got " + maxQueueSize);
     }
     if (priorityLevels < 1 || priorityLevels > 100) {
       throw new IllegalArgumentException(
-          "priority_levels must be from 1 to 100, got " + priorityLevels);
+          "'dynamic_batching.priority_levels' must be from 1 to 100, got " + priorityLevels);
     }
     if (defaultPriority < 1 || defaultPriority > priorityLevels) {
       throw new IllegalArgumentException(
-          "default_priority must be from 1 to priority_levels ("
+          "'dynamic_batching.default_priority' must be from 1 to"
+              + " 'dynamic_batching.priority_levels' ("
               + priorityLevels
               + "), got "
               + defaultPriority);
     }
     for (int size : preferredBatchSizes) {
       if (size < 1) {
-        throw new IllegalArgumentException("preferred_batch_sizes must be positive, got " + size);
+        throw new IllegalArgumentException(
+            "'dynamic_batching.preferred_batch_sizes' must hold positive sizes, got " + size);
       }
     }
     defaultTimeout.ifPresent(
         timeout -> {
           if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("default_timeout must be positive");
+            throw new IllegalArgumentException(
+                "'dynamic_batching.default_timeout' must be positive, got "
+                    + Durations.format(timeout));
           }
         });
   }

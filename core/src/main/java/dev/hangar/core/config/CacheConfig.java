@@ -21,7 +21,8 @@ public record CacheConfig(boolean enabled, Optional<Duration> ttl) {
     ttl.ifPresent(
         value -> {
           if (value.isNegative() || value.isZero()) {
-            throw new IllegalArgumentException("response_cache ttl must be positive");
+            throw new IllegalArgumentException(
+                "'response_cache.ttl' must be positive, got " + Durations.format(value));
           }
         });
   }

@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -19,6 +20,10 @@ import java.util.function.Function;
  * keys that are allowed there. Errors name the file and the key's path.
  */
 public final class ConfigNode {
+  // Triton's config.pbtxt names that no edit distance leads to ours
+  private static final Map<String, String> TRITON_NAMES =
+      Map.of("dims", "shape", "platform", "backend", "instance_group", "instances");
+
   private final String source;
   private final String path;
   private final ObjectNode node;
@@ -63,9 +68,16 @@ public final class ConfigNode {
     return scalar(key, "true or false", JsonNode::isBoolean, JsonNode::asBoolean);
   }
 
-  /** Returns an optional duration such as {@code 250ms}. */
+  /** Returns an optional duration such as {@code 250ms}; a negative one is refused as such. */
   public Optional<Duration> duration(String key) {
-    return string(key).map(text -> parse(key, text, Durations::parse));
+    return string(key)
+        .map(
+            text -> {
+              if (text.trim().startsWith("-")) {
+                throw error(key, "must not be negative, got '" + text + "'");
+              }
+              return parse(key, text, Durations::parse);
+            });
   }
 
   /** Returns an optional size such as {@code 750MB}. */
@@ -195,7 +207,7 @@ public final class ConfigNode {
                 + ": unknown key '"
                 + qualified(name)
                 + "'"
-                + Suggestions.hint(name, known)
+                + hint(name)
                 + " (allowed"
                 + (path.isEmpty() ? "" : " in '" + path + "'")
                 + ": "
@@ -203,6 +215,13 @@ public final class ConfigNode {
                 + ")");
       }
     }
+  }
+
+  private String hint(String name) {
+    String ours = TRITON_NAMES.get(name.toLowerCase(Locale.ROOT));
+    return ours != null && known.contains(ours)
+        ? "; did you mean '" + ours + "'? (Triton's " + name + ")"
+        : Suggestions.hint(name, known);
   }
 
   /** Returns an error about a key of this mapping, naming the file and the key's path. */
@@ -233,10 +252,15 @@ public final class ConfigNode {
     return Optional.of(read.apply(value));
   }
 
+  /**
+   * The value of a key, null when it has none: {@code key:} (read as an empty string) is YAML's
+   * null, as {@code key: null} is, and both mean the key is not set.
+   */
   private JsonNode take(String key) {
     known.add(key);
     JsonNode value = node.get(key);
-    return value == null || value.isNull() ? null : value;
+    boolean empty = value != null && value.isTextual() && value.asText().isEmpty();
+    return value == null || value.isNull() || empty ? null : value;
   }
 
   private String qualified(String key) {

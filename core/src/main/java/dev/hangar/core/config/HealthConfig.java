@@ -25,15 +25,25 @@ public record HealthConfig(
   public HealthConfig {
     requireNonNull(maxP99Latency, "maxP99Latency is null");
     requireNonNull(window, "window is null");
-    if (maxErrorRate < 0 || maxErrorRate > 1) {
+    // written as a negated range so that NaN (.nan in YAML) is refused too
+    if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) {
       throw new IllegalArgumentException(
-          "health max_error_rate must be from 0 to 1, got " + maxErrorRate);
+          "'health.max_error_rate' must be from 0 to 1, got " + maxErrorRate);
     }
+    maxP99Latency.ifPresent(
+        latency -> {
+          if (latency.isNegative() || latency.isZero()) {
+            throw new IllegalArgumentException(
+                "'health.max_p99_latency' must be positive, got " + Durations.format(latency));
+          }
+        });
     if (window.isNegative() || window.isZero()) {
-      throw new IllegalArgumentException("health window must be positive");
+      throw new IllegalArgumentException(
+          "'health.window' must be positive, got " + Durations.format(window));
     }
     if (minRequests < 1) {
-      throw new IllegalArgumentException("health min_requests must be at least 1");
+      throw new IllegalArgumentException(
+          "'health.min_requests' must be at least 1, got " + minRequests);
     }
   }
 }

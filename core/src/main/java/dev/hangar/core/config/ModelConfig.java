@@ -100,27 +100,38 @@ public record ModelConfig(
       throw new IllegalArgumentException("instances must be at least 1");
     }
     if (inputs.isEmpty() != outputs.isEmpty()) {
-      throw new IllegalArgumentException("declare both inputs and outputs, or neither");
-    }
-    int max = maxBatchSize.orElse(0);
-    if (maxBatchSize.isPresent() && max == 0 && !batching.preferredBatchSizes().isEmpty()) {
       throw new IllegalArgumentException(
-          "dynamic_batching.preferred_batch_sizes has no use with max_batch_size: 0 (no"
+          "'inputs' and 'outputs' go together: declare both, or neither");
+    }
+    // as Triton: a size past the maximum, set or default, could never be cut
+    int max = maxBatchSize.orElse(DEFAULT_MAX_BATCH_SIZE);
+    String maxText =
+        maxBatchSize.isPresent()
+            ? "'max_batch_size' " + max
+            : "'max_batch_size' (" + max + " when not set)";
+    if (max == 0 && !batching.preferredBatchSizes().isEmpty()) {
+      throw new IllegalArgumentException(
+          "'dynamic_batching.preferred_batch_sizes' has no use with max_batch_size: 0 (no"
               + " batching); remove one of them");
     }
     for (int size : batching.preferredBatchSizes()) {
       if (max > 0 && size > max) {
         throw new IllegalArgumentException(
-            "dynamic_batching.preferred_batch_sizes holds "
+            "'dynamic_batching.preferred_batch_sizes' holds "
                 + size
-                + ", more than max_batch_size "
-                + max);
+                + ", more than "
+                + maxText
+                + "; raise max_batch_size or remove the size");
       }
     }
     for (int size : warmup.batchSizes()) {
       if (max > 0 && size > max) {
         throw new IllegalArgumentException(
-            "warmup.batch_sizes holds " + size + ", more than max_batch_size " + max);
+            "'warmup.batch_sizes' holds "
+                + size
+                + ", more than "
+                + maxText
+                + "; raise max_batch_size or remove the size");
       }
     }
   }
@@ -264,28 +275,39 @@ public record ModelConfig(
                 items.stream()
                     .map(
                         item -> {
-                          String name =
-                              item.string("name")
-                                  .orElseThrow(() -> node.error(key, "entries need a name"));
-                          String type =
-                              item.string("datatype")
-                                  .orElseThrow(() -> item.error("datatype", "is missing"));
-                          DataType dataType;
-                          try {
-                            dataType = DataType.fromProtocolName(type);
-                          } catch (IllegalArgumentException e) {
-                            throw item.error("datatype", e.getMessage());
-                          }
-                          List<Long> shape =
-                              item.longs("shape", -1, Long.MAX_VALUE)
-                                  .orElseThrow(
-                                      () ->
-                                          item.error("shape", "is missing (use [] for a scalar)"));
+                          Optional<String> name = item.string("name");
+                          Optional<String> type = item.string("datatype");
+                          Optional<List<Long>> shape = item.longs("shape", -1, Long.MAX_VALUE);
+                          // an unknown key first: Triton's dims or data_type is why one is missing
                           item.finish();
-                          return new TensorConfig(name, dataType, shape);
+                          return new TensorConfig(
+                              name.orElseThrow(() -> node.error(key, "entries need a name")),
+                              dataType(
+                                  item,
+                                  type.orElseThrow(() -> item.error("datatype", "is missing"))),
+                              shape.orElseThrow(
+                                  () -> item.error("shape", "is missing (use [] for a scalar)")));
                         })
                     .toList())
         .orElse(List.of());
+  }
+
+  private static DataType dataType(ConfigNode item, String type) {
+    try {
+      return DataType.fromProtocolName(type);
+    } catch (IllegalArgumentException e) {
+      String upper = type.trim().toUpperCase(java.util.Locale.ROOT);
+      // Triton's config.pbtxt names: TYPE_FP32 is FP32, TYPE_STRING is BYTES
+      String triton = upper.equals("TYPE_STRING") ? "BYTES" : upper.replaceFirst("^TYPE_", "");
+      boolean known =
+          upper.startsWith("TYPE_")
+              && java.util.Arrays.stream(DataType.values()).anyMatch(t -> t.name().equals(triton));
+      throw item.error(
+          "datatype",
+          known
+              ? "is '" + type + "', Triton's name; write " + triton + " instead"
+              : e.getMessage());
+    }
   }
 
   private static BatchingConfig batching(ConfigNode node) {

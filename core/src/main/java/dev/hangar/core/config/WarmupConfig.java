@@ -32,14 +32,16 @@ public record WarmupConfig(
     samples = List.copyOf(requireNonNull(samples, "samples is null"));
     if (iterations < 1 || iterations > 1000) {
       throw new IllegalArgumentException(
-          "warmup iterations must be from 1 to 1000, got " + iterations);
+          "'warmup.iterations' must be from 1 to 1000, got " + iterations);
     }
     if (freeDimensionSize < 1) {
-      throw new IllegalArgumentException("warmup free_dimension_size must be at least 1");
+      throw new IllegalArgumentException(
+          "'warmup.free_dimension_size' must be at least 1, got " + freeDimensionSize);
     }
     for (int size : batchSizes) {
       if (size < 1) {
-        throw new IllegalArgumentException("warmup batch_sizes must be positive, got " + size);
+        throw new IllegalArgumentException(
+            "'warmup.batch_sizes' must hold positive sizes, got " + size);
       }
     }
   }

@@ -162,14 +162,16 @@ class ModelConfigTest {
   void batchSizesPastMaxBatchSizeAndAQueueDelayPastAMinuteAreRefused() {
     assertThatThrownBy(
             () -> parse("max_batch_size: 64\ndynamic_batching: {preferred_batch_sizes: [1000]}\n"))
-        .hasMessageContaining(
-            "dynamic_batching.preferred_batch_sizes holds 1000, more than max_batch_size 64");
+        .hasMessage(
+            "models/m/config.yaml: 'dynamic_batching.preferred_batch_sizes' holds 1000, more than"
+                + " 'max_batch_size' 64; raise max_batch_size or remove the size");
     assertThatThrownBy(
             () -> parse("max_batch_size: 0\ndynamic_batching: {preferred_batch_sizes: [2]}\n"))
         .hasMessageContaining(
-            "dynamic_batching.preferred_batch_sizes has no use with max_batch_size: 0");
+            "'dynamic_batching.preferred_batch_sizes' has no use with max_batch_size: 0");
     assertThatThrownBy(() -> parse("max_batch_size: 64\nwarmup: {batch_sizes: [1, 100000]}\n"))
-        .hasMessageContaining("warmup.batch_sizes holds 100000, more than max_batch_size 64");
+        .hasMessageContaining(
+            "'warmup.batch_sizes' holds 100000, more than 'max_batch_size' 64; raise");
     assertThatThrownBy(() -> parse("dynamic_batching: {max_queue_delay: 2m}\n"))
         .hasMessageContaining("'dynamic_batching.max_queue_delay' must be from 0ms to 1m, got 2m");
     assertThat(parse("dynamic_batching: {max_queue_delay: 1m}\n").batching().maxQueueDelay())
@@ -229,5 +231,96 @@ class ModelConfigTest {
         .hasMessage("'9999999999999d' is longer than any duration Hangar takes (about 292 years)");
     assertThatThrownBy(() -> parse("dynamic_batching: {default_timeout: 9999999999999d}\n"))
         .hasMessageContaining("'dynamic_batching.default_timeout' is invalid");
+  }
+
+  @Test
+  void batchSizesPastTheDefaultMaxBatchSizeAreRefusedAsPastAWrittenOne() {
+    assertThatThrownBy(() -> parse("dynamic_batching: {preferred_batch_sizes: [128]}\n"))
+        .hasMessage(
+            "models/m/config.yaml: 'dynamic_batching.preferred_batch_sizes' holds 128, more than"
+                + " 'max_batch_size' (64 when not set); raise max_batch_size or remove the size");
+    assertThatThrownBy(() -> parse("warmup: {batch_sizes: [65]}\n"))
+        .hasMessageContaining("'warmup.batch_sizes' holds 65, more than 'max_batch_size' (64");
+    assertThat(parse("dynamic_batching: {preferred_batch_sizes: [64]}\n").batching())
+        .extracting(BatchingConfig::preferredBatchSizes)
+        .isEqualTo(List.of(64));
+  }
+
+  @Test
+  void recordChecksNameTheKeyPathAsTheReaderDoes() {
+    assertThatThrownBy(() -> parse("dynamic_batching: {priority_levels: 3, default_priority: 7}\n"))
+        .hasMessage(
+            "models/m/config.yaml: 'dynamic_batching.default_priority' must be from 1 to"
+                + " 'dynamic_batching.priority_levels' (3), got 7");
+    assertThatThrownBy(() -> parse("dynamic_batching: {default_timeout: 0s}\n"))
+        .hasMessage(
+            "models/m/config.yaml: 'dynamic_batching.default_timeout' must be positive, got 0s");
+    assertThatThrownBy(() -> parse("health: {max_error_rate: 1.5}\n"))
+        .hasMessage("models/m/config.yaml: 'health.max_error_rate' must be from 0 to 1, got 1.5");
+    assertThatThrownBy(
+            () -> new HealthConfig(Double.NaN, Optional.empty(), Duration.ofMinutes(1), 20))
+        .as("NaN passed both comparisons")
+        .hasMessage("'health.max_error_rate' must be from 0 to 1, got NaN");
+    assertThatThrownBy(() -> parse("health: {window: 0s}\n"))
+        .hasMessage("models/m/config.yaml: 'health.window' must be positive, got 0s");
+    assertThatThrownBy(() -> parse("health: {max_p99_latency: 0ms}\n"))
+        .as("every request would pass it")
+        .hasMessage("models/m/config.yaml: 'health.max_p99_latency' must be positive, got 0s");
+    assertThatThrownBy(() -> parse("response_cache: {enabled: true, ttl: 0s}\n"))
+        .hasMessage("models/m/config.yaml: 'response_cache.ttl' must be positive, got 0s");
+  }
+
+  @Test
+  void aNegativeDurationIsRefusedAsNegativeNotAsUnreadable() {
+    assertThatThrownBy(() -> parse("dynamic_batching: {max_queue_delay: -5ms}\n"))
+        .hasMessage(
+            "models/m/config.yaml: 'dynamic_batching.max_queue_delay' must not be negative, got"
+                + " '-5ms'");
+    assertThatThrownBy(() -> parse("response_cache: {ttl: -1m}\n"))
+        .hasMessage("models/m/config.yaml: 'response_cache.ttl' must not be negative, got '-1m'");
+  }
+
+  @Test
+  void tritonKeysInATensorAreReportedAsUnknownWithOurName() {
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "inputs: [{name: x, datatype: FP32, dims: [-1, 3]}]\n"
+                        + "outputs: [{name: y, datatype: FP32, shape: [-1]}]\n"))
+        .hasMessage(
+            "models/m/config.yaml: unknown key 'inputs[0].dims'; did you mean 'shape'? (Triton's"
+                + " dims) (allowed in 'inputs[0]': name, datatype, shape)");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "inputs: [{name: x, data_type: FP32, shape: [-1, 3]}]\n"
+                        + "outputs: [{name: y, datatype: FP32, shape: [-1]}]\n"))
+        .hasMessageStartingWith(
+            "models/m/config.yaml: unknown key 'inputs[0].data_type'; did you mean 'datatype'?");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "inputs: [{name: x, datatype: TYPE_FP32, shape: [-1, 3]}]\n"
+                        + "outputs: [{name: y, datatype: TYPE_STRING, shape: [-1]}]\n"))
+        .hasMessage(
+            "models/m/config.yaml: 'inputs[0].datatype' is 'TYPE_FP32', Triton's name; write FP32"
+                + " instead");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "inputs: [{name: x, datatype: FP32, shape: [-1, 3]}]\n"
+                        + "outputs: [{name: y, datatype: TYPE_STRING, shape: [-1]}]\n"))
+        .hasMessageContaining("'outputs[0].datatype' is 'TYPE_STRING', Triton's name; write BYTES");
+    assertThatThrownBy(() -> parse("platform: onnxruntime_onnx\n"))
+        .hasMessageStartingWith(
+            "models/m/config.yaml: unknown key 'platform'; did you mean 'backend'? (Triton's"
+                + " platform)");
+  }
+
+  @Test
+  void aKeyWithNoValueIsNotSetAsWithNull() {
+    assertThat(parse("max_batch_size:\n")).isEqualTo(parse("max_batch_size: null\n"));
+    assertThat(parse("max_batch_size:\n").maxBatchSize()).isEmpty();
+    assertThat(parse("dynamic_batching:\nhealth:\n")).isEqualTo(ModelConfig.DEFAULTS);
   }
 }
