@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 /**
  * An amount of memory in bytes, written like {@code 750MB}. Units are powers of 1024, as for the
  * JVM's {@code -Xmx}: B, KB (or K, KiB), MB (M, MiB), GB (G, GiB), TB (T, TiB); a fraction is
- * allowed ({@code 1.5GB}).
+ * allowed ({@code 1.5GB}). The unit is required, except for {@code 0}: a bare {@code 500} meant as
+ * megabytes and read as bytes gave a budget no model fits.
  *
  * @param bytes the amount in bytes, never negative
  */
@@ -28,9 +29,10 @@ public record DataSize(long bytes) implements Comparable<DataSize> {
   }
 
   /**
-   * Parses a size such as {@code 500MB}, {@code 1.5GiB}, {@code 64m} or {@code 1024}.
+   * Parses a size such as {@code 500MB}, {@code 1.5GiB}, {@code 64m}, {@code 1024B} or {@code 0}.
    *
-   * @throws IllegalArgumentException naming the accepted form
+   * @throws IllegalArgumentException naming the accepted form; for a number without a unit, saying
+   *     which unit to add
    */
   public static DataSize parse(String text) {
     Matcher matcher = FORMAT.matcher(text == null ? "" : text.trim());
@@ -39,6 +41,11 @@ public record DataSize(long bytes) implements Comparable<DataSize> {
           "'" + text + "' is not a size; write a number and a unit such as 750MB, 2GB or 512KB");
     }
     String unit = matcher.group(2) == null ? "" : matcher.group(2).toLowerCase(Locale.ROOT);
+    double value = Double.parseDouble(matcher.group(1));
+    if (unit.isEmpty() && value != 0) {
+      throw new IllegalArgumentException(
+          "'" + text.trim() + "' has no unit: write " + matcher.group(1) + "MB");
+    }
     long multiplier =
         switch (unit.isEmpty() ? ' ' : unit.charAt(0)) {
           case 'k' -> 1L << 10;
@@ -47,7 +54,6 @@ public record DataSize(long bytes) implements Comparable<DataSize> {
           case 't' -> 1L << 40;
           default -> 1;
         };
-    double value = Double.parseDouble(matcher.group(1));
     if (value * multiplier >= 0x1p63) {
       throw new IllegalArgumentException("'" + text + "' is larger than any memory");
     }

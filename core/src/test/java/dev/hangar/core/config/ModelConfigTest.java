@@ -214,7 +214,7 @@ class ModelConfigTest {
     assertThat(DataSize.parse("1.5GiB").bytes()).isEqualTo(3L << 29);
     assertThat(DataSize.parse("64m").bytes()).isEqualTo(64L << 20);
     assertThat(DataSize.parse("512KB").bytes()).isEqualTo(512L << 10);
-    assertThat(DataSize.parse("1024").bytes()).isEqualTo(1024);
+    assertThat(DataSize.parse("1024B").bytes()).isEqualTo(1024);
     assertThatThrownBy(() -> DataSize.parse("lots")).hasMessageContaining("750MB");
     assertThat(DataSize.parse("2 gib").bytes()).isEqualTo(2L << 30);
     assertThat(DataSize.parse("3k").bytes()).isEqualTo(3L << 10);

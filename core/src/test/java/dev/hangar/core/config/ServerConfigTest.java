@@ -40,6 +40,12 @@ class ServerConfigTest {
         .hasMessageContaining("did you mean 'memory_budget'");
     assertThatThrownBy(() -> ServerConfig.read(write("memory_budget: lots\n")))
         .hasMessageContaining("'memory_budget' is invalid");
+    assertThatThrownBy(() -> ServerConfig.read(write("memory_budget: 500\n")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining(
+            "hangar.yaml: 'memory_budget' is invalid: '500' has no unit: write 500MB");
+    assertThatThrownBy(() -> ServerConfig.read(write("response_cache_size: 64\n")))
+        .hasMessageContaining("'response_cache_size' is invalid: '64' has no unit: write 64MB");
     assertThatThrownBy(() -> ServerConfig.read(write("poll_interval: 10ms\n")))
         .hasMessageContaining("'poll_interval' must be at least 100ms");
   }
