@@ -284,7 +284,8 @@ final class BenchCommand implements Callable<Integer> {
         }
       }
     }
-    try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
+    try (HangarRuntime hangar =
+        HangarRuntime.create(repository.repositorySettings(), repository.plugins)) {
       ModelManager manager = hangar.manager();
       manager.start(false);
       ModelSignature signature;
@@ -663,7 +664,7 @@ final class BenchCommand implements Callable<Integer> {
     Optional<Path> models =
         remote.isRemote()
             ? Optional.empty()
-            : Optional.of(ModelFiles.realPath(repository.settings().repository()));
+            : Optional.of(ModelFiles.realPath(repository.repositorySettings().repository()));
     Map<String, Path> outputs = new LinkedHashMap<>();
     outputs.put("--json", json);
     outputs.put("--csv", csv);

@@ -102,7 +102,8 @@ final class InferCommand implements Callable<Integer> {
                 V2Codec.encode(inputs, outputs, protocol == null ? Protocol.JSON : protocol));
       }
     } else {
-      try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
+      try (HangarRuntime hangar =
+          HangarRuntime.create(repository.repositorySettings(), repository.plugins)) {
         ModelManager manager = hangar.manager();
         manager.start(false);
         ModelSignature signature;

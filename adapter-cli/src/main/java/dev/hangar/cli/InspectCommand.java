@@ -1,5 +1,6 @@
 package dev.hangar.cli;
 
+import dev.hangar.core.ServerSettings;
 import dev.hangar.core.config.DataSize;
 import dev.hangar.core.config.Durations;
 import dev.hangar.core.model.ModelLease;
@@ -58,7 +59,10 @@ final class InspectCommand implements Callable<Integer> {
               + "' is not a model file: "
               + (Files.isDirectory(file) ? "it is a directory" : "no such file"));
     }
-    try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
+    // a model file needs no repository; a model's name does
+    ServerSettings settings =
+        Files.isRegularFile(file) ? repository.settings() : repository.repositorySettings();
+    try (HangarRuntime hangar = HangarRuntime.create(settings, repository.plugins)) {
       if (Files.isRegularFile(file)) {
         spec.commandLine().getOut().print(inspectFile(hangar, file));
       } else {

@@ -87,7 +87,8 @@ final class ModelsCommand implements Callable<Integer> {
         return loaded(failed);
       }
     }
-    try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
+    try (HangarRuntime hangar =
+        HangarRuntime.create(repository.repositorySettings(), repository.plugins)) {
       ModelManager manager = hangar.manager();
       manager.start(false).join();
       List<String> failed = load ? loadAll(manager) : List.of();

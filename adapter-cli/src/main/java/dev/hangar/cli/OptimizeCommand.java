@@ -1,5 +1,6 @@
 package dev.hangar.cli;
 
+import dev.hangar.core.ServerSettings;
 import dev.hangar.core.config.Durations;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.ModelNotFoundException;
@@ -225,7 +226,12 @@ final class OptimizeCommand implements Callable<Integer> {
       MeasurementPlan plan,
       Optional<TuningOptions> tuningOptions,
       Runs warmup) {
-    try (HangarRuntime hangar = HangarRuntime.create(repository.settings(), repository.plugins)) {
+    // a model file needs no repository; a model's name does
+    ServerSettings settings =
+        Files.isRegularFile(Path.of(target))
+            ? repository.settings()
+            : repository.repositorySettings();
+    try (HangarRuntime hangar = HangarRuntime.create(settings, repository.plugins)) {
       Target model = resolve(hangar);
       ModelOptimizer optimizer =
           hangar

@@ -2,6 +2,7 @@ package dev.hangar.cli;
 
 import dev.hangar.core.CoreExecutors;
 import dev.hangar.core.ServerSettings;
+import dev.hangar.core.config.ConfigurationException;
 import dev.hangar.core.config.DataSize;
 import dev.hangar.core.config.Durations;
 import dev.hangar.core.model.ModelManager;
@@ -202,7 +203,7 @@ final class ServeCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage()); // an option's value out of range: exit 2
     }
-    ServerSettings configured = repository.settings();
+    ServerSettings configured = repository.repositorySettings();
     ServerSettings settings;
     try {
       settings = poll == null ? configured : configured.withPollInterval(Optional.of(poll));
@@ -218,13 +219,18 @@ final class ServeCommand implements Callable<Integer> {
     HttpServer server = null;
     try {
       ModelManager manager = hangar.manager();
+      HttpServer listener = hangar.instance(HttpServer.class);
+      // before any model loads: a wrong address or a busy port would otherwise be found minutes on
+      checkAddress(listener);
+      listener.checkCanListen();
+      checkBudget(manager);
       var startup = manager.start();
       if (interval != null) {
         poller =
             new RepositoryPoller(manager, hangar.instance(CoreExecutors.class).timer(), interval);
         poller.start();
       }
-      server = hangar.instance(HttpServer.class).start();
+      server = listener.start();
       HttpServer started = server;
       RepositoryPoller polling = poller;
       Thread hook = new Thread(() -> shutdown(started, polling, hangar), "hangar-shutdown-hook");
@@ -232,7 +238,7 @@ final class ServeCommand implements Callable<Integer> {
       // a signal during the start-up loads stops them: a large model's warmup is not waited for
       CompletableFuture.anyOf(startup, stop).join();
       if (!stop.isDone()) {
-        reportStart(server, settings, manager, interval);
+        reportStart(server, settings, manager, interval, adminEndpointsOff(http));
       }
       stop.join();
       LOG.log(Level.INFO, "shutting down: draining requests in flight, then unloading models");
@@ -244,15 +250,63 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
+  /** A host that is not an address of this machine is the user's to fix: a usage error. */
+  private static void checkAddress(HttpServer server) {
+    try {
+      server.checkAddress();
+    } catch (ConfigurationException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+
+  /**
+   * Refuses a budget the server's own memory already fills: no model would ever load, and a server
+   * that serves nothing is worse than a usage error.
+   */
+  private void checkBudget(ModelManager manager) {
+    long resident = manager.residentBytes();
+    if (resident >= manager.budgetBytes()) {
+      throw new UsageException(
+          "the server alone holds "
+              + DataSize.format(resident)
+              + " of the "
+              + DataSize.format(manager.budgetBytes())
+              + " memory budget ("
+              + repository.memorySource()
+              + "): raise it above the server's own memory plus the models to keep loaded");
+    }
+  }
+
+  /**
+   * Says why the repository's load and unload endpoints answer 403 on this address, or nothing when
+   * they are on.
+   */
+  private static Optional<String> adminEndpointsOff(HttpSettings http) {
+    if (http.adminToken().isPresent() || http.isLoopback()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "the repository's load and unload endpoints are off (they answer 403): the server"
+            + " listens beyond loopback, on "
+            + http.host()
+            + ", and no admin token is set; set --admin-token (or HANGAR_ADMIN_TOKEN) to turn"
+            + " them on");
+  }
+
   /**
    * Logs how the server started: warnings first (an empty repository, memory already past the
    * budget), then one line saying whether it is ready.
    */
   private static void reportStart(
-      HttpServer server, ServerSettings settings, ModelManager manager, Duration interval) {
+      HttpServer server,
+      ServerSettings settings,
+      ModelManager manager,
+      Duration interval,
+      Optional<String> adminOff) {
     String serving =
-        server.uri()
-            + " (repository "
+        server.listenUri()
+            + (server.listensOnEveryAddress() ? " (every address of this machine; " : " (")
+            + "repository "
             + settings.repository()
             + ", memory budget "
             + DataSize.format(manager.budgetBytes())
@@ -270,6 +324,7 @@ final class ServeCommand implements Callable<Integer> {
                   + " every --poll interval"
               : "; models added later are found within " + Durations.format(interval));
     }
+    adminOff.ifPresent(message -> LOG.log(Level.INFO, message));
     long resident = manager.residentBytes();
     if (resident > manager.budgetBytes()) {
       // the engines' libraries and the heap, once warm, can pass a budget the start fitted
@@ -322,7 +377,12 @@ final class ServeCommand implements Callable<Integer> {
   static final class DurationConverter implements picocli.CommandLine.ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
-      return Durations.parse(value);
+      try {
+        return Durations.parse(value);
+      } catch (IllegalArgumentException e) {
+        // picocli prints a conversion exception's own words; any other one with its class name
+        throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+      }
     }
   }
 }

@@ -93,9 +93,13 @@ class ServeProcessTest {
   }
 
   @Test
-  void aServerWhoseStartUpModelsCannotLoadSaysItIsNotReady() throws Exception {
-    // a budget the server alone fills: no model fits
-    Process process = serve(OneShotCommandsTest.MODELS, "--memory", "1MB");
+  void aServerWhoseStartUpModelsCannotLoadSaysItIsNotReady(
+      @org.junit.jupiter.api.io.TempDir Path root) throws Exception {
+    // a start-up model whose file is no model
+    Path version = java.nio.file.Files.createDirectories(root.resolve("broken/1"));
+    java.nio.file.Files.writeString(version.resolve("model.onnx"), "not a model");
+    java.nio.file.Files.writeString(root.resolve("broken/config.yaml"), "load_at_startup: true\n");
+    Process process = serve(root.toString());
     ServeOutput output = ServeOutput.of(process);
     try {
       URI base = URI.create(output.awaitUrl());
@@ -110,17 +114,66 @@ class ServeProcessTest {
           .anyMatch(
               line ->
                   line.contains("WARN ServeCommand - Hangar is serving at " + base)
-                      && line.contains("but is not ready: quality_predictor (FAILED: cannot load")
-                      && line.contains("/v2/health/ready answers 503 until they load"))
-          .anyMatch(
-              line ->
-                  line.contains("WARN ServeCommand - the process holds ")
-                      && line.contains(
-                          "more than its memory budget of 1.0MB: a model not loaded yet loads only"
-                              + " if evicting others frees enough; raise the budget (--memory)"));
+                      && line.contains("but is not ready: broken (FAILED: ")
+                      && line.contains("/v2/health/ready answers 503 until they load"));
       assertThat(process.toHandle().destroy()).isTrue();
       assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited within 60s").isTrue();
       assertThat(process.exitValue()).as(String.join("\n", output.awaitEnd())).isZero();
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aBudgetTheServerAloneFillsIsAUsageErrorBeforeAnyModelLoads() {
+    // it served nothing, with a warning: every model was refused
+    CliRunner.Result result = CliRunner.run("serve", "--repo", "../models", "--memory", "1KB");
+
+    assertThat(result.exitCode()).as(result.err()).isEqualTo(2);
+    assertThat(result.err().strip())
+        .matches(
+            "error: the server alone holds [0-9.]+MB of the 1\\.0KB memory budget \\(--memory\\):"
+                + " raise it .*");
+  }
+
+  @Test
+  void aHostThatIsNotThisMachinesIsAUsageErrorFoundBeforeAnyModelLoads() {
+    CliRunner.Result unresolvable =
+        CliRunner.run("serve", "--repo", "../models", "--host", "999.1.1.1", "--port", "0");
+    CliRunner.Result elsewhere =
+        CliRunner.run("serve", "--repo", "../models", "--host", "192.0.2.1", "--port", "0");
+
+    assertThat(unresolvable.exitCode()).as(unresolvable.err()).isEqualTo(2);
+    assertThat(unresolvable.err())
+        .contains(
+            "error: cannot listen on 999.1.1.1:0: '999.1.1.1' is neither an address nor a host"
+                + " name this machine can resolve");
+    assertThat(elsewhere.exitCode()).as(elsewhere.err()).isEqualTo(2);
+    assertThat(elsewhere.err())
+        .contains(
+            "error: cannot listen on 192.0.2.1:0: 192.0.2.1 is not an address of this machine");
+  }
+
+  @Test
+  void onEveryAddressTheReadyLineSaysSoAndTheLoadEndpointsAreSaidToBeOff(
+      @org.junit.jupiter.api.io.TempDir Path empty) throws Exception {
+    Process process = serve(empty.toString(), "--host", "0.0.0.0");
+    ServeOutput output = ServeOutput.of(process);
+    try {
+      String url = output.awaitUrl();
+      assertThat(url).matches("http://0\\.0\\.0\\.0:[0-9]+");
+      assertThat(output.lines())
+          .anyMatch(
+              line ->
+                  line.contains("Hangar is ready at " + url + " (every address of this machine;"))
+          .anyMatch(
+              line ->
+                  line.contains(
+                      "INFO ServeCommand - the repository's load and unload endpoints are off"
+                          + " (they answer 403): the server listens beyond loopback, on 0.0.0.0,"
+                          + " and no admin token is set; set --admin-token"));
+      assertThat(process.toHandle().destroy()).isTrue();
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited within 60s").isTrue();
     } finally {
       process.destroyForcibly();
     }
@@ -258,7 +311,7 @@ class ServeProcessTest {
   }
 
   @Test
-  void aPortInUseStopsTheStartUpWarmupAndSaysSoOnce(@org.junit.jupiter.api.io.TempDir Path root)
+  void aPortInUseFailsBeforeAnyModelLoads(@org.junit.jupiter.api.io.TempDir Path root)
       throws Exception {
     try (java.net.ServerSocket taken =
         new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -270,8 +323,9 @@ class ServeProcessTest {
         List<String> lines = output.awaitEnd();
         assertThat(process.exitValue()).as(String.join("\n", lines)).isEqualTo(1);
         assertThat(lines)
-            .anyMatch(line -> line.contains("warmup stopped after "))
             .anyMatch(line -> line.startsWith("error: cannot listen on 127.0.0.1:" + port))
+            .noneMatch(line -> line.contains("LOADING"))
+            .noneMatch(line -> line.contains("memory budget"))
             .noneMatch(line -> line.contains("Failed to start Javalin"));
       } finally {
         process.destroyForcibly();

@@ -10,8 +10,11 @@ import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.javalin.util.JavalinBindException;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
@@ -74,14 +77,48 @@ public final class HttpServer implements AutoCloseable {
   }
 
   /**
-   * Why the server cannot listen, from the cause Jetty found: Javalin says "port already in use"
-   * whatever it was.
+   * Checks, without starting, that the host is an address of this machine (or a name resolving to
+   * one), so that a wrong {@code --host} is found before models are loaded for minutes.
+   *
+   * @throws ConfigurationException saying what is wrong with the host
    */
-  private ConfigurationException cannotListen(JavalinBindException failure) {
+  public void checkAddress() {
+    checkBind(0);
+  }
+
+  /**
+   * Checks, without starting, that the host and port can be listened on now: nothing else listens
+   * there and this process may. Another process may still take the port before {@link #start()}.
+   *
+   * @throws ConfigurationException saying why it cannot listen
+   */
+  public void checkCanListen() {
+    checkBind(settings.port());
+  }
+
+  private void checkBind(int port) {
+    InetSocketAddress address = new InetSocketAddress(settings.host(), port);
+    try (ServerSocket socket = new ServerSocket()) {
+      // as Jetty's connector binds, so that the check and the start agree
+      socket.setReuseAddress(true);
+      if (address.isUnresolved()) {
+        throw new UnknownHostException(settings.host());
+      }
+      socket.bind(address);
+    } catch (IOException e) {
+      throw cannotListen(e);
+    }
+  }
+
+  /**
+   * Why the server cannot listen, from the cause Jetty (or a check) found: Javalin says "port
+   * already in use" whatever it was.
+   */
+  private ConfigurationException cannotListen(Exception failure) {
     String host = settings.host();
     int port = settings.port();
     String reason = String.valueOf(failure.getMessage());
-    for (Throwable cause = failure.getCause(); cause != null; cause = cause.getCause()) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
       if (cause instanceof UnresolvedAddressException || cause instanceof UnknownHostException) {
         reason = "'" + host + "' is neither an address nor a host name this machine can resolve";
         break;
@@ -115,7 +152,20 @@ public final class HttpServer implements AutoCloseable {
     return app.port();
   }
 
-  /** Returns the base URL, such as {@code http://127.0.0.1:8000}. */
+  /**
+   * Returns the URL of the address listened on as given, such as {@code http://0.0.0.0:8000} for
+   * every address of the machine, where {@link #uri()} gives one a client can connect to.
+   */
+  public URI listenUri() {
+    return URI.create("http://" + bracketed(settings.host()) + ":" + port());
+  }
+
+  /** Returns whether the server listens on every address of the machine (0.0.0.0 or ::). */
+  public boolean listensOnEveryAddress() {
+    return settings.host().equals("0.0.0.0") || settings.host().equals("::");
+  }
+
+  /** Returns the base URL a client connects to, such as {@code http://127.0.0.1:8000}. */
   public URI uri() {
     String host = settings.host();
     if (host.equals("0.0.0.0") || host.equals("::")) {
