@@ -103,7 +103,7 @@ public final class HangarCommand implements Runnable {
   private static int handleUsageError(CommandLine.ParameterException failure, String[] args) {
     CommandLine commandLine = failure.getCommandLine();
     PrintWriter err = commandLine.getErr();
-    err.println("error: " + failure.getMessage());
+    err.println("error: " + usageMessage(failure));
     if (failure instanceof CommandLine.UnmatchedArgumentException unmatched) {
       // picocli's "Did you mean" for a misspelled command or option
       CommandLine.UnmatchedArgumentException.printSuggestions(unmatched, err);
@@ -111,6 +111,24 @@ public final class HangarCommand implements Runnable {
     err.println("Run '" + commandLine.getCommandSpec().qualifiedName() + " --help' for usage.");
     err.flush();
     return 2;
+  }
+
+  /**
+   * picocli's message, except for a word that is no command: picocli calls it an "unmatched
+   * argument at index 0".
+   */
+  private static String usageMessage(CommandLine.ParameterException failure) {
+    CommandLine commandLine = failure.getCommandLine();
+    if (failure instanceof CommandLine.UnmatchedArgumentException unmatched
+        && commandLine.getCommandSpec().userObject() instanceof HangarCommand
+        && !unmatched.getUnmatched().isEmpty()
+        && !unmatched.getUnmatched().get(0).startsWith("-")) {
+      return "unknown command '"
+          + unmatched.getUnmatched().get(0)
+          + "'; commands: "
+          + String.join(", ", commandLine.getSubcommands().keySet());
+    }
+    return failure.getMessage();
   }
 
   private static boolean isVerbose(CommandLine.ParseResult parseResult) {

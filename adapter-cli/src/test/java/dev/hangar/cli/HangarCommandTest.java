@@ -38,6 +38,19 @@ class HangarCommandTest {
   }
 
   @Test
+  void anUnknownCommandIsNamedWithTheCommands() {
+    // picocli said "Unmatched argument at index 0: 'bogus'"
+    CliRunner.Result result = CliRunner.run("bogus");
+
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.err().lines().findFirst())
+        .contains(
+            "error: unknown command 'bogus'; commands: serve, inspect, infer, models, bench,"
+                + " optimize, convert, completion, help");
+    assertThat(CliRunner.run("serv").err()).contains("Did you mean: hangar serve");
+  }
+
+  @Test
   void anythingElseIsNamedAsTheDefectItIs() {
     assertThat(HangarCommand.describe(new NullPointerException("x is null\nmore")))
         .isEqualTo(

@@ -25,6 +25,12 @@ class OneShotCommandsTest {
     assertThat(result.err().strip()).isEqualTo(error);
   }
 
+  /** Asserts that {@code result} was a usage error (exit 2), saying only {@code error}. */
+  private static void assertUsageErrorWith(CliRunner.Result result, String error) {
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.err().strip()).isEqualTo(error);
+  }
+
   private static CliRunner.Result hangar(String... args) {
     String[] all = new String[args.length + 4];
     System.arraycopy(args, 0, all, 0, args.length);
@@ -58,7 +64,7 @@ class OneShotCommandsTest {
             "quality_predictor",
             "--input",
             "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"INT64\", \"shape\": [1, 10], \"data\": [1,2,3,4,5,6,7,8,9,10]}]}");
-    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.exitCode()).isEqualTo(2);
     assertThat(result.err().strip().lines()).hasSize(1);
     assertThat(result.err())
         .contains(
@@ -69,7 +75,7 @@ class OneShotCommandsTest {
   void aWrongShapeIsOneLineNamingTheInput() {
     CliRunner.Result result =
         hangar("infer", "quality_predictor", "--input", "{\"features\": [[0.1, 0.2]]}");
-    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.exitCode()).isEqualTo(2);
     assertThat(result.err().strip().lines()).hasSize(1);
     assertThat(result.err())
         .contains("input 'features' has shape [1, 2] but the model expects [-1, 10]");
@@ -80,13 +86,22 @@ class OneShotCommandsTest {
     CliRunner.Result twice =
         hangar(
             "infer", "quality_predictor", "--input", "{\"features\": [[1]], \"features\": [[2]]}");
-    assertFailedWith(
+    assertUsageErrorWith(
         twice, "error: --input is not valid JSON: Duplicate field 'features' at line 1, column 31");
     CliRunner.Result cut = hangar("infer", "quality_predictor", "--input", "{\"features\": [[1]");
+    assertThat(cut.exitCode()).isEqualTo(2);
     assertThat(cut.err().strip())
         .isEqualTo(
             "error: --input is not valid JSON: Unexpected end-of-input: expected close marker for"
                 + " Array (start marker at line 1, column 14) at line 1, column 18");
+  }
+
+  @Test
+  void anUnknownInputNameIsAUsageErrorAsWithInputNpy() {
+    // it exited 1 with --input, 2 with --input-npy
+    assertUsageErrorWith(
+        hangar("infer", "quality_predictor", "--input", "{\"pixels\": [[1]]}"),
+        "error: unknown input 'pixels'; the model's inputs are [features]");
   }
 
   @Test
@@ -98,7 +113,7 @@ class OneShotCommandsTest {
             "--input",
             "{\"inputs\": [{\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [1, 10],"
                 + " \"data\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}], \"outputs\": [{\"name\": \"ssim\"}]}");
-    assertFailedWith(
+    assertUsageErrorWith(
         result,
         "error: --input holds \"outputs\", which hangar infer does not take from it; name the"
             + " outputs to print with --output");
@@ -115,13 +130,13 @@ class OneShotCommandsTest {
             "quality_predictor",
             "--input",
             "{" + inputs + ", \"parameters\": {\"timeout\": 1000}}");
-    assertFailedWith(
+    assertUsageErrorWith(
         parameters,
         "error: --input holds \"parameters\", which hangar infer does not take from it: it"
             + " runs the request as it is, with no priority, timeout or binary output");
     CliRunner.Result typo =
         hangar("infer", "quality_predictor", "--input", "{" + inputs + ", \"ouputs\": []}");
-    assertFailedWith(
+    assertUsageErrorWith(
         typo,
         "error: --input holds \"ouputs\", which is not a field of a v2 request; it has"
             + " \"inputs\", and may have \"id\"");
@@ -164,7 +179,7 @@ class OneShotCommandsTest {
 
   @Test
   void anInputWithoutDataAZeroTimeoutAndAnUnknownHostAreOneLineEach() {
-    assertFailedWith(
+    assertUsageErrorWith(
         hangar(
             "infer",
             "quality_predictor",

@@ -78,11 +78,43 @@ class RemoteCommandsTest {
             "{\"features\": [[1, 2]]}",
             "--url",
             server.url());
-    assertThat(wrongShape.exitCode()).isEqualTo(1);
+    // inputs the model does not take are a usage error, in process and remotely
+    assertThat(wrongShape.exitCode()).isEqualTo(2);
     assertThat(wrongShape.err().strip().lines().toList()).hasSize(1);
     assertThat(wrongShape.err())
         .contains("input 'features' has shape [1, 2] but the model expects [-1, 10]")
         .contains("HTTP 400");
+  }
+
+  @Test
+  void aServerThatIsNotAV2ServerIsSaidToBeNone() throws IOException {
+    // a web server's own 404, without a v2 {"error": ...}
+    com.sun.net.httpserver.HttpServer other =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    other.createContext(
+        "/",
+        exchange -> {
+          byte[] body = "<html>Not Found</html>".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          exchange.sendResponseHeaders(404, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
+    other.start();
+    try {
+      String url = "http://127.0.0.1:" + other.getAddress().getPort();
+      CliRunner.Result result = CliRunner.run("models", "--url", url);
+
+      assertThat(result.exitCode()).isEqualTo(1);
+      assertThat(result.err().strip())
+          .isEqualTo(
+              "error: "
+                  + url
+                  + " does not look like a Hangar or KServe v2 server: POST /v2/repository/index"
+                  + " answered HTTP 404 without a v2 error; check --url");
+    } finally {
+      other.stop(0);
+    }
   }
 
   @Test

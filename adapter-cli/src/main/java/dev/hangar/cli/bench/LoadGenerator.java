@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.hangar.cli.bench.LevelResult.ClientLag;
 import dev.hangar.cli.bench.LevelResult.Latencies;
 import dev.hangar.cli.remote.V2Client.BatchCounts;
+import dev.hangar.core.config.Durations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -151,7 +152,8 @@ public final class LoadGenerator {
         throw new IllegalArgumentException("the warmup cannot be negative");
       }
       if (window.toMillis() < 10) {
-        throw new IllegalArgumentException("a window must be at least 10ms, got " + window);
+        throw new IllegalArgumentException(
+            "a window (--window) must be at least 10ms, got " + Durations.format(window));
       }
       if (!(stabilityPercent > 0)) {
         throw new IllegalArgumentException("the stability tolerance must be positive");

@@ -185,16 +185,21 @@ public final class V2Client implements AutoCloseable {
 
   /** The server's {@code "error"} of a failed response, or its status line. */
   public static String errorOf(HttpResponse<byte[]> response) {
+    return v2Error(response).orElse("HTTP " + response.statusCode());
+  }
+
+  /** The {@code "error"} of a v2 error answer, {@code {"error": "..."}}; empty for any other. */
+  private static Optional<String> v2Error(HttpResponse<byte[]> response) {
     String text = new String(response.body(), StandardCharsets.UTF_8);
     try {
       JsonNode body = V2Codec.JSON.readTree(text);
       if (body != null && body.path("error").isTextual()) {
-        return body.get("error").asText();
+        return Optional.of(body.get("error").asText());
       }
     } catch (IOException e) {
-      // not JSON: the status says it
+      // not JSON: no v2 error
     }
-    return "HTTP " + response.statusCode();
+    return Optional.empty();
   }
 
   /** Describes an I/O failure of a request to this server in one line. */
@@ -278,6 +283,21 @@ public final class V2Client implements AutoCloseable {
     }
     if (response.statusCode() / 100 != 2) {
       int status = response.statusCode();
+      if ((status == 404 || status == 405) && v2Error(response).isEmpty()) {
+        // a v2 server says what it has not found in {"error": ...}; a web server's own 404 does not
+        throw new RemoteException(
+            RemoteException.categoryOf(status),
+            status,
+            address()
+                + " does not look like a Hangar or KServe v2 server: "
+                + request.method()
+                + " "
+                + request.uri().getPath()
+                + " answered HTTP "
+                + status
+                + " without a v2 error; check --url",
+            null);
+      }
       throw new RemoteException(
           RemoteException.categoryOf(status),
           status,
