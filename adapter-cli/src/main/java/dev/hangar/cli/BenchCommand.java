@@ -25,6 +25,7 @@ import dev.hangar.core.model.SyntheticInputs;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
+import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
 import dev.hangar.spi.TensorSpec;
@@ -34,6 +35,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -498,8 +500,12 @@ final class BenchCommand implements Callable<Integer> {
       if (!shapes.isEmpty()) {
         throw new UsageException("--shape applies to synthesized inputs, not to --input-data");
       }
-      List<Tensor> parsed =
-          RequestInputs.parse(RequestInputs.read(inputData, "--input-data"), signature);
+      List<Tensor> parsed;
+      try {
+        parsed = RequestInputs.parse(RequestInputs.read(inputData, "--input-data"), signature);
+      } catch (InvalidInputException e) {
+        throw new UsageException(e.getMessage()); // the file's mistake, as with hangar infer
+      }
       if (batch == 1) {
         return List.of(parsed);
       }
@@ -614,8 +620,12 @@ final class BenchCommand implements Callable<Integer> {
     if (expect == null) {
       return null;
     }
-    List<Tensor> expected =
-        RequestInputs.parseOutputs(RequestInputs.read(expect, "--expect"), signature);
+    List<Tensor> expected;
+    try {
+      expected = RequestInputs.parseOutputs(RequestInputs.read(expect, "--expect"), signature);
+    } catch (InvalidInputException e) {
+      throw new UsageException(e.getMessage()); // the file's mistake, as with hangar infer
+    }
     if (expected.isEmpty()) {
       throw new UsageException("--expect " + expect + " names no output");
     }
@@ -688,15 +698,26 @@ final class BenchCommand implements Callable<Integer> {
         throw new UsageException(option + " is a directory; name a file");
       }
       try {
+        // a missing parent directory is created, as the README says
         Files.createDirectories(file.getParent());
+        checkWritable(file);
       } catch (IOException e) {
         throw new UsageException(option + " cannot be written: " + IoProblems.describe(e));
       }
-      if (!Files.isWritable(file.getParent())) {
-        throw new UsageException(
-            option + " cannot be written: " + file.getParent() + " is read-only");
-      }
     }
+  }
+
+  /**
+   * Opens {@code file} for writing without changing it, or creates and deletes it: permission bits
+   * do not tell for root, read-only mounts or /proc.
+   */
+  private static void checkWritable(Path file) throws IOException {
+    if (Files.exists(file)) {
+      Files.newOutputStream(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND).close();
+      return;
+    }
+    Files.createFile(file);
+    Files.delete(file);
   }
 
   private static void write(Path file, String content, PrintWriter err) {

@@ -66,7 +66,8 @@ final class ServeCommand implements Callable<Integer> {
       converter = DurationConverter.class,
       description =
           "Rescan the repository this often (such as 5s) and apply what changed, once its files"
-              + " have stayed unchanged for a second.")
+              + " have stayed unchanged for a second (default: off, unless poll_interval in"
+              + " --config; models are then loaded and unloaded through the repository endpoints).")
   Duration poll;
 
   @Option(

@@ -329,6 +329,22 @@ class BenchCommandTest {
           assertThat(result.err()).startsWith("error: " + error + "\n");
           assertThat(result.out()).as("nothing measured").isEmpty();
         });
+    // /proc's permission bits say writable to root, but no file can be created there: it was
+    // found only after the whole run
+    CliRunner.Result proc =
+        bench(
+            "quality_predictor",
+            "--concurrency",
+            "1",
+            "--json",
+            "/proc/x.json",
+            "--repo",
+            repository,
+            "--cache-dir",
+            OneShotCommandsTest.CACHE);
+    assertThat(proc.exitCode()).as(proc.err()).isEqualTo(2);
+    assertThat(proc.err()).startsWith("error: --json /proc/x.json cannot be written: ");
+    assertThat(proc.out()).as("nothing measured").isEmpty();
     assertThat(Files.readString(request)).startsWith("{\"features\"");
     assertThat(models.resolve("quality_predictor/1/model.onnx"))
         .hasSameBinaryContentAs(
@@ -360,6 +376,13 @@ class BenchCommandTest {
     assertThat(CliRunner.run("bench").exitCode()).isEqualTo(2);
     assertThat(CliRunner.run("bench", "m", "--url", "ftp://host").exitCode()).isEqualTo(2);
     assertThat(CliRunner.run("bench", "m", "--window", "1ms").exitCode()).isEqualTo(2);
+    // the duration as it is written, not Java's PT0S
+    CliRunner.Result zero =
+        CliRunner.run(
+            "bench", "quality_predictor", "--window", "0s", "--repo", OneShotCommandsTest.MODELS);
+    assertThat(zero.exitCode()).isEqualTo(2);
+    assertThat(zero.err().strip())
+        .isEqualTo("error: a window (--window) must be at least 10ms, got 0s");
   }
 
   @Test

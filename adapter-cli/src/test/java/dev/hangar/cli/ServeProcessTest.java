@@ -352,5 +352,8 @@ class ServeProcessTest {
         .contains("--body-memory")
         .contains("--min-body-rate")
         .contains("--http-threads");
+    // polling is off unless asked for; the README listed "--poll 5s" among the defaults
+    assertThat(result.out().replaceAll("\\s+", " "))
+        .contains("(default: off, unless poll_interval in --config;");
   }
 }
