@@ -24,7 +24,8 @@ class RepositoryOptionsTest {
     CliRunner.Result version =
         CliRunner.run("models", "--repo", OneShotCommandsTest.MODELS + "/quality_predictor/1");
     CliRunner.Result serve =
-        CliRunner.run("serve", "--repo", OneShotCommandsTest.MODELS + "/quality_predictor");
+        CliRunner.run(
+            "serve", "--repo", OneShotCommandsTest.MODELS + "/quality_predictor", "--port", "0");
 
     String repository = Path.of(OneShotCommandsTest.MODELS).normalize().toString();
     assertThat(model.exitCode()).as(model.err()).isEqualTo(2);

@@ -127,7 +127,8 @@ class ServeProcessTest {
   @Test
   void aBudgetTheServerAloneFillsIsAUsageErrorBeforeAnyModelLoads() {
     // it served nothing, with a warning: every model was refused
-    CliRunner.Result result = CliRunner.run("serve", "--repo", "../models", "--memory", "1KB");
+    CliRunner.Result result =
+        CliRunner.run("serve", "--repo", "../models", "--memory", "1KB", "--port", "0");
 
     assertThat(result.exitCode()).as(result.err()).isEqualTo(2);
     assertThat(result.err().strip())
