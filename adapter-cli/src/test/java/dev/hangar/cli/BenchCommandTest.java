@@ -174,14 +174,24 @@ class BenchCommandTest {
                       "--url",
                       url,
                       "--concurrency",
-                      "1,2,3,4,5,6",
+                      // levels enough to outlast the wait below however slow the machine
+                      "1,2,3,4,5,6,7,8,9,10,11,12",
                       "--warmup",
                       "100ms",
                       "--window",
                       "200ms",
                       "--max-windows",
                       "2"));
-      Thread.sleep(1200); // the first levels are measured against the server
+      // the first level is measured against the server: it has answered a few (a sleep was too
+      // short on a loaded machine, where the run had not begun when the server went)
+      dev.hangar.core.model.ModelVersionKey key =
+          new dev.hangar.core.model.ModelVersionKey("routing_classifier", 1);
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      while (leaving.hangar().manager().statistics(key).orElseThrow().snapshot().successes() < 20
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      Thread.sleep(700); // into the first level's measurement windows
     } finally {
       leaving.close();
     }

@@ -29,6 +29,8 @@ public final class RepositoryPoller implements AutoCloseable {
   // guards task
   private final Object lock = new Object();
   private ScheduledFuture<?> task;
+  // the last scan's failure, null after a scan that worked: the same failure again is not news
+  private volatile String lastFailure;
 
   /** Creates a poller; {@link #start()} starts it. */
   public RepositoryPoller(ModelManager manager, ScheduledExecutorService timer, Duration interval) {
@@ -55,12 +57,19 @@ public final class RepositoryPoller implements AutoCloseable {
   public void poll() {
     try {
       manager.refreshSettled(QUIET);
+      if (lastFailure != null) {
+        lastFailure = null;
+        LOG.log(Level.INFO, "scanning the model repository works again");
+      }
     } catch (RuntimeException e) {
+      String failure = String.valueOf(e.getMessage());
+      // a repository gone for a while fails every scan: said once, then at DEBUG until it is back
       LOG.log(
-          Level.WARNING,
-          "scanning the model repository failed; trying again in {0}: {1}",
+          failure.equals(lastFailure) ? Level.DEBUG : Level.WARNING,
+          "scanning the model repository failed; trying again every {0}: {1}",
           Durations.format(interval),
-          e.getMessage());
+          failure);
+      lastFailure = failure;
     } catch (Throwable e) {
       // an Error escaping would end scheduleWithFixedDelay's task silently: polling would stop
       LOG.log(

@@ -55,9 +55,42 @@ class RepositoryPollerTest {
       poller.poll();
 
       assertThat(harness.manager.status("second")).hasSize(1);
-      Files.move(root.resolve("repo"), root.resolve("moved"));
-      poller.poll();
-      assertThat(harness.manager.status("first")).as("a failed scan changes nothing").hasSize(1);
+      List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.logging.Logger log =
+          java.util.logging.Logger.getLogger(RepositoryPoller.class.getName());
+      java.util.logging.Handler handler =
+          new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+              if (record.getLevel().intValue() >= java.util.logging.Level.INFO.intValue()) {
+                logged.add(record.getLevel() + " " + record.getMessage());
+              }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+          };
+      log.addHandler(handler);
+      try {
+        Files.move(root.resolve("repo"), root.resolve("moved"));
+        for (int i = 0; i < 3; i++) {
+          poller.poll();
+        }
+        assertThat(harness.manager.status("first")).as("a failed scan changes nothing").hasSize(1);
+        Files.move(root.resolve("moved"), root.resolve("repo"));
+        poller.poll();
+      } finally {
+        log.removeHandler(handler);
+      }
+
+      assertThat(logged)
+          .as("a repository gone for three scans is said once, and once that it is back")
+          .hasSize(2)
+          .anyMatch(line -> line.startsWith("WARNING scanning the model repository failed"))
+          .anyMatch(line -> line.equals("INFO scanning the model repository works again"));
     } finally {
       timer.shutdownNow();
     }
