@@ -5,6 +5,7 @@ import dev.hangar.core.ServerSettings;
 import dev.hangar.core.config.ConfigurationException;
 import dev.hangar.core.config.DataSize;
 import dev.hangar.core.config.Durations;
+import dev.hangar.core.model.MemoryPressureChecks;
 import dev.hangar.core.model.ModelManager;
 import dev.hangar.core.model.RepositoryPoller;
 import dev.hangar.http.HttpModule;
@@ -217,6 +218,7 @@ final class ServeCommand implements Callable<Integer> {
     Signals.onTermination(() -> stop.complete(null));
     HangarRuntime hangar = HangarRuntime.create(settings, repository.plugins, new HttpModule(http));
     RepositoryPoller poller = null;
+    MemoryPressureChecks pressure = null;
     HttpServer server = null;
     try {
       ModelManager manager = hangar.manager();
@@ -226,6 +228,12 @@ final class ServeCommand implements Callable<Integer> {
       listener.checkCanListen();
       checkBudget(manager);
       var startup = manager.start();
+      pressure =
+          new MemoryPressureChecks(
+              manager,
+              hangar.instance(CoreExecutors.class).timer(),
+              MemoryPressureChecks.DEFAULT_INTERVAL);
+      pressure.start();
       if (interval != null) {
         poller =
             new RepositoryPoller(manager, hangar.instance(CoreExecutors.class).timer(), interval);
@@ -234,7 +242,9 @@ final class ServeCommand implements Callable<Integer> {
       server = listener.start();
       HttpServer started = server;
       RepositoryPoller polling = poller;
-      Thread hook = new Thread(() -> shutdown(started, polling, hangar), "hangar-shutdown-hook");
+      MemoryPressureChecks checks = pressure;
+      Thread hook =
+          new Thread(() -> shutdown(started, polling, checks, hangar), "hangar-shutdown-hook");
       Runtime.getRuntime().addShutdownHook(hook);
       // a signal during the start-up loads stops them: a large model's warmup is not waited for
       CompletableFuture.anyOf(startup, stop).join();
@@ -243,10 +253,10 @@ final class ServeCommand implements Callable<Integer> {
       }
       stop.join();
       LOG.log(Level.INFO, "shutting down: draining requests in flight, then unloading models");
-      shutdown(server, poller, hangar);
+      shutdown(server, poller, pressure, hangar);
       return 0;
     } catch (RuntimeException | Error e) {
-      shutdown(server, poller, hangar);
+      shutdown(server, poller, pressure, hangar);
       throw e;
     }
   }
@@ -351,13 +361,20 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  private void shutdown(HttpServer server, RepositoryPoller poller, HangarRuntime hangar) {
+  private void shutdown(
+      HttpServer server,
+      RepositoryPoller poller,
+      MemoryPressureChecks pressure,
+      HangarRuntime hangar) {
     synchronized (shutdownLock) {
       if (shutDown) {
         return;
       }
       shutDown = true;
       stop.complete(null);
+      if (pressure != null) {
+        pressure.close();
+      }
       // a load in progress stops now, so that requests waiting for it get 503 while they drain
       hangar.manager().stopLoading();
       try {

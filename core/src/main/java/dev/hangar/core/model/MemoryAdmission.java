@@ -58,6 +58,8 @@ final class MemoryAdmission {
   private final ReentrantLock lock;
   private final Map<String, ModelEntry> models;
   private final Unloading unloading;
+  // whether the pressure with nothing left to evict was logged; loader thread only
+  private boolean pressureReported;
 
   /**
    * @param lock the manager's lock, which guards {@code models}
@@ -281,7 +283,7 @@ final class MemoryAdmission {
       } finally {
         lock.unlock();
       }
-      Optional<Eviction> eviction = evictOne(target, priority);
+      Optional<Eviction> eviction = evictOne(target, priority, "to make room for " + target.key);
       if (eviction.isEmpty() || eviction.get().fellShort()) {
         // none left to evict, or one freed far less than planned: the plan was wrong, and evicting
         // more by it would likely lose them for nothing too
@@ -304,7 +306,7 @@ final class MemoryAdmission {
    */
   void settle(VersionEntry target, LoadPriority priority, long measured, long estimated) {
     while (budget.accountedBytes() > budget.limitBytes()) {
-      if (evictOne(target, priority).isEmpty()) {
+      if (evictOne(target, priority, "to make room for " + target.key).isEmpty()) {
         throw new InsufficientMemoryException(
             target.key.describe()
                 + " holds "
@@ -319,12 +321,56 @@ final class MemoryAdmission {
   }
 
   /**
-   * Evicts the least recently used version the priority allows, waiting for its in-flight requests.
-   * Runs on the loader thread.
+   * Brings resident memory back within the budget when the server's runs have grown it past (the
+   * engines' arenas, buffers; admission only refuses loads then): evicts idle unpinned versions,
+   * least recently used first, until it is within the budget, none is idle, or an eviction frees
+   * less than half what it was expected to. Runs on the loader thread.
    *
+   * @return how many versions it evicted
+   */
+  int relievePressure() {
+    int evicted = 0;
+    while (true) {
+      long resident = memory.residentBytes();
+      if (resident <= budget.limitBytes()) {
+        pressureReported = false;
+        return evicted;
+      }
+      String why =
+          "as resident memory "
+              + DataSize.format(resident)
+              + " passed the "
+              + DataSize.format(budget.limitBytes())
+              + " memory budget";
+      Optional<Eviction> eviction = evictOne(null, LoadPriority.NORMAL, why);
+      if (eviction.isEmpty()) {
+        if (!pressureReported) {
+          // said once until memory is back within the budget: the check runs every few seconds
+          pressureReported = true;
+          LOG.log(
+              Level.WARNING,
+              "resident memory {0} passes the {1} memory budget and no idle unpinned model is"
+                  + " left to evict; loads are refused until it falls",
+              DataSize.format(resident),
+              DataSize.format(budget.limitBytes()));
+        }
+        return evicted;
+      }
+      evicted++;
+      if (eviction.get().fellShort()) {
+        return evicted;
+      }
+    }
+  }
+
+  /**
+   * Evicts the least recently used version the priority allows, waiting for its in-flight requests;
+   * {@code why} ends the reason its state gives. Runs on the loader thread.
+   *
+   * @param target the version loading, which is not evicted; null for none
    * @return the eviction, empty when there was none to evict
    */
-  private Optional<Eviction> evictOne(VersionEntry target, LoadPriority priority) {
+  private Optional<Eviction> evictOne(VersionEntry target, LoadPriority priority, String why) {
     VersionEntry victim;
     LoadedVersion victimLoad;
     String evicted;
@@ -353,12 +399,11 @@ final class MemoryAdmission {
                   resident,
                   victim.accountedBytes,
                   evictionReturns.expectedReturn(victimLoad.format(), victim.accountedBytes));
-      unloading.begin(victim, "evicted (least recently used) to make room for " + target.key);
+      unloading.begin(victim, "evicted (least recently used) " + why);
     } finally {
       lock.unlock();
     }
-    unloading.finish(
-        victim, victimLoad, ModelState.EVICTED, "evicted to make room for " + target.key);
+    unloading.finish(victim, victimLoad, ModelState.EVICTED, "evicted " + why);
     long usedAfter = used(memory.residentBytes());
     return Optional.of(new Eviction(evicted, expected, usedBefore - usedAfter));
   }

@@ -189,6 +189,38 @@ public final class ModelManager implements AutoCloseable {
     return refresh();
   }
 
+  /**
+   * Brings resident memory back within the budget when the server's runs have grown it past: evicts
+   * idle unpinned versions, least recently used first, until it is within the budget, none is idle,
+   * or an eviction frees far less than expected. Runs on the loader thread, after the loads queued
+   * before it.
+   *
+   * @return a future of how many versions it evicted
+   */
+  public CompletableFuture<Integer> relieveMemoryPressure() {
+    CompletableFuture<Integer> done = new CompletableFuture<>();
+    if (loadsStopped) {
+      done.complete(0);
+      return done;
+    }
+    try {
+      loader.execute(
+          new LoaderTask(
+              LoadPriority.NORMAL,
+              taskSequence.incrementAndGet(),
+              () -> {
+                try {
+                  done.complete(admission.relievePressure());
+                } catch (Throwable failure) {
+                  done.completeExceptionally(failure);
+                }
+              }));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      done.complete(0); // closed meanwhile: nothing left to relieve
+    }
+    return done;
+  }
+
   /** Registers a callback run after a loaded version is closed, for whoever holds state for it. */
   public void onUnloaded(Consumer<LoadedVersion> listener) {
     unloadListeners.add(listener);

@@ -97,6 +97,67 @@ class ModelManagerTest {
   }
 
   @Test
+  void residentMemoryPastTheBudgetEvictsIdleModelsLeastRecentlyUsedFirstUntilItIsWithin()
+      throws IOException {
+    for (String name : List.of("a", "b", "c", "d")) {
+      harness.model(name, 1, 20);
+    }
+    harness.config("d", "pinned: true\n");
+    manager().start().join();
+    use("a");
+    use("b");
+    use("c");
+    ModelLease busy = manager().acquire("a", OptionalLong.empty()).join();
+    // the server's runs grew its own memory by 25MB: 115MB of the 100MB budget
+    harness.memory.setBaselineBytes(35 * MB);
+
+    int evicted = manager().relieveMemoryPressure().join();
+    busy.close();
+
+    assertThat(evicted).isEqualTo(1);
+    assertThat(state("b")).as("the least recently used idle one").isEqualTo(ModelState.EVICTED);
+    assertThat(manager().status("b").get(0).reason().orElseThrow())
+        .contains("evicted as resident memory 115.0MB passed the 100.0MB memory budget");
+    assertThat(List.of("a", "c", "d")).allMatch(name -> state(name) == ModelState.READY);
+    assertThat(manager().residentBytes()).isLessThanOrEqualTo(100 * MB);
+    assertThat(manager().relieveMemoryPressure().join()).as("within the budget now").isZero();
+  }
+
+  @Test
+  void memoryPressureEvictsNeitherPinnedNorBusyModels() throws IOException {
+    harness.model("pinned", 1, 20);
+    harness.config("pinned", "pinned: true\n");
+    harness.model("busy", 1, 20);
+    manager().start().join();
+    use("busy");
+    ModelLease lease = manager().acquire("busy", OptionalLong.empty()).join();
+    harness.memory.setBaselineBytes(90 * MB);
+
+    assertThat(manager().relieveMemoryPressure().join()).isZero();
+    lease.close();
+
+    assertThat(state("pinned")).isEqualTo(ModelState.READY);
+    assertThat(state("busy")).isEqualTo(ModelState.READY);
+  }
+
+  @Test
+  void memoryPressureChecksRunOnTheirOwn() throws Exception {
+    harness.model("idle", 1, 20);
+    manager().start().join();
+    use("idle");
+    java.util.concurrent.ScheduledExecutorService timer =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try (MemoryPressureChecks checks =
+        new MemoryPressureChecks(manager(), timer, Duration.ofMillis(10))) {
+      checks.start();
+      harness.memory.setBaselineBytes(95 * MB);
+      transitions.await("idle", ModelState.EVICTED);
+    } finally {
+      timer.shutdownNow();
+    }
+  }
+
+  @Test
   void pinnedModelsAreNeverEvicted() throws IOException {
     harness.model("pinned", 1, 30);
     harness.config("pinned", "pinned: true\n");
