@@ -6,8 +6,6 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Asks the {@link ModelManager} every interval to bring resident memory back within its budget
@@ -21,11 +19,7 @@ public final class MemoryPressureChecks implements AutoCloseable {
   public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
 
   private final ModelManager manager;
-  private final ScheduledExecutorService timer;
-  private final Duration interval;
-  // guards task
-  private final Object lock = new Object();
-  private ScheduledFuture<?> task;
+  private final Periodic checks;
   // the check queued last: another is not queued behind a long load while it waits
   private volatile CompletableFuture<Integer> pending = CompletableFuture.completedFuture(0);
 
@@ -33,21 +27,12 @@ public final class MemoryPressureChecks implements AutoCloseable {
   public MemoryPressureChecks(
       ModelManager manager, ScheduledExecutorService timer, Duration interval) {
     this.manager = requireNonNull(manager, "manager is null");
-    this.timer = requireNonNull(timer, "timer is null");
-    this.interval = requireNonNull(interval, "interval is null");
-    if (interval.isNegative() || interval.isZero()) {
-      throw new IllegalArgumentException("the check interval must be positive");
-    }
+    this.checks = new Periodic(timer, interval, "check", this::check);
   }
 
   /** Starts checking; the first check comes one interval from now. */
   public void start() {
-    synchronized (lock) {
-      if (task == null) {
-        long millis = interval.toMillis();
-        task = timer.scheduleWithFixedDelay(this::check, millis, millis, TimeUnit.MILLISECONDS);
-      }
-    }
+    checks.start();
   }
 
   private void check() {
@@ -63,11 +48,6 @@ public final class MemoryPressureChecks implements AutoCloseable {
 
   @Override
   public void close() {
-    synchronized (lock) {
-      if (task != null) {
-        task.cancel(false);
-        task = null;
-      }
-    }
+    checks.close();
   }
 }

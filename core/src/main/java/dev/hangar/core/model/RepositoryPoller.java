@@ -6,8 +6,6 @@ import dev.hangar.core.config.Durations;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Rescans the model repository every {@code interval} and lets the manager apply what changed
@@ -24,32 +22,22 @@ public final class RepositoryPoller implements AutoCloseable {
   public static final Duration QUIET = Duration.ofSeconds(1);
 
   private final ModelManager manager;
-  private final ScheduledExecutorService timer;
   private final Duration interval;
-  // guards task
-  private final Object lock = new Object();
-  private ScheduledFuture<?> task;
+  private final Periodic scans;
   // the last scan's failure, null after a scan that worked: the same failure again is not news
   private volatile String lastFailure;
 
   /** Creates a poller; {@link #start()} starts it. */
   public RepositoryPoller(ModelManager manager, ScheduledExecutorService timer, Duration interval) {
     this.manager = requireNonNull(manager, "manager is null");
-    this.timer = requireNonNull(timer, "timer is null");
     this.interval = requireNonNull(interval, "interval is null");
-    if (interval.isNegative() || interval.isZero()) {
-      throw new IllegalArgumentException("the poll interval must be positive");
-    }
+    this.scans = new Periodic(timer, interval, "poll", this::poll);
   }
 
   /** Starts polling; the first scan comes one interval from now. */
   public void start() {
-    synchronized (lock) {
-      if (task == null) {
-        long millis = interval.toMillis();
-        task = timer.scheduleWithFixedDelay(this::poll, millis, millis, TimeUnit.MILLISECONDS);
-        LOG.log(Level.INFO, "polling the model repository every {0}", Durations.format(interval));
-      }
+    if (scans.start()) {
+      LOG.log(Level.INFO, "polling the model repository every {0}", Durations.format(interval));
     }
   }
 
@@ -84,11 +72,6 @@ public final class RepositoryPoller implements AutoCloseable {
 
   @Override
   public void close() {
-    synchronized (lock) {
-      if (task != null) {
-        task.cancel(false);
-        task = null;
-      }
-    }
+    scans.close();
   }
 }

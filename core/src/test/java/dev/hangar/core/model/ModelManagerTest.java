@@ -9,6 +9,7 @@ import dev.hangar.core.config.LoadPriority;
 import dev.hangar.core.inference.InferenceRequest;
 import dev.hangar.core.inference.InferenceResponse;
 import dev.hangar.core.testing.Harness;
+import dev.hangar.core.testing.LogLines;
 import dev.hangar.core.testing.Transitions;
 import dev.hangar.spi.Tensor;
 import dev.hangar.testkit.fake.Gate;
@@ -1251,33 +1252,7 @@ class ModelManagerTest {
    * The manager's lines at INFO or above that start with {@code prefix} while {@code action} runs.
    */
   private static List<String> loggedAtInfo(String prefix, Runnable action) {
-    java.util.logging.Logger log = java.util.logging.Logger.getLogger(ModelManager.class.getName());
-    List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.logging.Handler handler =
-        new java.util.logging.Handler() {
-          @Override
-          public void publish(java.util.logging.LogRecord record) {
-            String line =
-                java.text.MessageFormat.format(record.getMessage(), record.getParameters());
-            if (record.getLevel().intValue() >= java.util.logging.Level.INFO.intValue()
-                && line.startsWith(prefix)) {
-              logged.add(record.getLevel() + " " + line);
-            }
-          }
-
-          @Override
-          public void flush() {}
-
-          @Override
-          public void close() {}
-        };
-    log.addHandler(handler);
-    try {
-      action.run();
-    } finally {
-      log.removeHandler(handler);
-    }
-    return logged;
+    return LogLines.atInfo(ModelManager.class, line -> line.startsWith(prefix), action);
   }
 
   private java.util.Map<dev.hangar.core.health.FailureReason, Long> failures(String model) {

@@ -10,6 +10,7 @@ import dev.hangar.core.repository.BackendRegistry;
 import dev.hangar.core.repository.ModelRepository;
 import dev.hangar.core.testing.FakeTime;
 import dev.hangar.core.testing.Harness;
+import dev.hangar.core.testing.LogLines;
 import dev.hangar.spi.Backend;
 import dev.hangar.spi.BackendContext;
 import dev.hangar.spi.BackendProvider;
@@ -55,36 +56,25 @@ class RepositoryPollerTest {
       poller.poll();
 
       assertThat(harness.manager.status("second")).hasSize(1);
-      List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
-      java.util.logging.Logger log =
-          java.util.logging.Logger.getLogger(RepositoryPoller.class.getName());
-      java.util.logging.Handler handler =
-          new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord record) {
-              if (record.getLevel().intValue() >= java.util.logging.Level.INFO.intValue()) {
-                logged.add(record.getLevel() + " " + record.getMessage());
-              }
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-          };
-      log.addHandler(handler);
-      try {
-        Files.move(root.resolve("repo"), root.resolve("moved"));
-        for (int i = 0; i < 3; i++) {
-          poller.poll();
-        }
-        assertThat(harness.manager.status("first")).as("a failed scan changes nothing").hasSize(1);
-        Files.move(root.resolve("moved"), root.resolve("repo"));
-        poller.poll();
-      } finally {
-        log.removeHandler(handler);
-      }
+      List<String> logged =
+          LogLines.atInfo(
+              RepositoryPoller.class,
+              line -> true,
+              () -> {
+                try {
+                  Files.move(root.resolve("repo"), root.resolve("moved"));
+                  for (int i = 0; i < 3; i++) {
+                    poller.poll();
+                  }
+                  assertThat(harness.manager.status("first"))
+                      .as("a failed scan changes nothing")
+                      .hasSize(1);
+                  Files.move(root.resolve("moved"), root.resolve("repo"));
+                  poller.poll();
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
 
       assertThat(logged)
           .as("a repository gone for three scans is said once, and once that it is back")
