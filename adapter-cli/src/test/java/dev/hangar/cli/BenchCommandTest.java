@@ -227,8 +227,16 @@ class BenchCommandTest {
     JsonNode sender = report.get("results").get(1).get("sender");
     assertThat(sender.get("kept_up").isBoolean()).isTrue();
     assertThat(sender.get("send_delay_p99_ms").asDouble()).isGreaterThanOrEqualTo(0);
-    // an open loop at 200/s over 2 windows of 200ms offers about 80 requests
-    assertThat(report.get("results").get(1).get("requests").asLong()).isBetween(30L, 130L);
+    long requests = report.get("results").get(1).get("requests").asLong();
+    if (sender.get("kept_up").asBoolean()) {
+      // an open loop at 200/s over 2 windows of 200ms offers about 80 requests
+      assertThat(requests).isBetween(30L, 130L);
+    } else {
+      // a machine too busy for the schedule (seen under a load average of 27): the report says
+      // so, and the count is what it could send
+      assertThat(requests).isPositive();
+      assertThat(result.out()).containsPattern("behind by \\d+ ms|limit hit");
+    }
   }
 
   @Test
@@ -277,15 +285,27 @@ class BenchCommandTest {
 
     Path wrong = temporary.resolve("wrong.json");
     Files.writeString(wrong, "{\"ssim\": [[123.0]]}");
+    // windows of a second: 200ms ones measured no response at all on a machine loaded 13 times over
     CliRunner.Result mismatching =
-        benchInProcess(
+        CliRunner.run(
+            "bench",
             "quality_predictor",
             "--input-data",
             request.toString(),
             "--expect",
             wrong.toString(),
             "--tolerance",
-            "0.001");
+            "0.001",
+            "--warmup",
+            "100ms",
+            "--window",
+            "1s",
+            "--max-windows",
+            "2",
+            "--repo",
+            OneShotCommandsTest.MODELS,
+            "--cache-dir",
+            OneShotCommandsTest.CACHE);
     assertThat(mismatching.exitCode()).isEqualTo(1);
     assertThat(mismatching.out()).containsPattern("\\d+ \\(mismatch \\d+\\)");
     assertThat(mismatching.err())
