@@ -25,7 +25,6 @@ import dev.hangar.core.model.SyntheticInputs;
 import dev.hangar.spi.DataType;
 import dev.hangar.spi.ErrorCategory;
 import dev.hangar.spi.HangarException;
-import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
 import dev.hangar.spi.TensorSpec;
@@ -500,12 +499,10 @@ final class BenchCommand implements Callable<Integer> {
       if (!shapes.isEmpty()) {
         throw new UsageException("--shape applies to synthesized inputs, not to --input-data");
       }
-      List<Tensor> parsed;
-      try {
-        parsed = RequestInputs.parse(RequestInputs.read(inputData, "--input-data"), signature);
-      } catch (InvalidInputException e) {
-        throw new UsageException(e.getMessage()); // the file's mistake, as with hangar infer
-      }
+      // the file's mistake, as with hangar infer
+      List<Tensor> parsed =
+          UsageException.forRefusedInputs(
+              () -> RequestInputs.parse(RequestInputs.read(inputData, "--input-data"), signature));
       if (batch == 1) {
         return List.of(parsed);
       }
@@ -620,12 +617,9 @@ final class BenchCommand implements Callable<Integer> {
     if (expect == null) {
       return null;
     }
-    List<Tensor> expected;
-    try {
-      expected = RequestInputs.parseOutputs(RequestInputs.read(expect, "--expect"), signature);
-    } catch (InvalidInputException e) {
-      throw new UsageException(e.getMessage()); // the file's mistake, as with hangar infer
-    }
+    List<Tensor> expected =
+        UsageException.forRefusedInputs(
+            () -> RequestInputs.parseOutputs(RequestInputs.read(expect, "--expect"), signature));
     if (expected.isEmpty()) {
       throw new UsageException("--expect " + expect + " names no output");
     }

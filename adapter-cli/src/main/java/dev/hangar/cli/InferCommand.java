@@ -1,6 +1,5 @@
 package dev.hangar.cli;
 
-import dev.hangar.cli.remote.RemoteException;
 import dev.hangar.cli.remote.V2Client;
 import dev.hangar.cli.remote.V2Codec;
 import dev.hangar.cli.remote.V2Codec.Protocol;
@@ -8,7 +7,6 @@ import dev.hangar.core.inference.InferenceRequest;
 import dev.hangar.core.inference.InferenceResponse;
 import dev.hangar.core.model.ModelLease;
 import dev.hangar.core.model.ModelManager;
-import dev.hangar.spi.InvalidInputException;
 import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
 import java.nio.file.Path;
@@ -18,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -97,9 +94,11 @@ final class InferCommand implements Callable<Integer> {
     if (remote.isRemote()) {
       try (V2Client client = remote.client()) {
         ModelSignature signature = client.model(model, chosen).signature();
-        List<Tensor> inputs = asUsageError(() -> RequestInputs.collect(input, npyFiles, signature));
+        List<Tensor> inputs =
+            UsageException.forRefusedInputs(
+                () -> RequestInputs.collect(input, npyFiles, signature));
         response =
-            asUsageError(
+            UsageException.forRefusedInputs(
                 () ->
                     client.infer(
                         model,
@@ -116,31 +115,16 @@ final class InferCommand implements Callable<Integer> {
         try (ModelLease lease = manager.acquire(model, chosen).join()) {
           signature = lease.version().signature();
         }
-        List<Tensor> inputs = asUsageError(() -> RequestInputs.collect(input, npyFiles, signature));
+        List<Tensor> inputs =
+            UsageException.forRefusedInputs(
+                () -> RequestInputs.collect(input, npyFiles, signature));
         InferenceRequest request = InferenceRequest.of(model, inputs).withOutputs(outputs);
         InferenceRequest versioned = version == null ? request : request.withVersion(version);
-        response = asUsageError(() -> hangar.inference().infer(versioned));
+        response = UsageException.forRefusedInputs(() -> hangar.inference().infer(versioned));
       }
     }
     spec.commandLine().getOut().println(JsonOutput.response(response));
     return 0;
-  }
-
-  /**
-   * Runs {@code step}, making inputs the model does not take a usage error (exit 2), as inputs that
-   * cannot be read are: whether JSON or a .npy file, in process or refused by a server (400).
-   */
-  private static <T> T asUsageError(Supplier<T> step) {
-    try {
-      return step.get();
-    } catch (InvalidInputException e) {
-      throw new UsageException(e.getMessage());
-    } catch (RemoteException e) {
-      if (e.status() == 400) {
-        throw new UsageException(e.getMessage());
-      }
-      throw e;
-    }
   }
 
   /** The files of {@code --input-npy} by input name; an input named twice is a usage error. */

@@ -4,6 +4,7 @@ import dev.hangar.core.ServerSettings;
 import dev.hangar.core.config.ConfigurationException;
 import dev.hangar.core.config.DataSize;
 import dev.hangar.core.config.ServerConfig;
+import dev.hangar.core.repository.ModelRepository;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -214,7 +215,7 @@ final class RepositoryOptions {
      */
     static Optional<ModelDirectory> of(Path directory) {
       Path name = directory.toAbsolutePath().normalize().getFileName();
-      boolean versionName = name != null && isVersion(name.toString());
+      boolean versionName = name != null && ModelRepository.isVersionName(name.toString());
       try (Stream<Path> children = Files.list(directory)) {
         for (Path child : children.toList()) {
           String childName = child.getFileName().toString();
@@ -225,7 +226,7 @@ final class RepositoryOptions {
             if (childName.equals("config.yaml") || childName.startsWith("model.")) {
               return Optional.of(MODEL);
             }
-          } else if (isVersion(childName) && holdsFile(child)) {
+          } else if (ModelRepository.isVersionName(childName) && holdsFile(child)) {
             return Optional.of(MODEL);
           }
         }
@@ -233,10 +234,6 @@ final class RepositoryOptions {
         return Optional.empty(); // the repository's own scan reports what cannot be read
       }
       return Optional.empty();
-    }
-
-    private static boolean isVersion(String name) {
-      return name.matches("[1-9][0-9]*");
     }
 
     private static boolean holdsFile(Path directory) {

@@ -167,10 +167,7 @@ public final class HttpServer implements AutoCloseable {
 
   /** Returns the base URL a client connects to, such as {@code http://127.0.0.1:8000}. */
   public URI uri() {
-    String host = settings.host();
-    if (host.equals("0.0.0.0") || host.equals("::")) {
-      host = "127.0.0.1";
-    }
+    String host = listensOnEveryAddress() ? "127.0.0.1" : settings.host();
     return URI.create("http://" + bracketed(host) + ":" + port());
   }
 

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.LongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.error.Mark;
@@ -53,23 +54,32 @@ public final class ConfigFiles {
   public static ConfigNode read(Path file) {
     byte[] bytes;
     try {
-      // checked before reading: a huge file read whole ends the process with an OutOfMemoryError
-      long size = Files.size(file);
-      if (size > MAX_CONFIG_BYTES) {
-        throw tooLarge(file, size);
-      }
-      try (InputStream in = Files.newInputStream(file)) {
-        // bounded as well: the file may have grown since its size was taken
-        bytes = in.readNBytes((int) MAX_CONFIG_BYTES + 1);
-      }
+      bytes = readAtMost(file, MAX_CONFIG_BYTES, size -> tooLarge(file, size));
     } catch (IOException e) {
       throw new ConfigurationException(
           file + ": cannot read " + file.getFileName() + ": " + ioProblem(e), e);
     }
-    if (bytes.length > MAX_CONFIG_BYTES) {
-      throw tooLarge(file, bytes.length);
-    }
     return parse(file.toString(), utf8(file.toString(), bytes));
+  }
+
+  /**
+   * Reads a file whole when it holds at most {@code limit} bytes; otherwise throws what {@code
+   * tooLarge} makes of its size. Checked before reading, as a huge file read whole ends the process
+   * with an OutOfMemoryError naming no file, and while reading, as the file may grow meanwhile.
+   */
+  public static byte[] readAtMost(
+      Path file, long limit, LongFunction<? extends RuntimeException> tooLarge) throws IOException {
+    long size = Files.size(file);
+    if (size <= limit) {
+      try (InputStream in = Files.newInputStream(file)) {
+        byte[] bytes = in.readNBytes((int) limit + 1);
+        if (bytes.length <= limit) {
+          return bytes;
+        }
+        size = bytes.length;
+      }
+    }
+    throw tooLarge.apply(size);
   }
 
   /** Parses YAML text; {@code source} names it in messages. */

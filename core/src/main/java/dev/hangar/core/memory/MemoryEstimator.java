@@ -37,7 +37,7 @@ public final class MemoryEstimator {
    * format}.
    */
   public synchronized long estimate(String format, long fileBytes) {
-    return OVERHEAD_BYTES + (long) Math.ceil(Math.max(0, fileBytes) * factor(format));
+    return sized(fileBytes, factor(format));
   }
 
   /**
@@ -45,9 +45,11 @@ public final class MemoryEstimator {
    * in {@code format} keeps.
    */
   public synchronized long keptEstimate(String format, long fileBytes) {
-    return OVERHEAD_BYTES
-        + (long)
-            Math.ceil(Math.max(0, fileBytes) * factor(keptRatios, format, DEFAULT_KEPT_FACTOR));
+    return sized(fileBytes, factor(keptRatios, format, DEFAULT_KEPT_FACTOR));
+  }
+
+  private static long sized(long fileBytes, double factor) {
+    return OVERHEAD_BYTES + (long) Math.ceil(Math.max(0, fileBytes) * factor);
   }
 
   /** Returns the current load factor of a format. */

@@ -66,10 +66,10 @@ import java.util.function.Consumer;
  * load, busy ones too for a {@link LoadPriority#HIGH} one, until the load fits; otherwise the load
  * fails with an {@link InsufficientMemoryException}. When evicting all of those would still not
  * make room (what they hold is known), it fails at once and evicts none. After load and warmup the
- * estimate is replaced by the measured growth (capped at the estimate when requests ran meanwhile,
- * as their memory grew too), or the backend's own figure when that is larger. After each unload,
- * freed native memory is handed back to the OS. {@link MemoryAdmission} keeps these accounts and
- * makes these decisions; the manager owns the states they change.
+ * estimate is replaced by the measured growth (capped at what loads of the format kept once warm
+ * when requests ran meanwhile, as their memory grew too), or the backend's own figure when that is
+ * larger. After each unload, freed native memory is handed back to the OS. {@link MemoryAdmission}
+ * keeps these accounts and makes these decisions; the manager owns the states they change.
  *
  * <p><b>Versions</b> follow each model's version policy; requests without a version go to the
  * highest served version that is READY, or else the highest served one. {@link #refresh()} applies

@@ -15,7 +15,6 @@ import dev.hangar.spi.ModelSignature;
 import dev.hangar.spi.Tensor;
 import dev.hangar.spi.TensorSpec;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -255,25 +254,19 @@ final class Warmup {
                   ? " is not a regular file; make it a JSON file"
                   : " does not exist; fix warmup.samples in config.yaml"));
     }
-    long size = Files.size(file);
-    if (size <= MAX_SAMPLE_BYTES) {
-      try (InputStream in = Files.newInputStream(file)) {
-        // bounded as well: the file may have grown since its size was taken
-        byte[] bytes = in.readNBytes((int) MAX_SAMPLE_BYTES + 1);
-        if (bytes.length <= MAX_SAMPLE_BYTES) {
-          return bytes;
-        }
-        size = bytes.length;
-      }
-    }
-    throw new HangarException(
-        ErrorCategory.USER_ERROR,
-        "warmup sample "
-            + file
-            + " is "
-            + DataSize.format(size)
-            + ", more than the "
-            + DataSize.format(MAX_SAMPLE_BYTES)
-            + " a sample may be (a request body's default limit); give a smaller request");
+    return ConfigFiles.readAtMost(
+        file,
+        MAX_SAMPLE_BYTES,
+        size ->
+            new HangarException(
+                ErrorCategory.USER_ERROR,
+                "warmup sample "
+                    + file
+                    + " is "
+                    + DataSize.format(size)
+                    + ", more than the "
+                    + DataSize.format(MAX_SAMPLE_BYTES)
+                    + " a sample may be (a request body's default limit); give a smaller"
+                    + " request"));
   }
 }
